@@ -1,0 +1,74 @@
+# Shared helpers for the setup, dev and test scripts. Sourced, not run.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE_DIR="${AIRE_STATE_DIR:-$ROOT/.aire}"
+mkdir -p "$STATE_DIR"
+
+TEMPORAL_VERSIONS=(v1.5.1 v1.5.0 v1.4.1)   # later tags carry a replace directive and cannot be go-installed
+SEARCH_ATTRIBUTES=(AireTenant AireSeverity AireStatus AireSource AireRunbook)
+
+say() { printf '\033[1m[aire]\033[0m %s\n' "$*" >&2; }
+
+# npm packages: installed from the lock file when missing or older than it.
+ensure_node_modules() {
+  cd "$ROOT"
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm packages (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+# The Temporal CLI, built from the Go module proxy once and reused (GOBIN is kept between runs).
+ensure_temporal() {
+  local gobin
+  gobin="$(go env GOPATH)/bin"
+  if [ -n "${AIRE_TEMPORAL_BIN:-}" ] && [ -x "$AIRE_TEMPORAL_BIN" ]; then TEMPORAL_BIN="$AIRE_TEMPORAL_BIN"; return; fi
+  if [ -x "$gobin/temporal" ]; then TEMPORAL_BIN="$gobin/temporal"; return; fi
+  if command -v temporal >/dev/null 2>&1; then TEMPORAL_BIN="$(command -v temporal)"; return; fi
+  command -v go >/dev/null 2>&1 || { say "Go is needed to build the Temporal CLI: install Go, or set AIRE_TEMPORAL_BIN"; exit 1; }
+  local version started
+  for version in "${TEMPORAL_VERSIONS[@]}"; do
+    say "building the Temporal CLI $version from the Go module proxy (a few minutes, once)"
+    started=$(date +%s)
+    if go install "github.com/temporalio/cli/cmd/temporal@$version"; then
+      say "Temporal CLI $version installed in $(( $(date +%s) - started ))s at $gobin/temporal"
+      TEMPORAL_BIN="$gobin/temporal"
+      return
+    fi
+    say "Temporal CLI $version did not install; trying the next version"
+  done
+  say "no Temporal CLI version installed"; exit 1
+}
+
+# Starts `temporal server start-dev` in the background unless one already answers on the address.
+# Args: grpc-port ui-port db-file log-file. Sets TEMPORAL_PID (empty when reusing a running server).
+start_temporal() {
+  local port="$1" ui_port="$2" db_file="$3" log_file="$4"
+  TEMPORAL_PID=""
+  if "$TEMPORAL_BIN" operator cluster health --address "127.0.0.1:$port" >/dev/null 2>&1; then
+    say "Temporal already running on 127.0.0.1:$port"
+    return
+  fi
+  local attrs=()
+  for a in "${SEARCH_ATTRIBUTES[@]}"; do attrs+=(--search-attribute "$a=Keyword"); done
+  say "starting Temporal dev server on 127.0.0.1:$port (Web UI http://127.0.0.1:$ui_port, data $db_file)"
+  "$TEMPORAL_BIN" server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$ui_port" --db-filename "$db_file" \
+    --log-level warn "${attrs[@]}" >"$log_file" 2>&1 &
+  TEMPORAL_PID=$!
+  for _ in $(seq 1 120); do
+    if "$TEMPORAL_BIN" operator cluster health --address "127.0.0.1:$port" >/dev/null 2>&1; then return; fi
+    kill -0 "$TEMPORAL_PID" 2>/dev/null || { say "Temporal exited; see $log_file"; tail -20 "$log_file" >&2; exit 1; }
+    sleep 0.5
+  done
+  say "Temporal did not come up in 60s; see $log_file"; exit 1
+}
+
+# PostgreSQL must be reachable; we do not install or start it.
+check_postgres() {
+  local url="$1"
+  if ! node -e "const {Client}=require('pg');const c=new Client({connectionString:process.argv[1]});c.connect().then(()=>c.end()).catch(e=>{console.error(e.message);process.exit(1)})" "$url" 2>/dev/null; then
+    say "PostgreSQL is not reachable at ${url%%\?*} (set DATABASE_ADMIN_URL); it must be running"
+    exit 1
+  fi
+}

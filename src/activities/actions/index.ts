@@ -1,0 +1,16 @@
+import { disableFeatureAction } from './disable-feature';
+import { httpAction } from './http';
+import { notifyAction } from './notify';
+import { scaleAction } from './scale';
+import { ActionModule } from './types';
+
+/** The action catalogue. A runbook step's `action` must name one of these. */
+export const ACTIONS: readonly ActionModule[] = [notifyAction, httpAction, scaleAction, disableFeatureAction] as ActionModule[];
+
+const BY_TYPE = new Map(ACTIONS.map((a) => [a.type, a]));
+
+export function findAction(type: string): ActionModule | undefined {
+  return BY_TYPE.get(type);
+}
+
+export const ACTION_TYPES = ACTIONS.map((a) => a.type);

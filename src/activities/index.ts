@@ -1,0 +1,10 @@
+import { StepDeps, createStepActivities } from './steps';
+import { createStoreActivities } from './store';
+
+export type { StoreActivities, Transition, RunbookChoice } from './store';
+export type { StepActivity, StepCall } from './steps';
+
+/** Every activity the worker registers, built with their dependencies (Temporal's DI pattern). */
+export function createActivities(deps: StepDeps) {
+  return { ...createStoreActivities(deps), ...createStepActivities(deps) };
+}

@@ -1,0 +1,123 @@
+import type { Config } from '../config';
+import {
+  IncidentUpdate,
+  StepRow,
+  StepUpdate,
+  appendLog,
+  insertApproval,
+  insertIncident,
+  planSteps,
+  updateIncident,
+  upsertStep,
+} from '../db/incidents';
+import { Pool, withTenant } from '../db/pool';
+import { getRunbook, latestRunbooks } from '../db/runbooks';
+import { IncidentDraft } from '../domain/incident';
+import { selectRunbook as choose } from '../domain/matching';
+import { redact } from '../domain/redact';
+import { RunbookVersion } from '../domain/runbook';
+import type { IncidentWorkflowInput } from '../domain/workflow-input';
+
+export interface StoreDeps {
+  pool: Pool;
+  config: Config;
+}
+
+/** One state change of an incident, written atomically: incident row, step row, approval, audit entry. */
+export interface Transition {
+  tenantId: string;
+  incidentId: string;
+  /** The workflow's transition counter: makes a retried write a no-op. */
+  seq: number;
+  at: string;
+  kind: string;
+  actor: string;
+  stepId?: string;
+  detail?: Record<string, unknown>;
+  incident?: Omit<IncidentUpdate, 'at'>;
+  step?: { row: StepRow; update: Omit<StepUpdate, 'at'> };
+  /** Steps to show as pending from now on. */
+  plan?: StepRow[];
+  approval?: { stepId: string | null; decision: 'approve' | 'reject'; approver: string; reason?: string };
+}
+
+export interface RunbookChoice {
+  selected: RunbookVersion | null;
+  reasons: string[];
+}
+
+export function createStoreActivities(deps: StoreDeps) {
+  const sensitive = deps.config.AIRE_SENSITIVE_KEYS;
+
+  /** Writes the incident row (if the API has not already) and the first audit entry. */
+  async function recordIncident(input: IncidentWorkflowInput & { workflowId: string; at: string }): Promise<void> {
+    await withTenant(deps.pool, input.tenantId, async (client) => {
+      await insertIncident(client, {
+        id: input.incidentId,
+        tenantId: input.tenantId,
+        workflowId: input.workflowId,
+        declaredBy: input.declaredBy,
+        draft: input.draft,
+      });
+      await appendLog(client, {
+        tenantId: input.tenantId,
+        incidentId: input.incidentId,
+        eventKey: 'incident.opened',
+        kind: 'incident.opened',
+        actor: input.declaredBy,
+        at: input.at,
+        detail: redact(
+          { severity: input.draft.severity, source: input.draft.source, dedupKey: input.draft.dedupKey, severityReasons: input.draft.severityReasons },
+          sensitive,
+        ),
+      });
+    });
+  }
+
+  /** Chooses the runbook in an activity so the choice, and the version pinned, are in the history. */
+  async function selectRunbook(input: { tenantId: string; incidentId: string; draft: IncidentDraft; at: string }): Promise<RunbookChoice> {
+    return withTenant(deps.pool, input.tenantId, async (client) => {
+      const candidates = input.draft.runbookId
+        ? [await getRunbook(client, input.draft.runbookId)].filter((r): r is NonNullable<typeof r> => r !== null)
+        : await latestRunbooks(client);
+      const choice = choose(candidates, input.draft);
+      const selected = choice.selected ? { runbook: choice.selected.runbook, version: choice.selected.version } : null;
+      if (selected) await updateIncident(client, input.incidentId, { at: input.at, runbook: { id: selected.runbook.id, version: selected.version } });
+      await appendLog(client, {
+        tenantId: input.tenantId,
+        incidentId: input.incidentId,
+        eventKey: 'runbook.selected',
+        kind: selected ? 'runbook.selected' : 'runbook.none',
+        actor: 'aire',
+        at: input.at,
+        detail: { reasons: choice.reasons, ...(selected ? { runbookId: selected.runbook.id, version: selected.version } : {}) },
+      });
+      return { selected, reasons: choice.reasons };
+    });
+  }
+
+  async function recordTransition(t: Transition): Promise<void> {
+    await withTenant(deps.pool, t.tenantId, async (client) => {
+      if (t.incident) await updateIncident(client, t.incidentId, { ...t.incident, at: t.at });
+      if (t.plan) await planSteps(client, t.tenantId, t.incidentId, t.plan);
+      if (t.step) await upsertStep(client, t.tenantId, t.incidentId, t.step.row, { ...t.step.update, at: t.at });
+      if (t.approval) {
+        await insertApproval(client, { tenantId: t.tenantId, incidentId: t.incidentId, ...t.approval, eventKey: `t:${t.seq}`, at: t.at });
+      }
+      await appendLog(client, {
+        tenantId: t.tenantId,
+        incidentId: t.incidentId,
+        eventKey: `t:${t.seq}`,
+        kind: t.kind,
+        actor: t.actor,
+        stepId: t.stepId,
+        at: t.at,
+        detail: redact(t.detail ?? {}, sensitive),
+      });
+    });
+  }
+
+  return { recordIncident, selectRunbook, recordTransition };
+}
+
+export type StoreActivities = ReturnType<typeof createStoreActivities>;

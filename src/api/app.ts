@@ -1,0 +1,62 @@
+import express, { NextFunction, Request, Response } from 'express';
+import type { Logger } from '../logger';
+import { requireKey } from './auth';
+import { Deps } from './incidents-service';
+import { HttpProblem, problemHandler } from './problem';
+import { incidentRoutes } from './routes/incidents';
+import { intakeRoutes } from './routes/intake';
+import { runbookRoutes } from './routes/runbooks';
+
+const JSON_TYPES = ['application/json', 'application/*+json'];
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+
+/** A body we cannot read is refused up front instead of being treated as empty. */
+function requireKnownBody(req: Request, _res: Response, next: NextFunction): void {
+  const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+  if (!hasBody || req.is([...JSON_TYPES, ...YAML_TYPES])) return next();
+  throw new HttpProblem(415, 'Unsupported Media Type', 'send the body as application/json (runbooks may also be application/yaml)');
+}
+
+async function checkReady(deps: Deps): Promise<Record<string, string>> {
+  const checks: Record<string, string> = {};
+  await deps.pool.query('SELECT 1').then(
+    () => (checks.postgres = 'ok'),
+    (err: Error) => (checks.postgres = err.message),
+  );
+  await deps.temporal.workflowService.getSystemInfo({}).then(
+    () => (checks.temporal = 'ok'),
+    (err: Error) => (checks.temporal = err.message),
+  );
+  return checks;
+}
+
+/** The thin HTTP API: validates, authorises, starts workflows and sends signals. It runs no remediation. */
+export function createApp(deps: Deps, log: Logger): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks = await checkReady(deps);
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    if (!ready) res.set('Retry-After', '5');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
+  });
+
+  const api = express.Router();
+  api.use(requireKey(deps.pool));
+  api.use(requireKnownBody);
+  api.use(express.json({ limit: deps.config.AIRE_BODY_LIMIT, type: JSON_TYPES, strict: true }));
+  api.use(express.text({ limit: deps.config.AIRE_BODY_LIMIT, type: YAML_TYPES }));
+  api.use(intakeRoutes(deps));
+  api.use(incidentRoutes(deps));
+  api.use(runbookRoutes(deps));
+  app.use('/api', api);
+
+  app.use((req, _res, next) => next(new HttpProblem(404, 'Not Found', `no route for ${req.method} ${req.path}`)));
+  app.use(problemHandler(log));
+  return app;
+}

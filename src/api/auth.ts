@@ -1,0 +1,37 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Pool } from '../db/pool';
+import { Principal, Role, authenticate } from '../db/tenants';
+import { HttpProblem } from './problem';
+
+export const READ_ROLES: Role[] = ['viewer', 'responder', 'approver', 'admin'];
+
+/** Reads `Authorization: Bearer <key>` and resolves it to a tenant and roles. */
+export function requireKey(pool: Pool): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) {
+      throw new HttpProblem(401, 'Unauthorized', 'send an API key as "Authorization: Bearer <key>"', undefined, { 'WWW-Authenticate': 'Bearer' });
+    }
+    const principal = await authenticate(pool, match[1]);
+    if (!principal) throw new HttpProblem(401, 'Unauthorized', 'the API key is unknown or revoked', undefined, { 'WWW-Authenticate': 'Bearer' });
+    res.locals.principal = principal;
+    next();
+  };
+}
+
+export function principalOf(res: Response): Principal {
+  return res.locals.principal as Principal;
+}
+
+/** Allows the request when the key has one of `roles`; `admin` may do everything. */
+export function requireRole(...roles: Role[]): RequestHandler {
+  return (_req, res, next) => {
+    const principal = principalOf(res);
+    if (principal.roles.includes('admin') || principal.roles.some((r) => roles.includes(r))) return next();
+    throw new HttpProblem(403, 'Forbidden', `this needs one of the roles: ${roles.join(', ')}`);
+  };
+}
+
+/** How an API key appears as an actor in the audit trail. */
+export const actorOf = (principal: Principal): string => `key:${principal.keyName}`;

@@ -1,0 +1,31 @@
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config';
+import { createPool } from '../db/pool';
+import { createLogger } from '../logger';
+import { createApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config, 'api');
+  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const app = createApp({ pool, temporal, config }, log);
+  const server = app.listen(config.PORT, config.HOST, () => log.info({ url: `http://${config.HOST}:${config.PORT}` }, 'api listening'));
+
+  // Finish the requests in flight, then let go of the database and Temporal.
+  const stop = (signal: string): void => {
+    log.info({ signal }, 'api stopping');
+    server.close(() => {
+      void Promise.allSettled([pool.end(), connection.close()]).then(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,141 @@
+import { Router } from 'express';
+import { WorkflowHandle } from '@temporalio/client';
+import { z } from 'zod';
+import { incidentDetails, listIncidents } from '../../db/incidents';
+import { withTenant } from '../../db/pool';
+import { IncidentSourceSchema, IncidentStatus, IncidentStatusSchema, SlugSchema } from '../../domain/incident';
+import { redact } from '../../domain/redact';
+import { SeveritySchema } from '../../domain/severity';
+import {
+  IncidentState,
+  acknowledgeSignal,
+  approveSignal,
+  closeSignal,
+  rejectSignal,
+  resolveSignal,
+  rollbackSignal,
+  stateQuery,
+} from '../../workflows/definitions';
+import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
+import { Deps, findIncident } from '../incidents-service';
+import { HttpProblem, conflict, notFound } from '../problem';
+import { body, params, query } from '../validate';
+import { Role } from '../../db/tenants';
+
+const IdParams = z.object({ id: z.uuid('not an incident id') });
+
+const Cursor = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      return z.object({ createdAt: z.string(), id: z.uuid() }).parse(JSON.parse(Buffer.from(s, 'base64url').toString('utf8')));
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not a cursor this API returned' });
+      return z.NEVER;
+    }
+  });
+
+const ListQuery = z
+  .object({
+    status: IncidentStatusSchema.optional(),
+    severity: SeveritySchema.optional(),
+    source: IncidentSourceSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: Cursor.optional(),
+  })
+  .strict();
+
+const ReasonBody = z.object({ reason: z.string().trim().max(2_000).optional() }).strict();
+const DecisionBody = ReasonBody.extend({ stepId: SlugSchema.optional() }).strict();
+
+/** How long GET /api/incidents/:id waits for the workflow's live state before answering without it. */
+const LIVE_STATE_TIMEOUT_MS = 2_000;
+
+async function liveState(deps: Deps, workflowId: string): Promise<IncidentState | null> {
+  const query = deps.temporal.workflow.getHandle(workflowId).query(stateQuery);
+  const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), LIVE_STATE_TIMEOUT_MS).unref());
+  return Promise.race([query, timeout]).catch(() => null);
+}
+
+type Message = { actor: string; reason?: string; incidentId: string; stepId?: string };
+
+interface SignalSpec {
+  path: string;
+  roles: Role[];
+  schema: typeof ReasonBody | typeof DecisionBody;
+  /** null when the signal makes sense in this status, else why not (answered as 409). */
+  allowed: (status: IncidentStatus) => string | null;
+  send: (handle: WorkflowHandle, message: Message) => Promise<void>;
+}
+
+const notClosed = (status: IncidentStatus): string | null => (status === 'closed' ? 'the incident is closed' : null);
+const awaitingApproval = (status: IncidentStatus): string | null =>
+  status === 'awaiting_approval' ? null : `nothing is waiting for approval (status is ${status})`;
+
+const SIGNALS: SignalSpec[] = [
+  { path: 'approve', roles: ['approver'], schema: DecisionBody, allowed: awaitingApproval, send: (h, m) => h.signal(approveSignal, m) },
+  { path: 'reject', roles: ['approver'], schema: DecisionBody, allowed: awaitingApproval, send: (h, m) => h.signal(rejectSignal, m) },
+  { path: 'acknowledge', roles: ['responder', 'approver'], schema: ReasonBody, allowed: notClosed, send: (h, m) => h.signal(acknowledgeSignal, m) },
+  {
+    path: 'rollback',
+    roles: ['approver'],
+    schema: ReasonBody,
+    allowed: (s) => notClosed(s) ?? (s === 'rolled_back' ? 'the incident was already rolled back' : null),
+    send: (h, m) => h.signal(rollbackSignal, m),
+  },
+  { path: 'resolve', roles: ['responder', 'approver'], schema: ReasonBody, allowed: notClosed, send: (h, m) => h.signal(resolveSignal, m) },
+  { path: 'close', roles: ['responder', 'approver'], schema: ReasonBody, allowed: notClosed, send: (h, m) => h.signal(closeSignal, m) },
+];
+
+function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(JSON.stringify({ createdAt, id })).toString('base64url');
+}
+
+export function incidentRoutes(deps: Deps): Router {
+  const router = Router();
+  const sensitive = deps.config.AIRE_SENSITIVE_KEYS;
+
+  router.get('/incidents', requireRole(...READ_ROLES), async (req, res) => {
+    const q = query(ListQuery, req);
+    const principal = principalOf(res);
+    const rows = await withTenant(deps.pool, principal.tenantId, (c) =>
+      listIncidents(c, { status: q.status, severity: q.severity, source: q.source, limit: q.limit + 1, after: q.cursor }),
+    );
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    res.json({
+      items: redact(page, sensitive),
+      nextCursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    });
+  });
+
+  router.get('/incidents/:id', requireRole(...READ_ROLES), async (req, res) => {
+    const { id } = params(IdParams, req);
+    const principal = principalOf(res);
+    const incident = await findIncident(deps, principal, id);
+    if (!incident) throw notFound(`incident ${id}`);
+    const details = await withTenant(deps.pool, principal.tenantId, (c) => incidentDetails(c, id));
+    const live = incident.status === 'closed' ? null : await liveState(deps, incident.workflowId);
+    res.json(redact({ incident, ...details, live: live && live.incidentId === id ? live : null }, sensitive));
+  });
+
+  for (const spec of SIGNALS) {
+    router.post(`/incidents/:id/${spec.path}`, requireRole(...spec.roles), async (req, res) => {
+      const { id } = params(IdParams, req);
+      const message = body(spec.schema, req);
+      const principal = principalOf(res);
+      const incident = await findIncident(deps, principal, id);
+      if (!incident) throw notFound(`incident ${id}`);
+      const refusal = spec.allowed(incident.status);
+      if (refusal) throw conflict(refusal);
+      await spec.send(deps.temporal.workflow.getHandle(incident.workflowId), { ...message, actor: actorOf(principal), incidentId: id });
+      res.status(202).json({ id, accepted: spec.path, actor: actorOf(principal) });
+    });
+  }
+
+  router.all('/incidents/:id/:action', () => {
+    throw new HttpProblem(404, 'Not Found', `unknown incident action; one of: ${SIGNALS.map((s) => s.path).join(', ')}`);
+  });
+
+  return router;
+}

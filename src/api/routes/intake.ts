@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import { Response, Router } from 'express';
+import { z } from 'zod';
+import { IncidentDraft } from '../../domain/incident';
+import {
+  DeclarationSchema,
+  ForecastSchema,
+  SafetyEventSchema,
+  draftFromDeclaration,
+  draftFromForecast,
+  draftFromSafetyEvent,
+} from '../../domain/intake';
+import { principalOf, requireRole } from '../auth';
+import { Deps, openIncident } from '../incidents-service';
+import { body } from '../validate';
+
+const IdempotencyKey = z.string().trim().min(1).max(200).optional();
+
+async function respond(deps: Deps, res: Response, draft: IncidentDraft, eventId: string): Promise<void> {
+  const opened = await openIncident(deps, principalOf(res), draft, eventId);
+  const location = `/api/incidents/${opened.incidentId}`;
+  res
+    .status(opened.created ? 201 : 200)
+    .location(location)
+    .json({ id: opened.incidentId, workflowId: opened.workflowId, created: opened.created, severity: draft.severity, href: location });
+}
+
+/** Where incidents come in. Each source has its own schema and maps onto one incident draft. */
+export function intakeRoutes(deps: Deps): Router {
+  const router = Router();
+
+  router.post('/incident/from-forecast', requireRole('ingest'), async (req, res) => {
+    const draft = draftFromForecast(body(ForecastSchema, req));
+    await respond(deps, res, draft, draft.dedupKey);
+  });
+
+  router.post('/incident/from-event', requireRole('ingest'), async (req, res) => {
+    const draft = draftFromSafetyEvent(body(SafetyEventSchema, req));
+    await respond(deps, res, draft, draft.dedupKey);
+  });
+
+  router.post('/incidents', requireRole('ingest', 'responder'), async (req, res) => {
+    const declaration = body(DeclarationSchema, req);
+    // A retried declaration with the same Idempotency-Key is the same event, not a second incident.
+    const key = IdempotencyKey.parse(req.get('idempotency-key')) ?? randomUUID();
+    await respond(deps, res, draftFromDeclaration(declaration, key), `declaration:${key}`);
+  });
+
+  return router;
+}

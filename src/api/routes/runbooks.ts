@@ -1,0 +1,72 @@
+import { Router } from 'express';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { validateRunbook } from '../../activities/runbook-validation';
+import { getRunbook, insertRunbookVersion, latestRunbooks, listRunbookVersions } from '../../db/runbooks';
+import { withTenant } from '../../db/pool';
+import { SlugSchema } from '../../domain/incident';
+import { ValidationError } from '../../domain/validation';
+import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
+import { Deps } from '../incidents-service';
+import { conflict, notFound } from '../problem';
+import { params } from '../validate';
+import type { Request } from 'express';
+
+const IdParams = z.object({ id: SlugSchema });
+
+/** Runbooks arrive as JSON or as YAML (`Content-Type: application/yaml`). */
+function runbookBody(req: Request): unknown {
+  if (typeof req.body !== 'string') return req.body;
+  try {
+    return parseYaml(req.body, { maxAliasCount: 50 });
+  } catch (err) {
+    throw new ValidationError('invalid runbook', [{ path: '(body)', message: `not valid YAML: ${(err as Error).message}` }]);
+  }
+}
+
+export function runbookRoutes(deps: Deps): Router {
+  const router = Router();
+
+  router.get('/runbooks', requireRole(...READ_ROLES), async (_req, res) => {
+    const rows = await withTenant(deps.pool, principalOf(res).tenantId, (c) => latestRunbooks(c));
+    res.json({ items: rows.map((r) => ({ ...r.runbook, version: r.version, createdAt: r.createdAt, createdBy: r.createdBy })) });
+  });
+
+  router.get('/runbooks/:id', requireRole(...READ_ROLES), async (req, res) => {
+    const { id } = params(IdParams, req);
+    const found = await withTenant(deps.pool, principalOf(res).tenantId, (c) => getRunbook(c, id));
+    if (!found) throw notFound(`runbook ${id}`);
+    res.json({ ...found.runbook, version: found.version, createdAt: found.createdAt, createdBy: found.createdBy });
+  });
+
+  router.get('/runbooks/:id/versions', requireRole(...READ_ROLES), async (req, res) => {
+    const { id } = params(IdParams, req);
+    const versions = await withTenant(deps.pool, principalOf(res).tenantId, (c) => listRunbookVersions(c, id));
+    if (versions.length === 0) throw notFound(`runbook ${id}`);
+    res.json({ items: versions.map((v) => ({ version: v.version, createdAt: v.createdAt, createdBy: v.createdBy, definition: v.runbook })) });
+  });
+
+  router.post('/runbooks', requireRole('admin'), async (req, res) => {
+    const runbook = validateRunbook(runbookBody(req));
+    const principal = principalOf(res);
+    const version = await withTenant(deps.pool, principal.tenantId, async (c) => {
+      if (await getRunbook(c, runbook.id)) throw conflict(`runbook ${runbook.id} exists; PUT /api/runbooks/${runbook.id} adds a version`);
+      return insertRunbookVersion(c, principal.tenantId, runbook, actorOf(principal));
+    });
+    res.status(201).location(`/api/runbooks/${runbook.id}`).json({ ...runbook, version });
+  });
+
+  router.put('/runbooks/:id', requireRole('admin'), async (req, res) => {
+    const { id } = params(IdParams, req);
+    const raw = runbookBody(req);
+    // The path names the runbook; a body without an id takes it, a body with another id is an error.
+    const withId = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? { id, ...raw } : raw;
+    const runbook = validateRunbook(withId);
+    if (runbook.id !== id) throw new ValidationError('invalid runbook', [{ path: 'id', message: `must be "${id}", as in the path` }]);
+    const principal = principalOf(res);
+    const version = await withTenant(deps.pool, principal.tenantId, (c) => insertRunbookVersion(c, principal.tenantId, runbook, actorOf(principal)));
+    res.status(version === 1 ? 201 : 200).json({ ...runbook, version });
+  });
+
+  return router;
+}

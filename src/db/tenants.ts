@@ -1,0 +1,69 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Pool, PoolClient } from 'pg';
+import { z } from 'zod';
+
+export const ROLES = ['ingest', 'viewer', 'responder', 'approver', 'admin'] as const;
+export const RoleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof RoleSchema>;
+
+export interface Principal {
+  keyId: string;
+  keyName: string;
+  tenantId: string;
+  tenantSlug: string;
+  roles: Role[];
+}
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** A new API key: 32 random bytes, prefixed so it is recognisable in a leaked log. */
+export function generateKey(): string {
+  return `aire_${randomBytes(32).toString('base64url')}`;
+}
+
+export async function authenticate(pool: Pool, key: string): Promise<Principal | null> {
+  const { rows } = await pool.query<{ key_id: string; key_name: string; tenant_id: string; tenant_slug: string; roles: Role[] }>(
+    'SELECT * FROM aire_authenticate($1)',
+    [hashKey(key)],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return { keyId: row.key_id, keyName: row.key_name, tenantId: row.tenant_id, tenantSlug: row.tenant_slug, roles: row.roles };
+}
+
+export interface CreatedKey {
+  id: string;
+  name: string;
+  roles: Role[];
+  /** Shown once; only its hash is stored. */
+  key: string;
+}
+
+/** Creates a key for the tenant the client's transaction acts for (or any tenant, as the schema owner). */
+export async function createApiKey(client: Pool | PoolClient, tenantId: string, name: string, roles: Role[]): Promise<CreatedKey> {
+  const key = generateKey();
+  const { rows } = await client.query<{ id: string }>(
+    'INSERT INTO api_keys (tenant_id, name, key_hash, key_prefix, roles) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+    [tenantId, name, hashKey(key), key.slice(0, 12), roles],
+  );
+  return { id: rows[0].id, name, roles, key };
+}
+
+export interface Tenant {
+  id: string;
+  slug: string;
+  name: string;
+}
+
+/** Creates a tenant, or returns the existing one with that slug. Needs the schema owner's connection. */
+export async function ensureTenant(admin: Pool | PoolClient, slug: string, name: string): Promise<Tenant & { created: boolean }> {
+  const inserted = await admin.query<Tenant>(
+    'INSERT INTO tenants (slug, name) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING RETURNING id, slug, name',
+    [slug, name],
+  );
+  if (inserted.rows[0]) return { ...inserted.rows[0], created: true };
+  const existing = await admin.query<Tenant>('SELECT id, slug, name FROM tenants WHERE slug = $1', [slug]);
+  return { ...existing.rows[0], created: false };
+}

@@ -1,0 +1,101 @@
+/**
+ * Runbook parameter templates: `{{incident.context.commit_sha}}`, `{{steps.scale.output.previous}}`.
+ * Deliberately tiny: paths only, no expressions, no filters. A missing value is an error, never an
+ * empty string, because a blank sent to a production system is worse than a step that fails.
+ */
+
+const TEMPLATE = /\{\{\s*([^{}]*?)\s*\}\}/g;
+const WHOLE_TEMPLATE = /^\{\{\s*([^{}]*?)\s*\}\}$/;
+const PATH = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/;
+
+export const TEMPLATE_ROOTS = ['incident', 'steps'] as const;
+
+export class TemplateError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(`${path}: ${message}`);
+    this.name = 'TemplateError';
+  }
+}
+
+export interface TemplateReference {
+  /** Where in the params the reference stands, e.g. `params.url`. */
+  at: string;
+  /** The dotted path inside the braces, e.g. `incident.context.commit_sha`. */
+  path: string;
+}
+
+export function isTemplated(value: unknown): boolean {
+  return typeof value === 'string' && /\{\{[^{}]*\}\}/.test(value);
+}
+
+function childPath(at: string, key: string | number): string {
+  return typeof key === 'number' ? `${at}[${key}]` : `${at}.${key}`;
+}
+
+/** Every template reference inside a JSON value, with where it stands. */
+export function findReferences(value: unknown, at: string): TemplateReference[] {
+  if (typeof value === 'string') {
+    return [...value.matchAll(TEMPLATE)].map((m) => ({ at, path: m[1] }));
+  }
+  if (Array.isArray(value)) return value.flatMap((v, i) => findReferences(v, childPath(at, i)));
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).flatMap(([k, v]) => findReferences(v, childPath(at, k)));
+  }
+  return [];
+}
+
+/** Checks a reference's shape; `earlierSteps` are the step ids whose outputs exist by then. */
+export function checkReference(ref: TemplateReference, earlierSteps: ReadonlySet<string>): string | undefined {
+  if (!PATH.test(ref.path)) return `"{{${ref.path}}}" is not a valid reference: use a dotted path like incident.context.host`;
+  const [root, second, third] = ref.path.split('.');
+  if (!(TEMPLATE_ROOTS as readonly string[]).includes(root)) {
+    return `"{{${ref.path}}}" must start with incident. or steps.`;
+  }
+  if (root === 'incident' && second === undefined) return `"{{${ref.path}}}" names the whole incident: name a field`;
+  if (root === 'steps') {
+    if (second === undefined || !earlierSteps.has(second)) {
+      return `"{{${ref.path}}}" refers to step "${second ?? ''}", which does not run before this one`;
+    }
+    if (third !== 'output') return `"{{${ref.path}}}" must read a step's output: steps.${second}.output.…`;
+  }
+  return undefined;
+}
+
+function lookup(scope: Record<string, unknown>, path: string): unknown {
+  let current: unknown = scope;
+  for (const key of path.split('.')) {
+    if (current === null || typeof current !== 'object' || !Object.prototype.hasOwnProperty.call(current, key)) {
+      return undefined;
+    }
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+function renderString(text: string, scope: Record<string, unknown>, at: string): unknown {
+  const whole = WHOLE_TEMPLATE.exec(text);
+  if (whole) {
+    // A value that is one template keeps its type, so `replicas: "{{incident.context.replicas}}"` stays a number.
+    const value = lookup(scope, whole[1]);
+    if (value === undefined || value === null) throw new TemplateError(at, `{{${whole[1]}}} has no value`);
+    return value;
+  }
+  return text.replace(TEMPLATE, (_match, path: string) => {
+    const value = lookup(scope, path);
+    if (value === undefined || value === null) throw new TemplateError(at, `{{${path}}} has no value`);
+    return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  });
+}
+
+/** Renders every template in a JSON value; throws TemplateError naming the first missing value. */
+export function render(value: unknown, scope: Record<string, unknown>, at: string): unknown {
+  if (typeof value === 'string') return renderString(value, scope, at);
+  if (Array.isArray(value)) return value.map((v, i) => render(v, scope, childPath(at, i)));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v, scope, childPath(at, k))]));
+  }
+  return value;
+}

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { IncidentDraftSchema, SlugSchema } from './incident';
+import { ApprovalPolicySchema } from './policy';
+
+/** Everything an incident workflow starts from. Built by the API, checked by the same schema. */
+export const IncidentWorkflowInputSchema = z.object({
+  tenantId: z.uuid(),
+  tenantSlug: SlugSchema,
+  incidentId: z.uuid(),
+  declaredBy: z.string().min(1),
+  draft: IncidentDraftSchema,
+  policy: ApprovalPolicySchema,
+  /** The id of the event that opened the incident, so its own start signal is not counted twice. */
+  firstEventId: z.string().min(1),
+});
+export type IncidentWorkflowInput = z.infer<typeof IncidentWorkflowInputSchema>;

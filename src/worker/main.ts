@@ -1,0 +1,22 @@
+import { loadConfig } from '../config';
+import { createLogger } from '../logger';
+import { createWorker } from './worker';
+
+/**
+ * The worker process. Temporal's runtime turns SIGINT/SIGTERM into a graceful shutdown: polling
+ * stops, in-flight activities get AIRE_WORKER_SHUTDOWN_GRACE to finish, then are handed back to
+ * the server, which retries them on another worker. Nothing is lost either way.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config, 'worker');
+  const aire = await createWorker(config);
+  log.info({ taskQueue: config.AIRE_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker started');
+  await aire.run();
+  log.info('worker stopped');
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

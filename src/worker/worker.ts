@@ -1,0 +1,49 @@
+import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { Config } from '../config';
+import { Pool, createPool } from '../db/pool';
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+export interface AireWorker {
+  worker: Worker;
+  pool: Pool;
+  connection: NativeConnection;
+  /** Stops polling, lets in-flight activities finish (up to the grace time), then closes connections. */
+  run(): Promise<void>;
+}
+
+/**
+ * Builds a worker for the incident task queue. `workflowBundle` lets tests bundle the workflow code
+ * once and share it; production bundles on start from `WORKFLOWS_PATH`.
+ */
+export async function createWorker(
+  config: Config,
+  overrides: Partial<Pick<WorkerOptions, 'workflowBundle' | 'taskQueue' | 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows'>> = {},
+): Promise<AireWorker> {
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: overrides.taskQueue ?? config.AIRE_TASK_QUEUE,
+    ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities({ pool, config }),
+    shutdownGraceTime: config.AIRE_WORKER_SHUTDOWN_GRACE,
+    ...(overrides.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: overrides.maxConcurrentActivityTaskExecutions } : {}),
+    ...(overrides.maxCachedWorkflows ? { maxCachedWorkflows: overrides.maxCachedWorkflows } : {}),
+  });
+  return {
+    worker,
+    pool,
+    connection,
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        await pool.end().catch(() => undefined);
+        await connection.close().catch(() => undefined);
+      }
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { IncidentStatus } from '../domain/incident';
+import type { Severity } from '../domain/severity';
+import type { Decision, EventJoin, Note } from '../domain/signals';
+
+/**
+ * The incident workflow's messages, defined once and shared by the workflow and every client
+ * (API, CLI, tests), as in Temporal's own samples.
+ */
+export const approveSignal = defineSignal<[Decision]>('approve');
+export const rejectSignal = defineSignal<[Decision]>('reject');
+export const acknowledgeSignal = defineSignal<[Note]>('acknowledge');
+export const rollbackSignal = defineSignal<[Note]>('rollback');
+export const resolveSignal = defineSignal<[Note]>('resolve');
+export const closeSignal = defineSignal<[Note]>('close');
+export const addEventSignal = defineSignal<[EventJoin]>('addEvent');
+export const stateQuery = defineQuery<IncidentState>('state');
+
+export const INCIDENT_WORKFLOW_TYPE = 'incidentWorkflow';
+
+export type StepStatus =
+  | 'pending'
+  | 'awaiting_approval'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'compensating'
+  | 'compensated'
+  | 'compensation_failed';
+
+export interface StepState {
+  id: string;
+  name: string;
+  action: string;
+  status: StepStatus;
+  output?: unknown;
+  error?: string;
+}
+
+export interface PendingApproval {
+  /** null for the gate before the whole runbook. */
+  stepId: string | null;
+  reasons: string[];
+  since: string;
+}
+
+export interface TimelineEntry {
+  at: string;
+  kind: string;
+  actor: string;
+  stepId?: string;
+  detail?: Record<string, unknown>;
+}
+
+/** What the `state` query answers: the live picture of one incident. */
+export interface IncidentState {
+  incidentId: string;
+  status: IncidentStatus;
+  severity: Severity;
+  runbook: { id: string; version: number } | null;
+  currentStep: string | null;
+  pendingApproval: PendingApproval | null;
+  steps: StepState[];
+  occurrences: number;
+  acknowledged: boolean;
+  /** The most recent transitions (bounded; the full record is the action log). */
+  timeline: TimelineEntry[];
+}
+
+/** Readable and unique per tenant and dedup key, so the Web UI list says what each incident is. */
+export function incidentWorkflowId(tenantSlug: string, dedupKey: string): string {
+  return `incident/${tenantSlug}/${dedupKey}`;
+}

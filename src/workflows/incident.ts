@@ -1,0 +1,379 @@
+import * as wf from '@temporalio/workflow';
+import type { StepActivity, StepCall, StoreActivities, Transition } from '../activities';
+import type { IncidentStatus } from '../domain/incident';
+import { GateDecision, runbookGate, stepGate } from '../domain/policy';
+import type { Runbook, RunbookStep } from '../domain/runbook';
+import type { Decision, Note } from '../domain/signals';
+import { TemplateError, render } from '../domain/template';
+import type { IncidentWorkflowInput } from '../domain/workflow-input';
+import {
+  IncidentState,
+  StepState,
+  acknowledgeSignal,
+  addEventSignal,
+  approveSignal,
+  closeSignal,
+  rejectSignal,
+  resolveSignal,
+  rollbackSignal,
+  stateQuery,
+} from './definitions';
+import { AireRunbook, AireStatus } from './search-attributes';
+
+/** Store writes retry until PostgreSQL answers: an outage delays the record, it never loses it. */
+const store = wf.proxyActivities<StoreActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
+});
+
+const COMPENSATION_RETRY: wf.RetryPolicy = { maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' };
+const TIMELINE_LIMIT = 100;
+const SEEN_EVENTS_LIMIT = 1_000;
+
+export interface IncidentOutcome {
+  incidentId: string;
+  status: IncidentStatus;
+}
+
+interface Completed {
+  step: RunbookStep;
+  index: number;
+  params: unknown;
+  output: unknown;
+  compensated: boolean;
+}
+
+type GateOutcome = 'approved' | 'rejected' | 'interrupted';
+
+/**
+ * One incident, from intake to close: record it, choose its runbook, pass the approval gates, run
+ * the steps as activities, compensate in reverse when a step aborts or someone asks for a rollback,
+ * and stay open for people (acknowledge, resolve, close) until it is closed.
+ */
+export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentOutcome> {
+  const { tenantId, incidentId, draft } = input;
+  const now = (): string => new Date().toISOString();
+
+  const state: IncidentState = {
+    incidentId,
+    status: 'open',
+    severity: draft.severity,
+    runbook: null,
+    currentStep: null,
+    pendingApproval: null,
+    steps: [],
+    occurrences: 1,
+    acknowledged: false,
+    timeline: [],
+  };
+  let seq = 0;
+  let writes: Promise<void> = Promise.resolve();
+  let decision: { kind: 'approve' | 'reject'; by: Decision } | undefined;
+  const requested: { rollback?: Note; resolve?: Note; close?: Note } = {};
+  let rolledBack = false;
+  const completed: Completed[] = [];
+  const outputs: Record<string, { output: unknown }> = {};
+  const seenEvents = new Set<string>([input.firstEventId]);
+
+  // ---- recording: every transition goes to PostgreSQL in order, through one chain of activities ----
+
+  function record(kind: string, actor: string, extra: Omit<Transition, 'tenantId' | 'incidentId' | 'seq' | 'at' | 'kind' | 'actor'> = {}): void {
+    const at = now();
+    const transition: Transition = { tenantId, incidentId, seq: ++seq, at, kind, actor, ...extra };
+    state.timeline.push({ at, kind, actor, stepId: extra.stepId, detail: extra.detail });
+    if (state.timeline.length > TIMELINE_LIMIT) state.timeline.shift();
+    writes = writes.then(() => store.recordTransition(transition));
+  }
+
+  /** Waits until everything recorded so far is written, so the audit trail keeps causal order. */
+  const flush = (): Promise<void> => writes;
+
+  function setStatus(status: IncidentStatus, kind: string, actor: string, extra: Parameters<typeof record>[2] = {}): void {
+    const from = state.status;
+    state.status = status;
+    wf.upsertSearchAttributes([{ key: AireStatus, value: status }]);
+    record(kind, actor, { ...extra, incident: { ...extra.incident, status }, detail: { from, to: status, ...extra.detail } });
+  }
+
+  const stepState = (id: string): StepState | undefined => state.steps.find((s) => s.id === id);
+  const stepRow = (step: RunbookStep, index: number) => ({ stepId: step.id, position: index, name: step.name, action: step.action });
+  const interrupted = (): boolean => requested.rollback !== undefined || requested.resolve !== undefined || requested.close !== undefined;
+
+  // ---- messages ----
+
+  /** Wraps a handler so messages meant for an earlier incident with the same workflow id are dropped. */
+  function forThisIncident<T extends { incidentId?: string }>(handler: (message: T) => void): (message: T) => void {
+    return (message) => {
+      if (message.incidentId === undefined || message.incidentId === incidentId) handler(message);
+    };
+  }
+
+  function onDecision(kind: 'approve' | 'reject', by: Decision): void {
+    const pending = state.pendingApproval;
+    if (!pending || decision || (by.stepId !== undefined && by.stepId !== pending.stepId)) {
+      const why = pending ? `the pending gate is ${pending.stepId ? `step "${pending.stepId}"` : 'the runbook gate'}` : 'nothing is waiting for approval';
+      record('approval.ignored', by.actor, { stepId: by.stepId, detail: { decision: kind, reason: by.reason, why } });
+      return;
+    }
+    decision = { kind, by };
+  }
+  wf.setHandler(approveSignal, forThisIncident((by) => onDecision('approve', by)));
+  wf.setHandler(rejectSignal, forThisIncident((by) => onDecision('reject', by)));
+
+  wf.setHandler(
+    acknowledgeSignal,
+    forThisIncident((note) => {
+      if (state.acknowledged) return;
+      state.acknowledged = true;
+      const extra = { incident: { stamp: 'acknowledged' as const }, detail: { reason: note.reason } };
+      if (state.status === 'open') setStatus('acknowledged', 'incident.acknowledged', note.actor, extra);
+      else record('incident.acknowledged', note.actor, extra);
+    }),
+  );
+
+  wf.setHandler(
+    rollbackSignal,
+    forThisIncident((note) => {
+      if (requested.rollback) {
+        record('rollback.ignored', note.actor, { detail: { reason: note.reason, why: 'a rollback was already requested' } });
+        return;
+      }
+      requested.rollback = note;
+      record('rollback.requested', note.actor, { detail: { reason: note.reason } });
+    }),
+  );
+
+  wf.setHandler(
+    resolveSignal,
+    forThisIncident((note) => {
+      requested.resolve ??= note;
+    }),
+  );
+
+  wf.setHandler(
+    closeSignal,
+    forThisIncident((note) => {
+      requested.close ??= note;
+    }),
+  );
+
+  wf.setHandler(addEventSignal, (event) => {
+    if (seenEvents.has(event.eventId)) return;
+    seenEvents.add(event.eventId);
+    if (seenEvents.size > SEEN_EVENTS_LIMIT) seenEvents.delete(seenEvents.values().next().value as string);
+    state.occurrences += 1;
+    record('event.joined', 'aire', { incident: { occurrenceAt: event.at }, detail: { eventId: event.eventId, summary: event.summary } });
+  });
+
+  wf.setHandler(stateQuery, () => state);
+
+  // ---- gates ----
+
+  async function awaitApproval(gate: GateDecision, step?: { step: RunbookStep; index: number }): Promise<GateOutcome> {
+    const stepId = step ? step.step.id : null;
+    state.pendingApproval = { stepId, reasons: gate.reasons, since: now() };
+    const s = stepId ? stepState(stepId) : undefined;
+    if (s) s.status = 'awaiting_approval';
+    setStatus('awaiting_approval', 'approval.requested', 'aire', {
+      stepId: stepId ?? undefined,
+      detail: { gate: stepId ?? 'runbook', reasons: gate.reasons, mode: gate.mode },
+      step: step ? { row: stepRow(step.step, step.index), update: { status: 'awaiting_approval', gate } } : undefined,
+    });
+    await wf.condition(() => decision !== undefined || interrupted());
+    state.pendingApproval = null;
+    const made = decision;
+    decision = undefined;
+    if (!made) return 'interrupted';
+    const approved = made.kind === 'approve';
+    record(approved ? 'approval.granted' : 'approval.rejected', made.by.actor, {
+      stepId: stepId ?? undefined,
+      approval: { stepId, decision: made.kind, approver: made.by.actor, reason: made.by.reason },
+      detail: { gate: stepId ?? 'runbook', reason: made.by.reason },
+    });
+    return approved ? 'approved' : 'rejected';
+  }
+
+  // ---- steps ----
+
+  function stepCall(step: RunbookStep, index: number, params: unknown, output?: unknown): StepCall {
+    return {
+      tenantId,
+      incidentId,
+      step: { id: step.id, name: step.name, action: step.action, position: index },
+      incident: { id: incidentId, title: draft.title, severity: state.severity, source: draft.source },
+      params,
+      output,
+    };
+  }
+
+  function markStep(step: RunbookStep, index: number, status: StepState['status'], kind: string, error?: string, detail: Record<string, unknown> = {}): void {
+    const s = stepState(step.id);
+    if (s) {
+      s.status = status;
+      if (error) s.error = error;
+    }
+    record(kind, 'aire', { stepId: step.id, step: { row: stepRow(step, index), update: { status, error } }, detail: { ...detail, ...(error ? { error } : {}) } });
+  }
+
+  /** Runs one step; returns false when the runbook must abort. */
+  async function runStep(step: RunbookStep, index: number): Promise<boolean> {
+    state.currentStep = step.id;
+    let params: unknown;
+    try {
+      params = render(step.params, { incident: { ...draft, id: incidentId, severity: state.severity }, steps: outputs }, `steps[${index}].params`);
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      markStep(step, index, 'failed', 'step.failed', err.message, { onFailure: step.onFailure });
+      return step.onFailure === 'continue';
+    }
+    const s = stepState(step.id);
+    if (s) s.status = 'running';
+    await flush();
+    const activities = wf.proxyActivities<Record<string, StepActivity>>({
+      startToCloseTimeout: step.timeout,
+      retry: step.retry,
+      summary: `${step.name} (${step.action})`,
+    });
+    try {
+      const output = await activities[`${step.action}.execute`](stepCall(step, index, params));
+      completed.push({ step, index, params, output, compensated: false });
+      outputs[step.id] = { output };
+      if (s) {
+        s.status = 'succeeded';
+        s.output = output;
+      }
+      return true;
+    } catch (err) {
+      const message = wf.rootCause(err) ?? String(err);
+      markStep(step, index, 'failed', 'step.failed', message, { onFailure: step.onFailure });
+      return step.onFailure === 'continue';
+    } finally {
+      state.currentStep = null;
+    }
+  }
+
+  /** Undoes what succeeded, newest first, each once, even if the workflow is being cancelled. */
+  async function compensate(reason: string, actor: string): Promise<void> {
+    const todo = completed.filter((c) => !c.compensated).reverse();
+    record('compensation.started', actor, { detail: { reason, steps: todo.map((c) => c.step.id) } });
+    await flush();
+    let failures = 0;
+    for (const c of todo) {
+      c.compensated = true;
+      const s = stepState(c.step.id);
+      if (s) s.status = 'compensating';
+      const activities = wf.proxyActivities<Record<string, StepActivity>>({
+        startToCloseTimeout: c.step.timeout,
+        retry: COMPENSATION_RETRY,
+        summary: `undo ${c.step.name} (${c.step.action})`,
+      });
+      try {
+        const result = (await wf.CancellationScope.nonCancellable(() =>
+          activities[`${c.step.action}.compensate`](stepCall(c.step, c.index, c.params, c.output)),
+        )) as { compensated?: boolean } | null;
+        if (s) s.status = result?.compensated === false ? 'succeeded' : 'compensated';
+      } catch (err) {
+        failures += 1;
+        markStep(c.step, c.index, 'compensation_failed', 'step.compensation_failed', wf.rootCause(err) ?? String(err));
+      }
+    }
+    record('compensation.finished', actor, { detail: { reason, compensated: todo.length - failures, failed: failures } });
+  }
+
+  async function runRunbook(runbook: Runbook): Promise<void> {
+    state.steps = runbook.steps.map((s) => ({ id: s.id, name: s.name, action: s.action, status: 'pending' }));
+    const gate = runbookGate(draft, runbook);
+    if (gate.required) {
+      const outcome = await awaitApproval(gate);
+      if (outcome === 'interrupted') return;
+      if (outcome === 'rejected') {
+        setStatus('investigating', 'remediation.rejected', 'aire', { detail: { reason: 'the runbook gate was rejected: people take it from here' } });
+        return;
+      }
+    }
+    setStatus('remediating', 'remediation.started', 'aire', {
+      detail: { runbookId: runbook.id, gate: gate.required ? 'approved' : 'autopilot' },
+      plan: runbook.steps.map(stepRow),
+    });
+
+    let abortReason: string | undefined;
+    for (const [index, step] of runbook.steps.entries()) {
+      if (interrupted()) break;
+      const gateForStep = stepGate(step, input.policy);
+      if (gateForStep.required) {
+        const outcome = await awaitApproval(gateForStep, { step, index });
+        if (outcome === 'interrupted') break;
+        if (outcome === 'rejected' && step.onReject === 'skip') {
+          markStep(step, index, 'skipped', 'step.skipped', undefined, { reason: 'approval rejected; the step says skip' });
+          setStatus('remediating', 'remediation.resumed', 'aire');
+          continue;
+        }
+        if (outcome === 'rejected') {
+          abortReason = `approval for step "${step.id}" was rejected`;
+          break;
+        }
+        setStatus('remediating', 'remediation.resumed', 'aire', { stepId: step.id });
+      }
+      if (!(await runStep(step, index))) {
+        abortReason = `step "${step.id}" failed and says abort`;
+        break;
+      }
+    }
+
+    if (abortReason) {
+      await compensate(abortReason, 'aire');
+      setStatus('failed', 'remediation.failed', 'aire', { detail: { reason: abortReason } });
+      return;
+    }
+    if (interrupted()) return;
+    setStatus('mitigated', 'incident.mitigated', 'aire', { incident: { stamp: 'mitigated' } });
+    if (runbook.completion.autoResolve) {
+      setStatus('resolved', 'incident.resolved', 'aire', { incident: { stamp: 'resolved' }, detail: { reason: 'the runbook resolves on completion' } });
+    }
+  }
+
+  /** After remediation: wait for people to roll back, resolve or close. */
+  async function settle(): Promise<void> {
+    for (;;) {
+      await wf.condition(
+        () => requested.close !== undefined || (requested.rollback !== undefined && !rolledBack) || requested.resolve !== undefined,
+      );
+      if (requested.rollback && !rolledBack) {
+        rolledBack = true;
+        const note = requested.rollback;
+        await compensate(note.reason ?? 'rollback requested', note.actor);
+        setStatus('rolled_back', 'incident.rolled_back', note.actor, { detail: { reason: note.reason } });
+        continue;
+      }
+      if (requested.resolve) {
+        // Handled once per request: a later rollback, then a new resolve, works as people expect.
+        const note = requested.resolve;
+        requested.resolve = undefined;
+        if (state.status !== 'resolved') {
+          setStatus('resolved', 'incident.resolved', note.actor, { incident: { stamp: 'resolved' }, detail: { reason: note.reason } });
+        }
+        continue;
+      }
+      if (requested.close) {
+        const note = requested.close;
+        setStatus('closed', 'incident.closed', note.actor, { incident: { stamp: 'closed' }, detail: { reason: note.reason } });
+        return;
+      }
+    }
+  }
+
+  // ---- the incident's life ----
+
+  await store.recordIncident({ ...input, workflowId: wf.workflowInfo().workflowId, at: now() });
+  const choice = await store.selectRunbook({ tenantId, incidentId, draft, at: now() });
+  if (choice.selected) {
+    state.runbook = { id: choice.selected.runbook.id, version: choice.selected.version };
+    wf.upsertSearchAttributes([{ key: AireRunbook, value: choice.selected.runbook.id }]);
+    await runRunbook(choice.selected.runbook);
+  }
+  await settle();
+  await flush();
+  await wf.condition(wf.allHandlersFinished);
+  await flush();
+  return { incidentId, status: state.status };
+}

@@ -1,0 +1,2 @@
+// The worker loads workflows from this module (workflowsPath); keep it to workflow code only.
+export { incidentWorkflow } from './incident';

@@ -1,0 +1,104 @@
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, openSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { Client } from 'pg';
+import { migrate } from '../../src/db/migrate';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../src/workflows/search-attributes';
+import { TEST_ENV_FILE, TEST_STATE_DIR, TestEnv } from './env';
+
+function temporalBinary(): string {
+  const candidates = [process.env.AIRE_TEMPORAL_BIN, join(homedir(), 'go', 'bin', 'temporal')].filter((p): p is string => !!p);
+  for (const candidate of candidates) if (existsSync(candidate)) return candidate;
+  try {
+    return execFileSync('which', ['temporal']).toString().trim();
+  } catch {
+    throw new Error('no temporal binary: run `npm test` (it installs one) or set AIRE_TEMPORAL_BIN');
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForTemporal(address: string, pid: number, logFile: string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      throw new Error(`the Temporal dev server exited; see ${logFile}`);
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      await connection.workflowService.getSystemInfo({});
+      await connection.close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  throw new Error(`the Temporal dev server did not answer on ${address} within 90 s; see ${logFile}`);
+}
+
+/** A fresh database for every run, so tests never see a previous run's rows. */
+async function freshDatabase(adminUrl: string): Promise<void> {
+  const url = new URL(adminUrl);
+  const name = url.pathname.slice(1);
+  url.pathname = '/postgres';
+  const client = new Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  await migrate(adminUrl);
+}
+
+export default async function globalSetup(): Promise<void> {
+  rmSync(TEST_STATE_DIR, { recursive: true, force: true });
+  mkdirSync(TEST_STATE_DIR, { recursive: true });
+  const adminUrl = process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/aire_test';
+  const app = new URL(adminUrl);
+  app.username = 'aire_app';
+  app.password = '';
+
+  const port = await freePort();
+  const logFile = join(TEST_STATE_DIR, 'temporal.log');
+  const log = openSync(logFile, 'a');
+  const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn',
+    '--db-filename', join(TEST_STATE_DIR, 'temporal.db'), ...SEARCH_ATTRIBUTE_NAMES.flatMap((n) => ['--search-attribute', `${n}=Keyword`])];
+  const temporal = spawn(temporalBinary(), args, { stdio: ['ignore', log, log], detached: true });
+  temporal.unref();
+  const address = `127.0.0.1:${port}`;
+
+  const [bundle] = await Promise.all([
+    bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never }),
+    freshDatabase(adminUrl),
+    waitForTemporal(address, temporal.pid as number, logFile),
+  ]);
+  const workflowBundlePath = join(TEST_STATE_DIR, 'workflow-bundle.js');
+  writeFileSync(workflowBundlePath, bundle.code);
+
+  const env: TestEnv = {
+    temporalAddress: address,
+    adminUrl,
+    appUrl: app.toString(),
+    workflowBundlePath,
+    stateDir: TEST_STATE_DIR,
+    temporalPid: temporal.pid as number,
+  };
+  writeFileSync(TEST_ENV_FILE, JSON.stringify(env, null, 2));
+}

@@ -5,8 +5,8 @@ source "$(dirname "$0")/lib.sh"
 ensure_node_modules
 ensure_temporal
 export AIRE_TEMPORAL_BIN="$TEMPORAL_BIN"
-export DATABASE_ADMIN_URL="${AIRE_TEST_DATABASE_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/aire_test}"
-check_postgres "$(echo "$DATABASE_ADMIN_URL" | sed 's#/[^/]*$#/postgres#')"
+export AIRE_TEST_DATABASE_ADMIN_URL="${AIRE_TEST_DATABASE_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/aire_test}"
+check_postgres "$(echo "$AIRE_TEST_DATABASE_ADMIN_URL" | sed 's#/[^/]*$#/postgres#')"
 cd "$ROOT"
 say "type check"
 npx tsc --noEmit -p tsconfig.json

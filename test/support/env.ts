@@ -11,7 +11,8 @@ export interface TestEnv {
   temporalPid: number;
 }
 
-export const TEST_STATE_DIR = join(__dirname, '..', '..', '.aire', 'test');
+/** AIRE_TEST_STATE_DIR lets two test runs share a machine (each with its own AIRE_TEST_DATABASE_ADMIN_URL). */
+export const TEST_STATE_DIR = process.env.AIRE_TEST_STATE_DIR ?? join(__dirname, '..', '..', '.aire', 'test');
 export const TEST_ENV_FILE = join(TEST_STATE_DIR, 'env.json');
 
 export function testEnv(): TestEnv {

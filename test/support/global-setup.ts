@@ -70,7 +70,9 @@ async function freshDatabase(adminUrl: string): Promise<void> {
 export default async function globalSetup(): Promise<void> {
   rmSync(TEST_STATE_DIR, { recursive: true, force: true });
   mkdirSync(TEST_STATE_DIR, { recursive: true });
-  const adminUrl = process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/aire_test';
+  const adminUrl = process.env.AIRE_TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/aire_test';
+  // The test database is dropped and recreated: refuse anything that does not look like one.
+  if (!/test/.test(new URL(adminUrl).pathname)) throw new Error(`AIRE_TEST_DATABASE_ADMIN_URL must name a database with "test" in it, not ${adminUrl}`);
   const app = new URL(adminUrl);
   app.username = 'aire_app';
   app.password = '';

@@ -8,6 +8,13 @@ function isSensitive(key: string, extra: readonly string[]): boolean {
   return ALWAYS_SENSITIVE.some((s) => lower.includes(s)) || extra.some((s) => lower === s.toLowerCase());
 }
 
+/** Only plain objects are walked: a Date or Buffer is a value, not a bag of keys. */
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
 /**
  * A copy of `value` with the values of sensitive keys replaced, at any depth. Used on everything
  * that leaves the engine or is written to the audit trail.
@@ -15,7 +22,7 @@ function isSensitive(key: string, extra: readonly string[]): boolean {
 export function redact<T>(value: T, extraKeys: readonly string[] = []): T {
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
-    if (v !== null && typeof v === 'object') {
+    if (isPlainObject(v)) {
       return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, isSensitive(k, extraKeys) ? REDACTED : walk(x)]));
     }
     return v;

@@ -64,7 +64,7 @@ describe('incident remediation', () => {
     expect(opened.severity).toBe('high');
     const view = await stack.incidentWhen(tenant, opened.id, (v) => v.incident.status === 'resolved');
 
-    expect(target.paths().filter((p) => p.includes(rb))).toEqual([`POST /${rb}/hook`, `PUT /${rb}/capacity`, `POST /${rb}/flags`]);
+    expect(target.paths(rb)).toEqual([`POST /${rb}/hook`, `PUT /${rb}/capacity`, `POST /${rb}/flags`]);
     expect(target.capacity.get(`/${rb}/capacity`)).toBe(6);
     expect(view.incident).toMatchObject({ severity: 'high', source: 'upewe', runbookId: rb, runbookVersion: 1 });
     expect(view.incident.mitigatedAt).toBeTruthy();
@@ -129,7 +129,7 @@ describe('incident remediation', () => {
     const deploys = target.requests.filter((r) => r.path === `/${rb}/deploy`);
     expect(deploys).toHaveLength(2);
     // Forward in order, then undone newest first.
-    expect(target.paths().filter((p) => p.includes(rb))).toEqual([
+    expect(target.paths(rb)).toEqual([
       `POST /${rb}/hook`,
       `PUT /${rb}/capacity`,
       `POST /${rb}/flags`,
@@ -188,7 +188,7 @@ describe('incident remediation', () => {
     await stack.call('POST', `/api/incidents/${opened.id}/rollback`, tenant.keys.approver, { reason: 'again' });
     const view = await stack.incidentWhen(tenant, opened.id, (v) => v.incident.status === 'rolled_back');
 
-    expect(target.paths().filter((p) => p.includes(rb))).toEqual([
+    expect(target.paths(rb)).toEqual([
       `POST /${rb}/hook`,
       `PUT /${rb}/capacity`,
       `POST /${rb}/flags`,

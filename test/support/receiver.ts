@@ -48,8 +48,9 @@ export class Receiver {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  paths(): string[] {
-    return this.applied.map((r) => `${r.method} ${r.path}`);
+  /** `METHOD /path` of every applied request, optionally only those under `/<prefix>/`. */
+  paths(prefix?: string): string[] {
+    return this.applied.filter((r) => prefix === undefined || r.path.startsWith(`/${prefix}/`)).map((r) => `${r.method} ${r.path}`);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -20,6 +20,13 @@ export const ConfigSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Hosts outbound actions may reach: exact names or `*.example.com`. Loopback only by default. */
   AIRE_EGRESS_ALLOWLIST: csv.default(['127.0.0.1', 'localhost', '::1']),
+  /**
+   * Executables the `command` action may run: absolute paths, compared exactly. Empty (the
+   * default) means no command may run.
+   */
+  AIRE_COMMAND_ALLOWLIST: csv
+    .pipe(z.array(z.string().regex(/^\//, 'each entry must be an absolute path to an executable, e.g. /usr/local/bin/restart-cache')))
+    .default([]),
   /** Keys whose values are replaced by "[REDACTED]" in the action log, notifications and API answers. */
   AIRE_SENSITIVE_KEYS: csv.default([]),
   /** Signs outbound webhook notifications (HMAC-SHA256) when set. */

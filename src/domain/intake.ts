@@ -64,6 +64,11 @@ export const DeclarationSchema = z
   });
 export type Declaration = z.infer<typeof DeclarationSchema>;
 
+/** Source fields may be longer than an incident's title (300) or category (100) allow: cut, never reject. */
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 function classified(base: Severity, impact: Forecast['impact']): { severity: Severity; reasons: string[] } {
   return impact ? classifySeverity(base, impact) : { severity: base, reasons: [] };
 }
@@ -75,8 +80,8 @@ export function draftFromForecast(forecast: Forecast): IncidentDraft {
     source: 'upewe',
     dedupKey: `forecast:${forecast.id}`,
     severity,
-    category: forecast.category ?? forecast.riskType,
-    title: `Predicted ${forecast.riskType}: ${forecast.recommendedAction}`,
+    category: clip(forecast.category ?? forecast.riskType, 100),
+    title: clip(`Predicted ${forecast.riskType}: ${forecast.recommendedAction}`, 300),
     summary: `UPEWE forecast with ${forecast.confidence}% confidence predicting ${forecast.riskType}`,
     affectedServices: forecast.affectedServices ?? [],
     labels: {},
@@ -94,8 +99,8 @@ export function draftFromSafetyEvent(event: SafetyEvent): IncidentDraft {
     source: event.source,
     dedupKey: `${event.source}:${event.id}`,
     severity,
-    category: event.category ?? event.actionType,
-    title: `${event.source.toUpperCase()} ${event.outcome}: ${event.actionType}`,
+    category: clip(event.category ?? event.actionType, 100),
+    title: clip(`${event.source.toUpperCase()} ${event.outcome}: ${event.actionType}`, 300),
     summary: `Safety event from ${event.source} with risk score ${event.riskScore}`,
     affectedServices: event.affectedServices ?? [],
     labels: {},

@@ -80,7 +80,7 @@ export const RunbookSchema = z
       }
       for (const ref of findReferences(step.params, 'params')) {
         const problem = checkReference(ref, seen);
-        if (problem) ctx.addIssue({ code: 'custom', path: ['steps', index, ...splitAt(ref.at)], message: problem });
+        if (problem) ctx.addIssue({ code: 'custom', path: ['steps', index, ...ref.segments], message: problem });
       }
       seen.add(step.id);
     });
@@ -96,14 +96,6 @@ function isValidRegex(pattern: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** `params.headers[0].x` → ['params', 'headers', 0, 'x'], so issues carry a normal zod path. */
-function splitAt(at: string): (string | number)[] {
-  return at
-    .split(/\.|(?=\[)/)
-    .filter((part) => part !== '')
-    .map((part) => (part.startsWith('[') ? Number(part.slice(1, -1)) : part));
 }
 
 /** A runbook as stored: the definition pinned at one version. */

@@ -23,6 +23,8 @@ export class TemplateError extends Error {
 export interface TemplateReference {
   /** Where in the params the reference stands, e.g. `params.url`. */
   at: string;
+  /** The same place as path segments, for error paths: `['params', 'headers', 0]`. */
+  segments: (string | number)[];
   /** The dotted path inside the braces, e.g. `incident.context.commit_sha`. */
   path: string;
 }
@@ -36,19 +38,19 @@ function childPath(at: string, key: string | number): string {
 }
 
 /** Every template reference inside a JSON value, with where it stands. */
-export function findReferences(value: unknown, at: string): TemplateReference[] {
+export function findReferences(value: unknown, at: string, segments: (string | number)[] = [at]): TemplateReference[] {
   if (typeof value === 'string') {
-    return [...value.matchAll(TEMPLATE)].map((m) => ({ at, path: m[1] }));
+    return [...value.matchAll(TEMPLATE)].map((m) => ({ at, segments, path: m[1] }));
   }
-  if (Array.isArray(value)) return value.flatMap((v, i) => findReferences(v, childPath(at, i)));
+  if (Array.isArray(value)) return value.flatMap((v, i) => findReferences(v, childPath(at, i), [...segments, i]));
   if (value !== null && typeof value === 'object') {
-    return Object.entries(value).flatMap(([k, v]) => findReferences(v, childPath(at, k)));
+    return Object.entries(value).flatMap(([k, v]) => findReferences(v, childPath(at, k), [...segments, k]));
   }
   return [];
 }
 
 /** Checks a reference's shape; `earlierSteps` are the step ids whose outputs exist by then. */
-export function checkReference(ref: TemplateReference, earlierSteps: ReadonlySet<string>): string | undefined {
+export function checkReference(ref: Pick<TemplateReference, 'at' | 'path'>, earlierSteps: ReadonlySet<string>): string | undefined {
   if (!PATH.test(ref.path)) return `"{{${ref.path}}}" is not a valid reference: use a dotted path like incident.context.host`;
   const [root, second, third] = ref.path.split('.');
   if (!(TEMPLATE_ROOTS as readonly string[]).includes(root)) {

@@ -24,6 +24,7 @@ export class Receiver {
   readonly applied: Received[] = [];
   private readonly seenKeys = new Map<string, { status: number; body: unknown }>();
   private readonly behaviours = new Map<string, Behaviour[]>();
+  private readonly responders = new Map<string, (req: Received) => Behaviour>();
   /** A tiny capacity store for `scale`: GET answers it, PUT sets it. */
   readonly capacity = new Map<string, number>();
   private server: Server | undefined;
@@ -32,6 +33,12 @@ export class Receiver {
   /** Responses for `METHOD /path`, used in order; the last one repeats. */
   on(method: string, path: string, ...behaviours: Behaviour[]): this {
     this.behaviours.set(`${method} ${path}`, behaviours);
+    return this;
+  }
+
+  /** Answers `METHOD /path` with whatever `responder` returns for each request; takes precedence over `on`. */
+  respond(method: string, path: string, responder: (req: Received) => Behaviour): this {
+    this.responders.set(`${method} ${path}`, responder);
     return this;
   }
 
@@ -69,7 +76,8 @@ export class Receiver {
 
     const key = `${entry.method} ${path}`;
     const queue = this.behaviours.get(key);
-    const behaviour = queue && queue.length > 1 ? (queue.shift() as Behaviour) : queue?.[0] ?? {};
+    const responder = this.responders.get(key);
+    const behaviour = responder ? responder(entry) : queue && queue.length > 1 ? (queue.shift() as Behaviour) : queue?.[0] ?? {};
     if (behaviour.delayMs) await new Promise((r) => setTimeout(r, behaviour.delayMs));
 
     const idem = req.headers['idempotency-key'];

@@ -1,11 +1,26 @@
+import { blockAction } from './block';
+import { commandAction } from './command';
 import { disableFeatureAction } from './disable-feature';
 import { httpAction } from './http';
 import { notifyAction } from './notify';
+import { rollbackDeployAction } from './rollback-deploy';
 import { scaleAction } from './scale';
 import { ActionModule } from './types';
+import { verifyAction } from './verify';
+import { waitAction } from './wait';
 
 /** The action catalogue. A runbook step's `action` must name one of these. */
-export const ACTIONS: readonly ActionModule[] = [notifyAction, httpAction, scaleAction, disableFeatureAction] as ActionModule[];
+export const ACTIONS: readonly ActionModule[] = [
+  notifyAction,
+  httpAction,
+  commandAction,
+  scaleAction,
+  disableFeatureAction,
+  blockAction,
+  rollbackDeployAction,
+  verifyAction,
+  waitAction,
+] as ActionModule[];
 
 const BY_TYPE = new Map(ACTIONS.map((a) => [a.type, a]));
 

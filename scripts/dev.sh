@@ -29,6 +29,7 @@ npx tsx src/cli/main.ts db migrate
 npx tsx src/cli/main.ts admin bootstrap --tenant "${AIRE_TENANT:-default}" --key-file "$STATE_DIR/admin.key"
 npx tsx src/cli/main.ts admin load-runbooks --tenant "${AIRE_TENANT:-default}" --dir runbooks
 
+npx tsx scripts/demo-target.ts & PIDS+=($!)
 npx tsx src/worker/main.ts & PIDS+=($!)
 npx tsx src/api/main.ts & PIDS+=($!)
 

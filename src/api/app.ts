@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import { requireKey } from './auth';
 import { Deps } from './incidents-service';
 import { HttpProblem, problemHandler } from './problem';
+import { controlRoutes } from './routes/controls';
 import { incidentRoutes } from './routes/incidents';
 import { intakeRoutes } from './routes/intake';
 import { runbookRoutes } from './routes/runbooks';
@@ -54,6 +55,7 @@ export function createApp(deps: Deps, log: Logger): express.Express {
   api.use(intakeRoutes(deps));
   api.use(incidentRoutes(deps));
   api.use(runbookRoutes(deps));
+  api.use(controlRoutes(deps));
   app.use('/api', api);
 
   app.use((req, _res, next) => next(new HttpProblem(404, 'Not Found', `no route for ${req.method} ${req.path}`)));

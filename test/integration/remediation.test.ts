@@ -92,8 +92,8 @@ describe('incident remediation', () => {
     expect(hook?.body).toMatchObject({ type: 'aire.notification', message: 'AIRE is scaling checkout', incident: { id: opened.id, severity: 'high' } });
     expect(hook?.headers['idempotency-key']).toBe(`aire:${opened.id}:page`);
 
-    const controls = await stack.admin.query('SELECT active FROM controls WHERE tenant_id = $1 AND key = $2', [tenant.id, `${rb}-recommendations`]);
-    expect(controls.rows).toEqual([{ active: true }]);
+    const controls = await stack.call<{ items: { kind: string; key: string; incidentId: string }[] }>('GET', '/api/controls', tenant.keys.ingest);
+    expect(controls.body.items).toContainEqual(expect.objectContaining({ kind: 'feature', key: `${rb}-recommendations`, incidentId: opened.id }));
   });
 
   test('posting the same forecast twice joins the open incident instead of opening a second', async () => {
@@ -152,8 +152,8 @@ describe('incident remediation', () => {
     ]);
     expect(view.steps[3].error).toMatch(/503/);
     expect(kinds(view)).toEqual(expect.arrayContaining(['step.failed', 'compensation.started', 'step.compensated', 'compensation.finished', 'remediation.failed']));
-    const controls = await stack.admin.query('SELECT active FROM controls WHERE tenant_id = $1 AND key = $2', [tenant.id, `${rb}-recommendations`]);
-    expect(controls.rows).toEqual([{ active: false }]);
+    const controls = await stack.call<{ items: { key: string }[] }>('GET', '/api/controls?kind=feature', tenant.keys.viewer);
+    expect(controls.body.items.map((c) => c.key)).not.toContain(`${rb}-recommendations`);
   });
 
   test('a failing step with onFailure continue is recorded and the runbook goes on', async () => {

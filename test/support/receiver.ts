@@ -30,6 +30,9 @@ export class Receiver {
   private server: Server | undefined;
   url = '';
 
+  /** `port` 0 picks a free one; `log` is told of every request (the demo target prints them). */
+  constructor(private readonly options: { port?: number; log?: (line: string) => void } = {}) {}
+
   /** Responses for `METHOD /path`, used in order; the last one repeats. */
   on(method: string, path: string, ...behaviours: Behaviour[]): this {
     this.behaviours.set(`${method} ${path}`, behaviours);
@@ -44,7 +47,7 @@ export class Receiver {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server?.listen(this.options.port ?? 0, '127.0.0.1', resolve));
     const { port } = this.server.address() as { port: number };
     this.url = `http://127.0.0.1:${port}`;
     return this;
@@ -73,6 +76,7 @@ export class Receiver {
     const path = (req.url ?? '/').split('?')[0];
     const entry: Received = { method: req.method ?? 'GET', path, headers: req.headers, body, at: Date.now() };
     this.requests.push(entry);
+    this.options.log?.(`${entry.method} ${path} ${text.length > 0 ? text.slice(0, 300) : ''}`);
 
     const key = `${entry.method} ${path}`;
     const queue = this.behaviours.get(key);

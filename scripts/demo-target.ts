@@ -1,0 +1,19 @@
+/**
+ * A stand-in for the systems AIRE acts on, for the quick start: a webhook receiver, a capacity API
+ * (GET/PUT /services/<name>/capacity), a feature-flag push endpoint and a deployment history. It
+ * prints every request it gets, so you can watch a runbook act, and be undone, from a terminal.
+ */
+import { Receiver } from '../test/support/receiver';
+
+async function main(): Promise<void> {
+  const port = Number(process.env.AIRE_DEMO_TARGET_PORT ?? 8099);
+  const target = new Receiver({ port, log: (line) => console.log(`[demo-target] ${line}`) });
+  target.capacity.set('/services/checkout/capacity', 2);
+  await target.start();
+  console.log(`[demo-target] listening on ${target.url}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

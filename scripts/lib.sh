@@ -14,8 +14,10 @@ say() { printf '\033[1m[aire]\033[0m %s\n' "$*" >&2; }
 ensure_node_modules() {
   cd "$ROOT"
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    say "installing npm packages (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error
+    say "installing npm packages"
+    # Not `npm ci`: this npm leaves other platforms' optional packages (@swc/core-darwin-*, …) out of
+    # the lock file and then refuses it as out of sync. `npm install` honours the same lock.
+    npm install --no-audit --no-fund --loglevel=error
   fi
 }
 

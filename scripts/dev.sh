@@ -29,9 +29,9 @@ npx tsx src/cli/main.ts db migrate
 npx tsx src/cli/main.ts admin bootstrap --tenant "${AIRE_TENANT:-default}" --key-file "$STATE_DIR/admin.key"
 npx tsx src/cli/main.ts admin load-runbooks --tenant "${AIRE_TENANT:-default}" --dir runbooks
 
-npx tsx scripts/demo-target.ts & PIDS+=($!)
-npx tsx src/worker/main.ts & PIDS+=($!)
-npx tsx src/api/main.ts & PIDS+=($!)
+node --import tsx scripts/demo-target.ts & PIDS+=($!)
+node --import tsx src/worker/main.ts & PIDS+=($!)
+node --import tsx src/api/main.ts & PIDS+=($!)
 
 for _ in $(seq 1 60); do curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.5; done
 cat >&2 <<MSG

@@ -26,7 +26,8 @@ export interface Opened {
   created: boolean;
 }
 
-async function tenantPolicy(pool: Pool, tenantId: string): Promise<IncidentWorkflowInput['policy']> {
+/** The tenant's approval policy, with defaults for what it does not set. */
+export async function tenantPolicy(pool: Pool, tenantId: string): Promise<IncidentWorkflowInput['policy']> {
   const { rows } = await withTenant(pool, tenantId, (c) => c.query<{ approval_policy: unknown }>('SELECT approval_policy FROM tenants'));
   return ApprovalPolicySchema.parse(rows[0]?.approval_policy ?? {});
 }

@@ -1,18 +1,23 @@
 import { Router } from 'express';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { findAction } from '../../activities/actions';
 import { validateRunbook } from '../../activities/runbook-validation';
 import { getRunbook, insertRunbookVersion, latestRunbooks, listRunbookVersions } from '../../db/runbooks';
 import { withTenant } from '../../db/pool';
 import { SlugSchema } from '../../domain/incident';
+import { SampleIncidentSchema, draftFromSample, planRunbook } from '../../domain/dry-run';
+import { redact } from '../../domain/redact';
+import { tenantPolicy } from '../incidents-service';
 import { ValidationError } from '../../domain/validation';
 import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
 import { Deps } from '../incidents-service';
 import { conflict, notFound } from '../problem';
-import { params } from '../validate';
+import { body, params } from '../validate';
 import type { Request } from 'express';
 
 const IdParams = z.object({ id: SlugSchema });
+const DryRunBody = z.object({ incident: SampleIncidentSchema, version: z.number().int().positive().optional() }).strict();
 
 /** Runbooks arrive as JSON or as YAML (`Content-Type: application/yaml`). */
 function runbookBody(req: Request): unknown {
@@ -44,6 +49,24 @@ export function runbookRoutes(deps: Deps): Router {
     const versions = await withTenant(deps.pool, principalOf(res).tenantId, (c) => listRunbookVersions(c, id));
     if (versions.length === 0) throw notFound(`runbook ${id}`);
     res.json({ items: versions.map((v) => ({ version: v.version, createdAt: v.createdAt, createdBy: v.createdBy, definition: v.runbook })) });
+  });
+
+  /** Dry run: does the runbook match this incident, what would run, what would wait, what undo would do. No side effects. */
+  router.post('/runbooks/:id/test', requireRole(...READ_ROLES), async (req, res) => {
+    const { id } = params(IdParams, req);
+    const input = body(DryRunBody, req);
+    const principal = principalOf(res);
+    const found = await withTenant(deps.pool, principal.tenantId, (c) => getRunbook(c, id, input.version));
+    if (!found) throw notFound(`runbook ${id}${input.version ? ` version ${input.version}` : ''}`);
+    const plan = planRunbook(found.runbook, draftFromSample(input.incident), await tenantPolicy(deps.pool, principal.tenantId));
+    const steps = plan.steps.map((step) => {
+      const action = findAction(step.action);
+      if (step.params === undefined || !action) return step;
+      const parsed = action.params.safeParse(step.params);
+      if (!parsed.success) return { ...step, error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+      return { ...step, compensation: action.describeCompensation(parsed.data) };
+    });
+    res.json(redact({ runbook: { id, version: found.version }, ...plan, steps, wouldRun: plan.matched && steps.every((s) => s.error === undefined) }, deps.config.AIRE_SENSITIVE_KEYS));
   });
 
   router.post('/runbooks', requireRole('admin'), async (req, res) => {

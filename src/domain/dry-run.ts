@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { IncidentDraft, IncidentSourceSchema } from './incident';
+import { matchRunbook } from './matching';
+import { ApprovalPolicy, GateDecision, runbookGate, stepGate } from './policy';
+import { Runbook } from './runbook';
+import { SeveritySchema } from './severity';
+import { TemplateError, render } from './template';
+
+/** A sample incident for a dry run: only a title and a severity are needed. */
+export const SampleIncidentSchema = z.object({
+  title: z.string().trim().min(1).max(300),
+  severity: SeveritySchema,
+  source: IncidentSourceSchema.default('manual'),
+  category: z.string().max(100).optional(),
+  labels: z.record(z.string(), z.string()).default({}),
+  affectedServices: z.array(z.string()).default([]),
+  context: z.record(z.string(), z.unknown()).default({}),
+  requireApproval: z.boolean().default(false),
+});
+export type SampleIncident = z.infer<typeof SampleIncidentSchema>;
+
+export function draftFromSample(sample: SampleIncident): IncidentDraft {
+  return { ...sample, dedupKey: 'dry-run', severityReasons: ['given in the sample'] };
+}
+
+export interface PlannedStep {
+  id: string;
+  name: string;
+  action: string;
+  /** Parameters as they would be sent; outputs of earlier steps are shown as ‹steps.x.output.y›. */
+  params?: unknown;
+  /** Why the parameters could not be rendered from this incident. */
+  error?: string;
+  gate: GateDecision;
+  onFailure: string;
+  onReject: string;
+  timeoutMs: number;
+}
+
+export interface Plan {
+  matched: boolean;
+  matchReasons: string[];
+  gate: GateDecision;
+  steps: PlannedStep[];
+}
+
+const STEP_OUTPUT = /\{\{\s*(steps\.[^{}]*?)\s*\}\}/g;
+
+/** Outputs do not exist before a step runs: show where they go instead of failing on them. */
+function markStepOutputs(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(STEP_OUTPUT, (_m, path: string) => `‹${path}›`);
+  if (Array.isArray(value)) return value.map(markStepOutputs);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markStepOutputs(v)]));
+  return value;
+}
+
+/** What running `runbook` for `incident` would do, computed without side effects. */
+export function planRunbook(runbook: Runbook, incident: IncidentDraft, policy: ApprovalPolicy): Plan {
+  const match = matchRunbook(runbook, incident);
+  const scope = { incident: { ...incident, id: '(dry run)' }, steps: {} };
+  return {
+    matched: match.matched,
+    matchReasons: match.reasons,
+    gate: runbookGate(incident, runbook),
+    steps: runbook.steps.map((step, index) => {
+      const planned: PlannedStep = {
+        id: step.id,
+        name: step.name,
+        action: step.action,
+        gate: stepGate(step, policy),
+        onFailure: step.onFailure,
+        onReject: step.onReject,
+        timeoutMs: step.timeout,
+      };
+      try {
+        planned.params = render(markStepOutputs(step.params), scope, `steps[${index}].params`);
+      } catch (err) {
+        if (!(err instanceof TemplateError)) throw err;
+        planned.error = err.message;
+      }
+      return planned;
+    }),
+  };
+}

@@ -7,7 +7,7 @@ import { RunbookSchema } from './runbook';
  * Committed as runbooks/runbook.schema.json; a test fails when the file is stale.
  */
 export function runbookJsonSchema(actionTypes: readonly string[]): Record<string, unknown> {
-  const schema = z.toJSONSchema(RunbookSchema, { io: 'input', unrepresentable: 'any' }) as {
+  const schema = z.toJSONSchema(RunbookSchema, { io: 'input', unrepresentable: 'any' }) as unknown as {
     properties: { steps: { items: { properties: { action: Record<string, unknown> } } } };
   };
   // The action catalogue lives with the activities; list it so editors can complete step actions.

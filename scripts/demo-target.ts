@@ -9,6 +9,16 @@ async function main(): Promise<void> {
   const port = Number(process.env.AIRE_DEMO_TARGET_PORT ?? 8099);
   const target = new Receiver({ port, log: (line) => console.log(`[demo-target] ${line}`) });
   target.capacity.set('/services/checkout/capacity', 2);
+  // A deployment history for rollback_deploy: deploymentsUrl http://127.0.0.1:8099/deployments/checkout
+  target.on('GET', '/deployments/checkout', {
+    body: {
+      releases: [
+        { version: 'v41', status: 'good' },
+        { version: 'v42', status: 'good' },
+        { version: 'v43', status: 'bad', current: true },
+      ],
+    },
+  });
   await target.start();
   console.log(`[demo-target] listening on ${target.url}`);
 }

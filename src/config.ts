@@ -31,6 +31,10 @@ export const ConfigSchema = z.object({
   AIRE_SENSITIVE_KEYS: csv.default([]),
   /** Signs outbound webhook notifications (HMAC-SHA256) when set. */
   AIRE_WEBHOOK_SECRET: z.string().optional(),
+  /** The SMTP relay `notify` with `channel: email` sends through, unless the step names one; it must be on the egress allowlist. */
+  AIRE_SMTP_HOST: z.string().min(1).default('127.0.0.1'),
+  AIRE_SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(25),
+  AIRE_SMTP_FROM: z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'write an address like aire@example.com').default('aire@localhost'),
   AIRE_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'write e.g. 256kb or 1mb').default('256kb'),
   AIRE_WORKER_SHUTDOWN_GRACE: DurationSchema.default(30_000),
   AIRE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

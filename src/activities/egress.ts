@@ -36,13 +36,18 @@ export function assertEgressAllowed(url: string, allowlist: readonly string[]): 
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw ApplicationFailure.nonRetryable(`egress denied: only http and https are allowed, not ${parsed.protocol}`, NON_RETRYABLE.egressDenied);
   }
-  if (!isHostAllowed(parsed.hostname, allowlist)) {
+  assertHostAllowed(parsed.hostname, allowlist);
+  return parsed;
+}
+
+/** The host part of `assertEgressAllowed`, for protocols other than HTTP (SMTP). */
+export function assertHostAllowed(hostname: string, allowlist: readonly string[]): void {
+  if (!isHostAllowed(hostname, allowlist)) {
     throw ApplicationFailure.nonRetryable(
-      `egress denied: host "${parsed.hostname}" is not on the egress allowlist (AIRE_EGRESS_ALLOWLIST)`,
+      `egress denied: host "${hostname}" is not on the egress allowlist (AIRE_EGRESS_ALLOWLIST)`,
       NON_RETRYABLE.egressDenied,
     );
   }
-  return parsed;
 }
 
 /**

@@ -2,6 +2,7 @@ import { Runbook, RunbookSchema } from '../domain/runbook';
 import { isTemplated } from '../domain/template';
 import { FieldError, ValidationError, fieldErrors, issueError } from '../domain/validation';
 import { ACTION_TYPES, findAction } from './actions';
+import { ActionModule } from './actions/types';
 
 function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   let current = root;
@@ -10,6 +11,16 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
     current = (current as Record<PropertyKey, unknown>)[key];
   }
   return current;
+}
+
+/**
+ * Checks rendered or raw step parameters against the action's schema. Templated values
+ * (`{{…}}`) are filled in at run time, so problems on them are left to render time.
+ */
+export function paramErrors(action: ActionModule, params: unknown, prefix: ReadonlyArray<PropertyKey>): FieldError[] {
+  const result = action.params.safeParse(params);
+  if (result.success) return [];
+  return result.error.issues.filter((issue) => !isTemplated(valueAt(params, issue.path))).map((issue) => issueError(issue, prefix));
 }
 
 /**
@@ -29,10 +40,7 @@ export function validateRunbook(input: unknown): Runbook {
       errors.push({ path: `steps[${index}].action`, message: `unknown action type "${step.action}": one of ${ACTION_TYPES.join(', ')}` });
       return;
     }
-    const result = action.params.safeParse(step.params);
-    if (result.success) return;
-    const relevant = result.error.issues.filter((issue) => !isTemplated(valueAt(step.params, issue.path)));
-    errors.push(...relevant.map((issue) => issueError(issue, ['steps', index, 'params'])));
+    errors.push(...paramErrors(action, step.params, ['steps', index, 'params']));
   });
   if (errors.length > 0) throw new ValidationError('invalid runbook', errors);
   return runbook;

@@ -23,6 +23,13 @@ export interface StepCall {
   params: unknown;
   /** For compensate: what execute returned. */
   output?: unknown;
+  /** 0 for the first run of the step; 1, 2… when a person asked to retry it after it failed. */
+  round?: number;
+}
+
+/** A retry asked for by a person is a new request, so it gets a new idempotency key and log keys. */
+function stepKey(call: StepCall): string {
+  return call.round ? `${call.step.id}:r${call.round}` : call.step.id;
 }
 
 export type StepActivity = (call: StepCall) => Promise<unknown>;
@@ -37,7 +44,7 @@ function actionContext(deps: StepDeps, call: StepCall, phase: 'execute' | 'compe
     incidentId: call.incidentId,
     stepId: call.step.id,
     incident: call.incident,
-    idempotencyKey: `aire:${call.incidentId}:${call.step.id}`,
+    idempotencyKey: `aire:${call.incidentId}:${stepKey(call)}`,
     config: deps.config,
     pool: deps.pool,
     remember: (key, produce) =>
@@ -90,7 +97,7 @@ function parseParams(action: ActionModule, call: StepCall): unknown {
 
 async function runExecute(deps: StepDeps, action: ActionModule, call: StepCall): Promise<unknown> {
   const { attempt } = Context.current().info;
-  const key = `step:${call.step.id}:execute:${attempt}`;
+  const key = `step:${stepKey(call)}:execute:${attempt}`;
   await recordStep(deps, call, 'running', 'step.started', `${key}:started`, { attempts: attempt, params: call.params, detail: { attempt } });
   let output: unknown;
   try {
@@ -100,7 +107,11 @@ async function runExecute(deps: StepDeps, action: ActionModule, call: StepCall):
     await recordStep(deps, call, 'running', 'step.attempt_failed', `${key}:failed`, { error: errorMessage(err), detail: { attempt } });
     throw err;
   }
-  await recordStep(deps, call, 'succeeded', 'step.succeeded', `step:${call.step.id}:succeeded`, { output, detail: { attempt } });
+  if (action.awaitsPerson) {
+    await recordStep(deps, call, 'running', 'step.assigned', `step:${stepKey(call)}:assigned`, { output, detail: { attempt } });
+  } else {
+    await recordStep(deps, call, 'succeeded', 'step.succeeded', `step:${stepKey(call)}:succeeded`, { output, detail: { attempt } });
+  }
   return output;
 }
 

@@ -27,7 +27,7 @@ export interface PlannedStep {
   id: string;
   name: string;
   action: string;
-  /** Parameters as they would be sent; outputs of earlier steps are shown as ‹steps.x.output.y›. */
+  /** Parameters as they would be sent; outputs of earlier steps stay as `{{steps.x.output.y}}`. */
   params?: unknown;
   /** Why the parameters could not be rendered from this incident. */
   error?: string;
@@ -45,13 +45,22 @@ export interface Plan {
 }
 
 const STEP_OUTPUT = /\{\{\s*(steps\.[^{}]*?)\s*\}\}/g;
+const HIDDEN_OUTPUT = /⟦([^⟧]*)⟧/g;
 
-/** Outputs do not exist before a step runs: show where they go instead of failing on them. */
-function markStepOutputs(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(STEP_OUTPUT, (_m, path: string) => `‹${path}›`);
-  if (Array.isArray(value)) return value.map(markStepOutputs);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markStepOutputs(v)]));
+function mapStrings(value: unknown, fn: (s: string) => string): unknown {
+  if (typeof value === 'string') return fn(value);
+  if (Array.isArray(value)) return value.map((v) => mapStrings(v, fn));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, fn)]));
   return value;
+}
+
+/**
+ * Outputs do not exist before a step runs: render everything else and leave `{{steps.…}}` in place,
+ * so the plan shows where outputs go and parameter checks treat them as filled in at run time.
+ */
+function renderKeepingStepOutputs(params: unknown, scope: Record<string, unknown>, at: string): unknown {
+  const hidden = mapStrings(params, (s) => s.replace(STEP_OUTPUT, (_m, path: string) => `⟦${path}⟧`));
+  return mapStrings(render(hidden, scope, at), (s) => s.replace(HIDDEN_OUTPUT, (_m, path: string) => `{{${path}}}`));
 }
 
 /** What running `runbook` for `incident` would do, computed without side effects. */
@@ -73,7 +82,7 @@ export function planRunbook(runbook: Runbook, incident: IncidentDraft, policy: A
         timeoutMs: step.timeout,
       };
       try {
-        planned.params = render(markStepOutputs(step.params), scope, `steps[${index}].params`);
+        planned.params = renderKeepingStepOutputs(step.params, scope, `steps[${index}].params`);
       } catch (err) {
         if (!(err instanceof TemplateError)) throw err;
         planned.error = err.message;

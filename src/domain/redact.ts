@@ -1,5 +1,5 @@
 /** Key names that always hold secrets, matched case-insensitively anywhere in the key. */
-const ALWAYS_SENSITIVE = ['password', 'passwd', 'secret', 'token', 'apikey', 'api_key', 'api-key', 'authorization', 'private_key', 'privatekey', 'credential', 'cookie'];
+const ALWAYS_SENSITIVE = ['password', 'passwd', 'secret', 'token', 'apikey', 'api_key', 'api-key', 'authorization', 'private_key', 'privatekey', 'credential', 'cookie', 'routingkey', 'routing_key'];
 
 export const REDACTED = '[REDACTED]';
 

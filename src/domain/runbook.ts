@@ -25,8 +25,11 @@ export const StepSchema = z
     action: SlugSchema,
     params: z.record(z.string(), z.unknown()).default({}),
     requiresApproval: z.boolean().default(false),
-    /** What a failure after all retries does: `abort` compensates what ran, `continue` goes on. */
-    onFailure: z.enum(['abort', 'continue']).default('abort'),
+    /**
+     * What a failure after all retries does: `abort` compensates what ran, `continue` goes on,
+     * `escalate` waits for a person to decide: retry the step, skip it, or abort.
+     */
+    onFailure: z.enum(['abort', 'continue', 'escalate']).default('abort'),
     /** What a rejected approval does: `abort` compensates what ran, `skip` goes on without this step. */
     onReject: z.enum(['abort', 'skip']).default('abort'),
     timeout: DurationSchema.default(30_000),

@@ -32,3 +32,23 @@ export const EventJoinSchema = z.object({
   summary: z.string().max(500).optional(),
 });
 export type EventJoin = z.infer<typeof EventJoinSchema>;
+
+/** A person reports a `manual` step done (or failed). */
+export const ManualCompletionSchema = z.object({
+  actor: ActorSchema,
+  stepId: SlugSchema,
+  outcome: z.enum(['done', 'failed']).default('done'),
+  note: z.string().trim().max(2_000).optional(),
+  incidentId,
+});
+export type ManualCompletion = z.infer<typeof ManualCompletionSchema>;
+
+/** What to do with a step that failed and says `onFailure: escalate`. */
+export const StepDecisionSchema = z.object({
+  actor: ActorSchema,
+  stepId: SlugSchema,
+  decision: z.enum(['retry', 'skip', 'abort']),
+  reason,
+  incidentId,
+});
+export type StepDecision = z.infer<typeof StepDecisionSchema>;

@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { IncidentStatus } from '../domain/incident';
 import type { Severity } from '../domain/severity';
-import type { Decision, EventJoin, Note } from '../domain/signals';
+import type { Decision, EventJoin, ManualCompletion, Note, StepDecision } from '../domain/signals';
 
 /**
  * The incident workflow's messages, defined once and shared by the workflow and every client
@@ -14,6 +14,8 @@ export const rollbackSignal = defineSignal<[Note]>('rollback');
 export const resolveSignal = defineSignal<[Note]>('resolve');
 export const closeSignal = defineSignal<[Note]>('close');
 export const addEventSignal = defineSignal<[EventJoin]>('addEvent');
+export const completeManualStepSignal = defineSignal<[ManualCompletion]>('completeManualStep');
+export const decideStepSignal = defineSignal<[StepDecision]>('decideStep');
 export const stateQuery = defineQuery<IncidentState>('state');
 
 export const INCIDENT_WORKFLOW_TYPE = 'incidentWorkflow';
@@ -61,6 +63,10 @@ export interface IncidentState {
   runbook: { id: string; version: number } | null;
   currentStep: string | null;
   pendingApproval: PendingApproval | null;
+  /** A `manual` step a person is doing now. */
+  pendingManual: { stepId: string; since: string } | null;
+  /** A failed step with `onFailure: escalate`, waiting for retry, skip or abort. */
+  pendingDecision: { stepId: string; error: string; since: string } | null;
   steps: StepState[];
   occurrences: number;
   acknowledged: boolean;

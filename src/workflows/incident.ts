@@ -3,7 +3,7 @@ import type { StepActivity, StepCall, StoreActivities, Transition } from '../act
 import type { IncidentStatus } from '../domain/incident';
 import { GateDecision, runbookGate, stepGate } from '../domain/policy';
 import type { Runbook, RunbookStep } from '../domain/runbook';
-import type { Decision, Note } from '../domain/signals';
+import type { Decision, ManualCompletion, Note, StepDecision } from '../domain/signals';
 import { TemplateError, render } from '../domain/template';
 import type { IncidentWorkflowInput } from '../domain/workflow-input';
 import {
@@ -13,6 +13,8 @@ import {
   addEventSignal,
   approveSignal,
   closeSignal,
+  completeManualStepSignal,
+  decideStepSignal,
   rejectSignal,
   resolveSignal,
   rollbackSignal,
@@ -61,6 +63,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     runbook: null,
     currentStep: null,
     pendingApproval: null,
+    pendingManual: null,
+    pendingDecision: null,
     steps: [],
     occurrences: 1,
     acknowledged: false,
@@ -69,6 +73,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   let seq = 0;
   let writes: Promise<void> = Promise.resolve();
   let decision: { kind: 'approve' | 'reject'; by: Decision } | undefined;
+  let manualReport: ManualCompletion | undefined;
+  let stepDecision: StepDecision | undefined;
   const requested: { rollback?: Note; resolve?: Note; close?: Note } = {};
   let rolledBack = false;
   const completed: Completed[] = [];
@@ -157,6 +163,28 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }),
   );
 
+  wf.setHandler(
+    completeManualStepSignal,
+    forThisIncident((report) => {
+      if (state.pendingManual?.stepId !== report.stepId || manualReport) {
+        record('manual.ignored', report.actor, { stepId: report.stepId, detail: { why: `step "${report.stepId}" is not waiting for a person` } });
+        return;
+      }
+      manualReport = report;
+    }),
+  );
+
+  wf.setHandler(
+    decideStepSignal,
+    forThisIncident((d) => {
+      if (state.pendingDecision?.stepId !== d.stepId || stepDecision) {
+        record('decision.ignored', d.actor, { stepId: d.stepId, detail: { decision: d.decision, why: `step "${d.stepId}" is not waiting for a decision` } });
+        return;
+      }
+      stepDecision = d;
+    }),
+  );
+
   wf.setHandler(addEventSignal, (event) => {
     if (seenEvents.has(event.eventId)) return;
     seenEvents.add(event.eventId);
@@ -215,16 +243,33 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     record(kind, 'aire', { stepId: step.id, step: { row: stepRow(step, index), update: { status, error } }, detail: { ...detail, ...(error ? { error } : {}) } });
   }
 
-  /** Runs one step; returns false when the runbook must abort. */
-  async function runStep(step: RunbookStep, index: number): Promise<boolean> {
-    state.currentStep = step.id;
+  type Attempt = { ok: true } | { ok: false; error: string };
+
+  /** A `manual` step: wait until a person reports it done or failed (or the incident is interrupted). */
+  async function awaitPerson(step: RunbookStep, index: number): Promise<Attempt> {
+    state.pendingManual = { stepId: step.id, since: now() };
+    await wf.condition(() => manualReport !== undefined || interrupted());
+    state.pendingManual = null;
+    const report = manualReport;
+    manualReport = undefined;
+    if (!report) return { ok: false, error: 'interrupted while waiting for a person' };
+    if (report.outcome === 'failed') return { ok: false, error: `reported failed by ${report.actor}${report.note ? `: ${report.note}` : ''}` };
+    record('step.succeeded', report.actor, {
+      stepId: step.id,
+      step: { row: stepRow(step, index), update: { status: 'succeeded' } },
+      detail: { action: 'manual', note: report.note },
+    });
+    return { ok: true };
+  }
+
+  /** Runs a step once: render, execute, and for `manual` steps wait for the person. */
+  async function attempt(step: RunbookStep, index: number, round: number): Promise<Attempt> {
     let params: unknown;
     try {
       params = render(step.params, { incident: { ...draft, id: incidentId, severity: state.severity }, steps: outputs }, `steps[${index}].params`);
     } catch (err) {
       if (!(err instanceof TemplateError)) throw err;
-      markStep(step, index, 'failed', 'step.failed', err.message, { onFailure: step.onFailure });
-      return step.onFailure === 'continue';
+      return { ok: false, error: err.message };
     }
     const s = stepState(step.id);
     if (s) s.status = 'running';
@@ -234,19 +279,58 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       retry: step.retry,
       summary: `${step.name} (${step.action})`,
     });
+    let output: unknown;
     try {
-      const output = await activities[`${step.action}.execute`](stepCall(step, index, params));
-      completed.push({ step, index, params, output, compensated: false });
-      outputs[step.id] = { output };
-      if (s) {
-        s.status = 'succeeded';
-        s.output = output;
-      }
-      return true;
+      output = await activities[`${step.action}.execute`]({ ...stepCall(step, index, params), round });
     } catch (err) {
-      const message = wf.rootCause(err) ?? String(err);
-      markStep(step, index, 'failed', 'step.failed', message, { onFailure: step.onFailure });
-      return step.onFailure === 'continue';
+      return { ok: false, error: wf.rootCause(err) ?? String(err) };
+    }
+    if (step.action === 'manual') {
+      const done = await awaitPerson(step, index);
+      if (!done.ok) return done;
+    }
+    completed.push({ step, index, params, output, compensated: false });
+    outputs[step.id] = { output };
+    if (s) {
+      s.status = 'succeeded';
+      s.output = output;
+    }
+    return { ok: true };
+  }
+
+  /** A failed step that says `escalate`: a person decides to retry, skip or abort. */
+  async function awaitStepDecision(step: RunbookStep, error: string): Promise<StepDecision['decision'] | 'interrupted'> {
+    state.pendingDecision = { stepId: step.id, error, since: now() };
+    setStatus('awaiting_approval', 'decision.requested', 'aire', { stepId: step.id, detail: { error, options: ['retry', 'skip', 'abort'] } });
+    await wf.condition(() => stepDecision !== undefined || interrupted());
+    state.pendingDecision = null;
+    const made = stepDecision;
+    stepDecision = undefined;
+    if (!made) return 'interrupted';
+    record(`decision.${made.decision}`, made.actor, { stepId: step.id, detail: { reason: made.reason } });
+    if (made.decision !== 'abort') setStatus('remediating', 'remediation.resumed', made.actor, { stepId: step.id });
+    return made.decision;
+  }
+
+  /** Runs one step to an end; returns false when the runbook must abort. */
+  async function runStep(step: RunbookStep, index: number): Promise<boolean> {
+    state.currentStep = step.id;
+    try {
+      for (let round = 0; ; round += 1) {
+        const result = await attempt(step, index, round);
+        if (result.ok) return true;
+        markStep(step, index, 'failed', 'step.failed', result.error, { onFailure: step.onFailure, round });
+        if (interrupted() || step.onFailure === 'continue') return true;
+        if (step.onFailure === 'abort') return false;
+        const choice = await awaitStepDecision(step, result.error);
+        if (choice === 'retry') continue;
+        if (choice === 'skip') {
+          markStep(step, index, 'skipped', 'step.skipped', undefined, { reason: 'a person chose to skip it after it failed' });
+          return true;
+        }
+        // abort, or interrupted: the caller's loop sees the interruption and settles it.
+        return choice === 'interrupted';
+      }
     } finally {
       state.currentStep = null;
     }

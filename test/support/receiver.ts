@@ -5,6 +5,8 @@ export interface Received {
   path: string;
   headers: IncomingMessage['headers'];
   body: unknown;
+  /** The body as received, for checking signatures over the exact bytes. */
+  raw: string;
   at: number;
 }
 
@@ -74,7 +76,7 @@ export class Receiver {
       // keep text
     }
     const path = (req.url ?? '/').split('?')[0];
-    const entry: Received = { method: req.method ?? 'GET', path, headers: req.headers, body, at: Date.now() };
+    const entry: Received = { method: req.method ?? 'GET', path, headers: req.headers, body, raw: text, at: Date.now() };
     this.requests.push(entry);
     this.options.log?.(`${entry.method} ${path} ${text.length > 0 ? text.slice(0, 300) : ''}`);
 

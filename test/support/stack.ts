@@ -9,6 +9,7 @@ import { Config, loadConfig } from '../../src/config';
 import { Pool, createPool } from '../../src/db/pool';
 import { ROLES, Role, createApiKey, ensureTenant } from '../../src/db/tenants';
 import { AireWorker, createWorker } from '../../src/worker/worker';
+import type { IncidentState } from '../../src/workflows/definitions';
 import { testEnv } from './env';
 
 export interface TestTenant {
@@ -143,7 +144,7 @@ export interface IncidentView {
   steps: { stepId: string; status: string; output: unknown; error: string | null; attempts: number }[];
   approvals: { stepId: string | null; decision: string; approver: string; reason: string | null }[];
   actionLog: { kind: string; actor: string; stepId: string | null; detail: Record<string, unknown> }[];
-  live: { status: string; pendingApproval: { stepId: string | null } | null } | null;
+  live: IncidentState | null;
 }
 
 /** Polls `probe` until it returns something other than undefined. */

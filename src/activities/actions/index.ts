@@ -2,6 +2,7 @@ import { blockAction } from './block';
 import { commandAction } from './command';
 import { disableFeatureAction } from './disable-feature';
 import { httpAction } from './http';
+import { manualAction } from './manual';
 import { notifyAction } from './notify';
 import { rollbackDeployAction } from './rollback-deploy';
 import { scaleAction } from './scale';
@@ -20,6 +21,7 @@ export const ACTIONS: readonly ActionModule[] = [
   rollbackDeployAction,
   verifyAction,
   waitAction,
+  manualAction,
 ] as ActionModule[];
 
 const BY_TYPE = new Map(ACTIONS.map((a) => [a.type, a]));

@@ -30,6 +30,11 @@ export interface ActionModule<S extends z.ZodType = z.ZodType, O = unknown> {
   execute(ctx: ActionContext, params: z.infer<S>): Promise<O>;
   /** Absent where the effect cannot be undone; compensation then records that and moves on. */
   compensate?(ctx: ActionContext, params: z.infer<S>, output: O): Promise<unknown>;
+  /**
+   * True when `execute` only hands the work to a person: the step stays running until someone
+   * reports it done (POST /api/incidents/:id/steps/:stepId/complete).
+   */
+  awaitsPerson?: boolean;
   /** A sentence for dry runs and the audit trail: what compensation would do. */
   describeCompensation(params: z.infer<S>): string;
 }

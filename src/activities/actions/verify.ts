@@ -19,8 +19,11 @@ export const PollSchema = z
   .object({
     /** Time between checks. */
     interval: DurationSchema.default(5_000),
-    /** How long to keep checking before giving up (this attempt). */
-    timeout: DurationSchema.default(60_000),
+    /**
+     * How long to keep checking before giving up (this attempt). The default stays under a step's
+     * default 30 s timeout, so the step fails with "not healthy" rather than being cut off.
+     */
+    timeout: DurationSchema.default(20_000),
     expect: ExpectSchema.optional(),
   })
   .strict();

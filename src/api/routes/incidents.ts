@@ -11,6 +11,8 @@ import {
   acknowledgeSignal,
   approveSignal,
   closeSignal,
+  completeManualStepSignal,
+  decideStepSignal,
   rejectSignal,
   resolveSignal,
   rollbackSignal,
@@ -132,6 +134,44 @@ export function incidentRoutes(deps: Deps): Router {
       res.status(202).json({ id, accepted: spec.path, actor: actorOf(principal) });
     });
   }
+
+  const StepParams = IdParams.extend({ stepId: SlugSchema });
+  const CompleteBody = z.object({ outcome: z.enum(['done', 'failed']).default('done'), note: z.string().trim().max(2_000).optional() }).strict();
+  const DecisionOnStepBody = z.object({ decision: z.enum(['retry', 'skip', 'abort']), reason: z.string().trim().max(2_000).optional() }).strict();
+
+  /** The step of this tenant's incident, or 404; with the incident's workflow id for signalling. */
+  async function findStep(principal: ReturnType<typeof principalOf>, id: string, stepId: string) {
+    const incident = await findIncident(deps, principal, id);
+    if (!incident) throw notFound(`incident ${id}`);
+    const { steps } = await withTenant(deps.pool, principal.tenantId, (c) => incidentDetails(c, id));
+    const step = steps.find((s) => s.stepId === stepId);
+    if (!step) throw notFound(`step ${stepId} of incident ${id}`);
+    return { incident, step: step as { status: string; action: string } };
+  }
+
+  router.post('/incidents/:id/steps/:stepId/complete', requireRole('responder', 'approver'), async (req, res) => {
+    const { id, stepId } = params(StepParams, req);
+    const report = body(CompleteBody, req);
+    const principal = principalOf(res);
+    const { incident, step } = await findStep(principal, id, stepId);
+    if (step.action !== 'manual' || step.status !== 'running') throw conflict(`step ${stepId} is not a manual step waiting for a person (status ${step.status})`);
+    await deps.temporal.workflow
+      .getHandle(incident.workflowId)
+      .signal(completeManualStepSignal, { ...report, stepId, actor: actorOf(principal), incidentId: id });
+    res.status(202).json({ id, stepId, accepted: 'complete', outcome: report.outcome, actor: actorOf(principal) });
+  });
+
+  router.post('/incidents/:id/steps/:stepId/decision', requireRole('approver'), async (req, res) => {
+    const { id, stepId } = params(StepParams, req);
+    const choice = body(DecisionOnStepBody, req);
+    const principal = principalOf(res);
+    const { incident, step } = await findStep(principal, id, stepId);
+    if (incident.status !== 'awaiting_approval' || step.status !== 'failed') {
+      throw conflict(`step ${stepId} is not waiting for a decision (step ${step.status}, incident ${incident.status})`);
+    }
+    await deps.temporal.workflow.getHandle(incident.workflowId).signal(decideStepSignal, { ...choice, stepId, actor: actorOf(principal), incidentId: id });
+    res.status(202).json({ id, stepId, accepted: choice.decision, actor: actorOf(principal) });
+  });
 
   router.all('/incidents/:id/:action', () => {
     throw new HttpProblem(404, 'Not Found', `unknown incident action; one of: ${SIGNALS.map((s) => s.path).join(', ')}`);

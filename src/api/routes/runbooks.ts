@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { findAction } from '../../activities/actions';
-import { validateRunbook } from '../../activities/runbook-validation';
+import { ActionModule } from '../../activities/actions/types';
+import { paramErrors, validateRunbook } from '../../activities/runbook-validation';
 import { getRunbook, insertRunbookVersion, latestRunbooks, listRunbookVersions } from '../../db/runbooks';
 import { withTenant } from '../../db/pool';
 import { SlugSchema } from '../../domain/incident';
@@ -26,6 +27,16 @@ function runbookBody(req: Request): unknown {
     return parseYaml(req.body, { maxAliasCount: 50 });
   } catch (err) {
     throw new ValidationError('invalid runbook', [{ path: '(body)', message: `not valid YAML: ${(err as Error).message}` }]);
+  }
+}
+
+/** What undoing the step would do; with outputs not known yet, parameters may still hold templates. */
+function describeCompensation(action: ActionModule, params: unknown): string {
+  const parsed = action.params.safeParse(params);
+  try {
+    return action.describeCompensation(parsed.success ? parsed.data : params);
+  } catch {
+    return 'depends on outputs of earlier steps, known when the step runs';
   }
 }
 
@@ -59,12 +70,12 @@ export function runbookRoutes(deps: Deps): Router {
     const found = await withTenant(deps.pool, principal.tenantId, (c) => getRunbook(c, id, input.version));
     if (!found) throw notFound(`runbook ${id}${input.version ? ` version ${input.version}` : ''}`);
     const plan = planRunbook(found.runbook, draftFromSample(input.incident), await tenantPolicy(deps.pool, principal.tenantId));
-    const steps = plan.steps.map((step) => {
+    const steps = plan.steps.map((step, index) => {
       const action = findAction(step.action);
       if (step.params === undefined || !action) return step;
-      const parsed = action.params.safeParse(step.params);
-      if (!parsed.success) return { ...step, error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
-      return { ...step, compensation: action.describeCompensation(parsed.data) };
+      const errors = paramErrors(action, step.params, ['steps', index, 'params']);
+      if (errors.length > 0) return { ...step, error: errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
+      return { ...step, compensation: describeCompensation(action, step.params) };
     });
     res.json(redact({ runbook: { id, version: found.version }, ...plan, steps, wouldRun: plan.matched && steps.every((s) => s.error === undefined) }, deps.config.AIRE_SENSITIVE_KEYS));
   });

@@ -379,7 +379,7 @@ describe('high-cpu', () => {
     expect(paramsOf(step(p, 'scale_out'))).toEqual({ url: 'http://127.0.0.1:8099/services/search/capacity', replicas: 8 });
     expect(paramsOf(step(p, 'verify')).url).toBe('http://127.0.0.1:8099/services/search/health');
     expect(paramsOf(step(p, 'report')).message).toBe(
-      'AIRE: HighCPUUsage: search above 90% CPU for 10m. Scaled search out from ‹steps.scale_out.output.previous› to ‹steps.scale_out.output.current› replicas; rolling the incident back restores ‹steps.scale_out.output.previous›.',
+      'AIRE: HighCPUUsage: search above 90% CPU for 10m. Scaled search out from {{steps.scale_out.output.previous}} to {{steps.scale_out.output.current}} replicas; rolling the incident back restores {{steps.scale_out.output.previous}}.',
     );
   });
 
@@ -417,7 +417,7 @@ describe('failed-deployment', () => {
   });
 
   it('reports the releases it rolled from and to', () => {
-    expect(paramsOf(step(p, 'notify')).message).toContain('Rolled orders back from ‹steps.rollback.output.from› to ‹steps.rollback.output.to›');
+    expect(paramsOf(step(p, 'notify')).message).toContain('Rolled orders back from {{steps.rollback.output.from}} to {{steps.rollback.output.to}}');
   });
 
   it('keeps the rollback when the later check fails, rather than rolling the failed release forward', () => {

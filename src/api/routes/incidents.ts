@@ -54,9 +54,10 @@ const DecisionBody = ReasonBody.extend({ stepId: SlugSchema.optional() }).strict
 const LIVE_STATE_TIMEOUT_MS = 2_000;
 
 async function liveState(deps: Deps, workflowId: string): Promise<IncidentState | null> {
-  const query = deps.temporal.workflow.getHandle(workflowId).query(stateQuery);
-  const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), LIVE_STATE_TIMEOUT_MS).unref());
-  return Promise.race([query, timeout]).catch(() => null);
+  // A deadline on the call itself, so an unanswered query (no worker up) ends instead of retrying on.
+  return deps.temporal
+    .withDeadline(Date.now() + LIVE_STATE_TIMEOUT_MS, () => deps.temporal.workflow.getHandle(workflowId).query(stateQuery))
+    .catch(() => null);
 }
 
 type Message = { actor: string; reason?: string; incidentId: string; stepId?: string };

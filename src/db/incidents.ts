@@ -1,5 +1,6 @@
 import { PoolClient } from 'pg';
 import { IncidentDraft, IncidentStatus } from '../domain/incident';
+import { Severity } from '../domain/severity';
 
 export interface NewIncident {
   id: string;
@@ -57,6 +58,7 @@ export type Stamp = keyof typeof STAMP_COLUMN;
 
 export interface IncidentUpdate {
   status?: IncidentStatus;
+  severity?: Severity;
   /** Sets the named timestamp the first time only. */
   stamp?: Stamp;
   runbook?: { id: string; version: number };
@@ -73,6 +75,7 @@ export async function updateIncident(client: PoolClient, incidentId: string, u: 
     sets.push(sql.replace('?', `$${params.length}`));
   };
   if (u.status) add('status = ?', u.status);
+  if (u.severity) add('severity = ?', u.severity);
   if (u.stamp) sets.push(`${STAMP_COLUMN[u.stamp]} = COALESCE(${STAMP_COLUMN[u.stamp]}, $2::timestamptz)`);
   if (u.runbook) {
     add('runbook_id = ?', u.runbook.id);

@@ -3,6 +3,7 @@ import type { StepActivity, StepCall, StoreActivities, Transition } from '../act
 import type { IncidentStatus } from '../domain/incident';
 import { GateDecision, runbookGate, stepGate } from '../domain/policy';
 import type { Runbook, RunbookStep } from '../domain/runbook';
+import { Severity, isAtLeast } from '../domain/severity';
 import type { Decision, ManualCompletion, Note, StepDecision } from '../domain/signals';
 import { TemplateError, render } from '../domain/template';
 import type { IncidentWorkflowInput } from '../domain/workflow-input';
@@ -20,7 +21,7 @@ import {
   rollbackSignal,
   stateQuery,
 } from './definitions';
-import { AireRunbook, AireStatus } from './search-attributes';
+import { AireRunbook, AireSeverity, AireStatus } from './search-attributes';
 
 /** Store writes retry until PostgreSQL answers: an outage delays the record, it never loses it. */
 const store = wf.proxyActivities<StoreActivities>({
@@ -289,6 +290,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       const done = await awaitPerson(step, index);
       if (!done.ok) return done;
     }
+    if (step.action === 'escalate') applyEscalation(step, output);
     completed.push({ step, index, params, output, compensated: false });
     outputs[step.id] = { output };
     if (s) {
@@ -296,6 +298,16 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       s.output = output;
     }
     return { ok: true };
+  }
+
+  /** An `escalate` step may raise severity; it never lowers it. */
+  function applyEscalation(step: RunbookStep, output: unknown): void {
+    const raised = (output as { severity?: Severity | null } | null)?.severity;
+    if (!raised || raised === state.severity || !isAtLeast(raised, state.severity)) return;
+    const from = state.severity;
+    state.severity = raised;
+    wf.upsertSearchAttributes([{ key: AireSeverity, value: raised }]);
+    record('incident.escalated', 'aire', { stepId: step.id, incident: { severity: raised }, detail: { from, to: raised } });
   }
 
   /** A failed step that says `escalate`: a person decides to retry, skip or abort. */
@@ -381,8 +393,20 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     });
 
     let abortReason: string | undefined;
+    let humanApproved = gate.required;
     for (const [index, step] of runbook.steps.entries()) {
       if (interrupted()) break;
+      if (state.severity === 'critical' && !humanApproved) {
+        // Escalated to critical mid-runbook: the promise "no critical remediation without a human" still holds.
+        const outcome = await awaitApproval({ required: true, mode: 'co-pilot', reasons: ['the incident was escalated to critical: a human approves before remediation goes on'] });
+        if (outcome === 'interrupted') break;
+        if (outcome === 'rejected') {
+          abortReason = 'approval after escalation to critical was rejected';
+          break;
+        }
+        humanApproved = true;
+        setStatus('remediating', 'remediation.resumed', 'aire');
+      }
       const gateForStep = stepGate(step, input.policy);
       if (gateForStep.required) {
         const outcome = await awaitApproval(gateForStep, { step, index });

@@ -97,4 +97,23 @@ describe('people in the runbook', () => {
     expect(target.paths(abortRb)).toEqual([`POST /${abortRb}/one`, `POST /${abortRb}/undo-one`]);
     expect(aborted.steps.map((s) => s.status)).toEqual(['compensated', 'failed', 'pending']);
   });
+
+  test('an escalate step raises severity and pages the next tier; raised to critical, the next step waits for a human', async () => {
+    const rb = uniqueId('escalate');
+    const id = await start(rb, [
+      http(rb, 'one'),
+      { id: 'raise', name: 'Escalate to the incident commander', action: 'escalate', params: { severity: 'critical', url: `${target.url}/${rb}/pager`, message: 'still failing' } },
+      http(rb, 'three'),
+    ]);
+    const waiting = await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'awaiting_approval' && v.live?.pendingApproval != null);
+    expect(waiting.incident.severity).toBe('critical');
+    expect(waiting.live?.pendingApproval).toMatchObject({ stepId: null, reasons: [expect.stringMatching(/escalated to critical/)] });
+    expect(target.paths(rb)).toEqual([`POST /${rb}/one`, `POST /${rb}/pager`]);
+    expect(target.applied.find((r) => r.path === `/${rb}/pager`)?.body).toMatchObject({ type: 'aire.escalation', incident: { severity: 'critical' }, message: 'still failing' });
+    expect(waiting.actionLog.find((e) => e.kind === 'incident.escalated')).toMatchObject({ detail: { from: 'medium', to: 'critical' } });
+
+    expect((await stack.call('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'IC approves' })).status).toBe(202);
+    await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'mitigated');
+    expect(target.paths(rb)).toEqual([`POST /${rb}/one`, `POST /${rb}/pager`, `POST /${rb}/three`]);
+  });
 });

@@ -1,6 +1,7 @@
 import { blockAction } from './block';
 import { commandAction } from './command';
 import { disableFeatureAction } from './disable-feature';
+import { escalateAction } from './escalate';
 import { httpAction } from './http';
 import { manualAction } from './manual';
 import { notifyAction } from './notify';
@@ -22,6 +23,7 @@ export const ACTIONS: readonly ActionModule[] = [
   verifyAction,
   waitAction,
   manualAction,
+  escalateAction,
 ] as ActionModule[];
 
 const BY_TYPE = new Map(ACTIONS.map((a) => [a.type, a]));

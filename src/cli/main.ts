@@ -1,47 +1,50 @@
 import { Command } from 'commander';
-import { loadConfig } from '../config';
-import { RoleSchema } from '../db/tenants';
-import { bootstrap, createTenantWithKey, loadRunbooks, runMigrations } from './admin';
+import { DEFAULT_API_URL, EXIT } from './api-client';
+import { registerAdminCommands } from './commands/admin';
+import { registerControlCommands } from './commands/controls';
+import { registerIncidentCommands } from './commands/incidents';
+import { registerRunbookCommands } from './commands/runbooks';
+
+/** The `aire` command: wiring only. API commands live in ./commands, the HTTP client in ./api-client. */
 
 const program = new Command();
 program
   .name('aire')
-  .description('AIRE incident response and remediation engine: administration and operations')
-  .showHelpAfterError();
+  .description('AIRE incident response and remediation engine: operations over the HTTP API, and administration')
+  .showHelpAfterError('(add --help for usage)')
+  .addHelpText(
+    'after',
+    `
+API commands read the API from --api-url or AIRE_API_URL (default ${DEFAULT_API_URL}) and the key from
+--api-key or AIRE_API_KEY (default: the contents of .aire/admin.key, as \`npm run dev\` writes it).
+Every API command takes --json to print the API's JSON answer as received.
 
-const db = program.command('db').description('database schema');
-db.command('migrate')
-  .description('create the database if needed and apply db/ migrations in order (DATABASE_ADMIN_URL)')
-  .action(async () => runMigrations(loadConfig()));
+Exit codes:
+  ${EXIT.ok}  ok
+  ${EXIT.usage}  usage error or local problem (bad option, unreadable or invalid file)
+  ${EXIT.refused}  the API refused the request (4xx: invalid input, unknown key, missing role, not found, conflict)
+  ${EXIT.unavailable}  the API or a service behind it is unavailable (5xx, connection refused, timeout)
 
-const admin = program.command('admin').description('tenants and keys, with the schema owner connection (DATABASE_ADMIN_URL)');
-admin
-  .command('bootstrap')
-  .description('migrate, create the tenant if missing, and make sure KEY_FILE holds a working admin key')
-  .requiredOption('--tenant <slug>', 'tenant slug, e.g. default')
-  .requiredOption('--key-file <path>', 'where the admin key is kept')
-  .action(async (opts: { tenant: string; keyFile: string }) => bootstrap(loadConfig(), opts.tenant, opts.keyFile));
+Examples:
+  $ aire incidents list --status awaiting_approval
+  $ aire incident show <id>
+  $ aire incident approve <id> --step scale --reason "capacity review done"
+  $ aire runbook apply -f runbooks/capacity-forecast.yaml
+  $ aire <command> --help`,
+  );
 
-admin
-  .command('create-key')
-  .description('create an API key for a tenant (creating the tenant if missing) and print it once')
-  .requiredOption('--tenant <slug>', 'tenant slug')
-  .requiredOption('--name <name>', 'a name for the key, shown in the audit trail as key:<name>')
-  .option('--role <role...>', 'ingest, viewer, responder, approver, admin', ['viewer'])
-  .action(async (opts: { tenant: string; name: string; role: string[] }) => {
-    const roles = opts.role.map((r) => RoleSchema.parse(r));
-    const { key } = await createTenantWithKey(loadConfig(), opts.tenant, opts.tenant, opts.name, roles);
-    console.log(key.key);
-  });
+// `aire … | head` closes stdout early: stop quietly instead of failing with EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
-admin
-  .command('load-runbooks')
-  .description('load runbook files (YAML or JSON) for a tenant; unchanged ones are skipped')
-  .requiredOption('--tenant <slug>', 'tenant slug')
-  .option('--dir <path>', 'folder of runbook files', 'runbooks')
-  .action(async (opts: { tenant: string; dir: string }) => loadRunbooks(loadConfig(), opts.tenant, opts.dir));
+registerIncidentCommands(program);
+registerRunbookCommands(program);
+registerControlCommands(program);
+registerAdminCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`aire: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+  process.exitCode = EXIT.usage;
 });

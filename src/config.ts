@@ -37,6 +37,8 @@ export const ConfigSchema = z.object({
   AIRE_SMTP_FROM: z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'write an address like aire@example.com').default('aire@localhost'),
   AIRE_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'write e.g. 256kb or 1mb').default('256kb'),
   AIRE_WORKER_SHUTDOWN_GRACE: DurationSchema.default(30_000),
+  /** The worker serves Prometheus metrics on HOST at this port (`GET /metrics`); 0 turns it off. */
+  AIRE_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   AIRE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Config = z.infer<typeof ConfigSchema>;

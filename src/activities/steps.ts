@@ -4,6 +4,7 @@ import { appendLog, rememberForStep, upsertStep } from '../db/incidents';
 import { Pool, withTenant } from '../db/pool';
 import { redact } from '../domain/redact';
 import { issueError } from '../domain/validation';
+import { stepAttemptFailures, stepDuration } from '../metrics';
 import { ACTIONS } from './actions';
 import { ActionContext, ActionModule } from './actions/types';
 import { NON_RETRYABLE } from './egress';
@@ -100,10 +101,14 @@ async function runExecute(deps: StepDeps, action: ActionModule, call: StepCall):
   const key = `step:${stepKey(call)}:execute:${attempt}`;
   await recordStep(deps, call, 'running', 'step.started', `${key}:started`, { attempts: attempt, params: call.params, detail: { attempt } });
   let output: unknown;
+  const timer = stepDuration.startTimer({ action: action.type });
   try {
     const params = parseParams(action, call);
     output = await action.execute(actionContext(deps, call, 'execute'), params);
+    timer({ outcome: 'succeeded' });
   } catch (err) {
+    timer({ outcome: 'failed' });
+    stepAttemptFailures.inc({ action: action.type });
     await recordStep(deps, call, 'running', 'step.attempt_failed', `${key}:failed`, { error: errorMessage(err), detail: { attempt } });
     throw err;
   }

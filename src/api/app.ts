@@ -1,12 +1,21 @@
 import express, { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger';
 import { requireKey } from './auth';
+import { consoleRoutes } from './console';
 import { Deps } from './incidents-service';
+import { openApiRoute } from './openapi';
 import { HttpProblem, problemHandler } from './problem';
+import { keepRawBody } from './signature';
+import { actionItemRoutes } from './routes/action-items';
+import { alertmanagerRoutes } from './routes/alertmanager';
 import { controlRoutes } from './routes/controls';
 import { incidentRoutes } from './routes/incidents';
 import { intakeRoutes } from './routes/intake';
+import { keyRoutes } from './routes/keys';
+import { metricsRoutes, prometheusRoutes } from './routes/metrics';
+import { reportRoutes } from './routes/reports';
 import { runbookRoutes } from './routes/runbooks';
+import { settingsRoutes } from './routes/settings';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
@@ -36,6 +45,7 @@ export function createApp(deps: Deps, log: Logger): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(prometheusRoutes());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -47,15 +57,28 @@ export function createApp(deps: Deps, log: Logger): express.Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
   });
 
+  // The API's OpenAPI document is public, like /healthz: mounted before the router that asks for a key.
+  app.get('/api/openapi.json', openApiRoute());
+
+  // The approval console: a static page (no key needed to load it) that calls the API below with one.
+  app.use('/console', consoleRoutes());
+
   const api = express.Router();
   api.use(requireKey(deps.pool));
   api.use(requireKnownBody);
-  api.use(express.json({ limit: deps.config.AIRE_BODY_LIMIT, type: JSON_TYPES, strict: true }));
+  api.use(express.json({ limit: deps.config.AIRE_BODY_LIMIT, type: JSON_TYPES, strict: true, verify: keepRawBody }));
   api.use(express.text({ limit: deps.config.AIRE_BODY_LIMIT, type: YAML_TYPES }));
   api.use(intakeRoutes(deps));
+  api.use(alertmanagerRoutes(deps));
+  // Before incidentRoutes, whose catch-all answers 404 for unknown /incidents/:id/<action>.
+  api.use(reportRoutes(deps));
+  api.use(actionItemRoutes(deps));
   api.use(incidentRoutes(deps));
   api.use(runbookRoutes(deps));
   api.use(controlRoutes(deps));
+  api.use(settingsRoutes(deps));
+  api.use(keyRoutes(deps));
+  api.use(metricsRoutes(deps));
   app.use('/api', api);
 
   app.use((req, _res, next) => next(new HttpProblem(404, 'Not Found', `no route for ${req.method} ${req.path}`)));

@@ -6,7 +6,7 @@ import { getIncident, insertIncident } from '../db/incidents';
 import { Pool, withTenant } from '../db/pool';
 import { Principal } from '../db/tenants';
 import { IncidentDraft } from '../domain/incident';
-import { ApprovalPolicySchema } from '../domain/policy';
+import { TenantSettings, TenantSettingsSchema, activeSilence } from '../domain/tenant-settings';
 import { IncidentWorkflowInput } from '../domain/workflow-input';
 import { addEventSignal, incidentWorkflowId } from '../workflows/definitions';
 import { incidentWorkflow } from '../workflows/incident';
@@ -19,17 +19,21 @@ export interface Deps {
   config: Config;
 }
 
-export interface Opened {
-  incidentId: string;
-  workflowId: string;
-  /** false when the event joined an incident already open for the same dedup key. */
-  created: boolean;
-}
+export type Opened =
+  | {
+      incidentId: string;
+      workflowId: string;
+      /** false when the event joined an incident already open for the same dedup key. */
+      created: boolean;
+      silenced?: undefined;
+    }
+  /** A silence or maintenance window matched: the event is recorded and no incident opens. */
+  | { incidentId: null; workflowId: string; created: false; silenced: { reason: string } };
 
-/** The tenant's approval policy, with defaults for what it does not set. */
-export async function tenantPolicy(pool: Pool, tenantId: string): Promise<IncidentWorkflowInput['policy']> {
-  const { rows } = await withTenant(pool, tenantId, (c) => c.query<{ approval_policy: unknown }>('SELECT approval_policy FROM tenants'));
-  return ApprovalPolicySchema.parse(rows[0]?.approval_policy ?? {});
+/** The tenant's settings, with defaults for what it does not set. */
+export async function tenantSettings(pool: Pool, tenantId: string): Promise<TenantSettings> {
+  const { rows } = await withTenant(pool, tenantId, (c) => c.query<{ settings: unknown }>('SELECT settings FROM tenants'));
+  return TenantSettingsSchema.parse(rows[0]?.settings ?? {});
 }
 
 /**
@@ -40,13 +44,29 @@ export async function tenantPolicy(pool: Pool, tenantId: string): Promise<Incide
 export async function openIncident(deps: Deps, principal: Principal, draft: IncidentDraft, eventId: string): Promise<Opened> {
   const incidentId = randomUUID();
   const workflowId = incidentWorkflowId(principal.tenantSlug, draft.dedupKey);
+  const settings = await tenantSettings(deps.pool, principal.tenantId);
+  const silence = activeSilence(settings, draft, new Date());
+  if (silence) {
+    const reason = `silenced: ${silence.reason} (${Object.entries(silence.matchers).map(([k, v]) => `${k}=${v}`).join(', ')})`;
+    await withTenant(deps.pool, principal.tenantId, (c) =>
+      c.query('INSERT INTO suppressed_events (tenant_id, source, dedup_key, event_id, title, reason) VALUES ($1, $2, $3, $4, $5, $6)', [
+        principal.tenantId,
+        draft.source,
+        draft.dedupKey,
+        eventId,
+        draft.title,
+        reason,
+      ]),
+    );
+    return { incidentId: null, workflowId, created: false, silenced: { reason } };
+  }
   const input: IncidentWorkflowInput = {
     tenantId: principal.tenantId,
     tenantSlug: principal.tenantSlug,
     incidentId,
     declaredBy: actorOf(principal),
     draft,
-    policy: await tenantPolicy(deps.pool, principal.tenantId),
+    settings,
     firstEventId: eventId,
   };
   const handle = await deps.temporal.workflow.signalWithStart(incidentWorkflow, {

@@ -148,6 +148,15 @@ export interface Control {
 }
 
 /** A decoded answer and its body as received. */
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  prefix?: string;
+  roles?: string[];
+  createdAt?: string;
+  revokedAt?: string | null;
+}
+
 export interface Answer<T> {
   status: number;
   body: T;
@@ -240,6 +249,18 @@ export class ApiClient {
 
   listControls(kind?: string): Promise<Answer<Page<Control>>> {
     return this.request('GET', '/api/controls', { query: { kind } });
+  }
+
+  createKey(body: { name: string; roles: string[] }): Promise<Answer<ApiKeyView & { key: string }>> {
+    return this.request('POST', '/api/keys', { body });
+  }
+
+  listKeys(): Promise<Answer<Page<ApiKeyView>>> {
+    return this.request('GET', '/api/keys');
+  }
+
+  revokeKey(id: string): Promise<Answer<ApiKeyView>> {
+    return this.request('DELETE', `/api/keys/${encodeURIComponent(id)}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Trigger } from '../domain/runbook';
-import type { ApiError, Control, DryRun, Incident, IncidentDetail, RunbookVersionView, RunbookView } from './api-client';
+import type { ApiError, ApiKeyView, Control, DryRun, Incident, IncidentDetail, RunbookVersionView, RunbookView } from './api-client';
 
 /** Output for people: aligned tables, key/value blocks, short times. Scripts use --json instead. */
 
@@ -319,6 +319,14 @@ export function controlList(items: Control[]): string {
 }
 
 /** What the API said when it refused: status and title, detail, then each failing field. */
+export function keyList(items: ApiKeyView[]): string {
+  if (items.length === 0) return 'no API keys';
+  return table(
+    ['ID', 'NAME', 'PREFIX', 'ROLES', 'CREATED', 'REVOKED'],
+    items.map((k) => [k.id, k.name, k.prefix ?? '', (k.roles ?? []).join(','), time(k.createdAt), k.revokedAt ? time(k.revokedAt) : '']),
+  );
+}
+
 export function problem(err: ApiError): string {
   const p = err.problem;
   const lines = [`${err.status >= 500 ? 'the API is unavailable' : 'the API refused the request'} (${err.request}): ${err.status} ${p?.title ?? ''}`.trimEnd()];

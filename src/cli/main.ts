@@ -3,6 +3,7 @@ import { DEFAULT_API_URL, EXIT } from './api-client';
 import { registerAdminCommands } from './commands/admin';
 import { registerControlCommands } from './commands/controls';
 import { registerIncidentCommands } from './commands/incidents';
+import { registerKeyCommands } from './commands/keys';
 import { registerRunbookCommands } from './commands/runbooks';
 
 /** The `aire` command: wiring only. API commands live in ./commands, the HTTP client in ./api-client. */
@@ -42,6 +43,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 registerIncidentCommands(program);
 registerRunbookCommands(program);
 registerControlCommands(program);
+registerKeyCommands(program);
 registerAdminCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -62,8 +62,8 @@ export interface IncidentUpdate {
   /** Sets the named timestamp the first time only. */
   stamp?: Stamp;
   runbook?: { id: string; version: number };
-  /** A duplicate event joined: count it. */
-  occurrenceAt?: string;
+  /** Duplicate events joined: count them. */
+  occurrences?: { count: number; lastSeenAt: string };
   at: string;
 }
 
@@ -81,9 +81,9 @@ export async function updateIncident(client: PoolClient, incidentId: string, u: 
     add('runbook_id = ?', u.runbook.id);
     add('runbook_version = ?', u.runbook.version);
   }
-  if (u.occurrenceAt) {
-    sets.push('occurrences = occurrences + 1');
-    add('last_seen_at = GREATEST(last_seen_at, ?::timestamptz)', u.occurrenceAt);
+  if (u.occurrences) {
+    add('occurrences = occurrences + ?::int', u.occurrences.count);
+    add('last_seen_at = GREATEST(last_seen_at, ?::timestamptz)', u.occurrences.lastSeenAt);
   }
   await client.query(`UPDATE incidents SET ${sets.join(', ')} WHERE id = $1`, params);
 }

@@ -68,11 +68,20 @@ export const RunbookSchema = z
     severityScope: z.array(SeveritySchema).min(1).optional(),
     triggers: TriggerSchema.default({}),
     requiresApproval: z.boolean().default(false),
+    /**
+     * When an approval is not given in time and every escalation tier has fired: `abort` compensates
+     * what ran; `reject` treats it as a rejection (the step's `onReject` decides).
+     */
+    approvalTimeoutPolicy: z.enum(['abort', 'reject']).default('abort'),
     steps: z.array(StepSchema).min(1).max(50),
     completion: z
-      .object({ autoResolve: z.boolean().default(false) })
+      .object({
+        autoResolve: z.boolean().default(false),
+        /** Resolve when the alert that opened the incident resolves (Alertmanager `resolved`). */
+        resolveWhenAlertResolves: z.boolean().default(false),
+      })
       .strict()
-      .default({ autoResolve: false }),
+      .default({ autoResolve: false, resolveWhenAlertResolves: false }),
   })
   .strict()
   .superRefine((runbook, ctx) => {

@@ -1,5 +1,6 @@
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
+import { startMetricsServer } from '../metrics';
 import { createWorker } from './worker';
 
 /**
@@ -10,9 +11,21 @@ import { createWorker } from './worker';
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config, 'worker');
+  const port = config.AIRE_WORKER_METRICS_PORT;
+  const metrics =
+    port === 0
+      ? undefined
+      : await startMetricsServer(port, config.HOST).catch((err: Error) => {
+          throw new Error(`cannot serve worker metrics on ${config.HOST}:${port} (AIRE_WORKER_METRICS_PORT; 0 turns it off): ${err.message}`);
+        });
+  if (metrics) log.info({ url: `http://${config.HOST}:${port}/metrics` }, 'worker metrics listening');
   const aire = await createWorker(config);
   log.info({ taskQueue: config.AIRE_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker started');
-  await aire.run();
+  try {
+    await aire.run();
+  } finally {
+    metrics?.close();
+  }
   log.info('worker stopped');
 }
 

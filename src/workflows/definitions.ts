@@ -16,6 +16,8 @@ export const closeSignal = defineSignal<[Note]>('close');
 export const addEventSignal = defineSignal<[EventJoin]>('addEvent');
 export const completeManualStepSignal = defineSignal<[ManualCompletion]>('completeManualStep');
 export const decideStepSignal = defineSignal<[StepDecision]>('decideStep');
+/** The alert behind the incident resolved (Alertmanager sent `resolved`). */
+export const alertResolvedSignal = defineSignal<[EventJoin]>('alertResolved');
 export const stateQuery = defineQuery<IncidentState>('state');
 
 export const INCIDENT_WORKFLOW_TYPE = 'incidentWorkflow';
@@ -45,6 +47,9 @@ export interface PendingApproval {
   stepId: string | null;
   reasons: string[];
   since: string;
+  /** Who has approved so far, and how many distinct approvers the gate needs. */
+  approvals: string[];
+  required: number;
 }
 
 export interface TimelineEntry {

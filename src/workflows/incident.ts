@@ -1,17 +1,19 @@
 import * as wf from '@temporalio/workflow';
-import type { StepActivity, StepCall, StoreActivities, Transition } from '../activities';
+import type { NotificationActivities, StepActivity, StepCall, StoreActivities, Transition } from '../activities';
 import type { IncidentStatus } from '../domain/incident';
-import { GateDecision, runbookGate, stepGate } from '../domain/policy';
+import { GateDecision, approvalRefusal, requiredApprovals, runbookGate, stepGate } from '../domain/policy';
 import type { Runbook, RunbookStep } from '../domain/runbook';
 import { Severity, isAtLeast } from '../domain/severity';
-import type { Decision, ManualCompletion, Note, StepDecision } from '../domain/signals';
+import type { Decision, EventJoin, ManualCompletion, Note, StepDecision } from '../domain/signals';
 import { TemplateError, render } from '../domain/template';
+import { Channel, NotificationEvent, escalationSequence, responseSlaMs, routeChannels } from '../domain/tenant-settings';
 import type { IncidentWorkflowInput } from '../domain/workflow-input';
 import {
   IncidentState,
   StepState,
   acknowledgeSignal,
   addEventSignal,
+  alertResolvedSignal,
   approveSignal,
   closeSignal,
   completeManualStepSignal,
@@ -27,6 +29,12 @@ import { AireRunbook, AireSeverity, AireStatus } from './search-attributes';
 const store = wf.proxyActivities<StoreActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
+});
+
+/** Notifications retry a little and then give up: a dead channel must never hold remediation back. */
+const notifier = wf.proxyActivities<NotificationActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 3, initialInterval: '1s', backoffCoefficient: 2 },
 });
 
 const COMPENSATION_RETRY: wf.RetryPolicy = { maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' };
@@ -46,7 +54,8 @@ interface Completed {
   compensated: boolean;
 }
 
-type GateOutcome = 'approved' | 'rejected' | 'interrupted';
+/** `timed_out`: nobody answered through every escalation tier and the runbook says abort. */
+type GateOutcome = 'approved' | 'rejected' | 'interrupted' | 'timed_out';
 
 /**
  * One incident, from intake to close: record it, choose its runbook, pass the approval gates, run
@@ -81,23 +90,93 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const completed: Completed[] = [];
   const outputs: Record<string, { output: unknown }> = {};
   const seenEvents = new Set<string>([input.firstEventId]);
+  const deliveries: Promise<unknown>[] = [];
+  let notificationSeq = 0;
+  const settings = input.settings;
+  let runbookInForce: Runbook | undefined;
+  /** Set when an alert resolved the incident: it closes at this time unless the alert fires again. */
+  let autoCloseAt: number | undefined;
 
   // ---- recording: every transition goes to PostgreSQL in order, through one chain of activities ----
 
-  function record(kind: string, actor: string, extra: Omit<Transition, 'tenantId' | 'incidentId' | 'seq' | 'at' | 'kind' | 'actor'> = {}): void {
+  type Extra = Omit<Transition, 'tenantId' | 'incidentId' | 'seq' | 'at' | 'kind' | 'actor'>;
+
+  /** Numbers a transition, adds it to the live timeline, and returns what the store writes. */
+  function transition(kind: string, actor: string, extra: Extra): Transition {
     const at = now();
-    const transition: Transition = { tenantId, incidentId, seq: ++seq, at, kind, actor, ...extra };
     state.timeline.push({ at, kind, actor, stepId: extra.stepId, detail: extra.detail });
     if (state.timeline.length > TIMELINE_LIMIT) state.timeline.shift();
-    writes = writes.then(() => store.recordTransition(transition));
+    return { tenantId, incidentId, seq: ++seq, at, kind, actor, ...extra };
+  }
+
+  function record(kind: string, actor: string, extra: Extra = {}): void {
+    const t = transition(kind, actor, extra);
+    writes = writes.then(() => store.recordTransition(t));
+  }
+
+  /**
+   * Duplicate events are written in batches: while one write is queued, later joins wait and go in
+   * the next one, so an alert storm costs a handful of activities, not one per event.
+   */
+  const pendingJoins: EventJoin[] = [];
+  function recordJoin(event: EventJoin): void {
+    pendingJoins.push(event);
+    if (pendingJoins.length > 1) return;
+    writes = writes.then(() => {
+      const batch = pendingJoins.splice(0);
+      const lastSeenAt = batch.map((e) => e.at).sort()[batch.length - 1];
+      return store.recordTransition(
+        transition('event.joined', 'aire', {
+          incident: { occurrences: { count: batch.length, lastSeenAt } },
+          detail: { count: batch.length, eventIds: batch.slice(0, 10).map((e) => e.eventId), summary: batch[0].summary },
+        }),
+      );
+    });
   }
 
   /** Waits until everything recorded so far is written, so the audit trail keeps causal order. */
   const flush = (): Promise<void> => writes;
 
+  /** Sends `message` to the channels that want `event` (or to `channels`), without waiting. */
+  function notify(event: NotificationEvent, message: string, channels: Channel[] = routeChannels(settings, event, { severity: state.severity, category: draft.category })): void {
+    for (const channel of channels) {
+      const key = `${++notificationSeq}:${channel.name}`;
+      const delivery = notifier
+        .deliverNotification({ tenantId, incidentId, event, key, channel, incident: { id: incidentId, title: draft.title, severity: state.severity, source: draft.source }, message })
+        .catch((err: unknown) => record('notification.failed', 'aire', { detail: { event, channel: channel.name, error: wf.rootCause(err) ?? String(err) } }));
+      deliveries.push(delivery);
+    }
+  }
+
+  /**
+   * Walks the tenant's escalation tiers until `done()`: each tier fires when the previous one (or the
+   * breach) went unanswered for its `after`. Returns whether it was answered in the end.
+   */
+  async function escalate(reason: string, done: () => boolean): Promise<boolean> {
+    const tiers = escalationSequence(settings);
+    for (const [n, tier] of tiers.entries()) {
+      if (await wf.condition(done, tier.after)) return true;
+      record('escalation', 'aire', { detail: { reason, tier: n + 1, channels: tier.channels.map((c) => c.name) } });
+      notify('escalation', `Escalation, tier ${n + 1}: ${reason} — ${draft.title}`, tier.channels);
+    }
+    const last = tiers[tiers.length - 1];
+    return last ? wf.condition(done, last.after) : done();
+  }
+
+  /** The acknowledgement SLA: not acknowledged in time → record the breach and escalate. */
+  async function watchAcknowledgement(): Promise<void> {
+    const done = (): boolean => state.acknowledged || requested.close !== undefined || state.status === 'resolved';
+    const sla = responseSlaMs(settings, state.severity);
+    if (await wf.condition(done, sla)) return;
+    record('sla.breached', 'aire', { detail: { sla: 'acknowledge', withinMs: sla, severity: state.severity } });
+    notify('sla.breached', `Not acknowledged within ${Math.round(sla / 1000)} s: ${draft.title}`);
+    await escalate('the incident is not acknowledged', done);
+  }
+
   function setStatus(status: IncidentStatus, kind: string, actor: string, extra: Parameters<typeof record>[2] = {}): void {
     const from = state.status;
     state.status = status;
+    if (status === 'resolved') notify('incident.resolved', `Resolved: ${draft.title}`);
     wf.upsertSearchAttributes([{ key: AireStatus, value: status }]);
     record(kind, actor, { ...extra, incident: { ...extra.incident, status }, detail: { from, to: status, ...extra.detail } });
   }
@@ -122,7 +201,30 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       record('approval.ignored', by.actor, { stepId: by.stepId, detail: { decision: kind, reason: by.reason, why } });
       return;
     }
-    decision = { kind, by };
+    if (kind === 'reject') {
+      decision = { kind, by };
+      return;
+    }
+    const gate = pending.stepId ?? undefined;
+    const refusal = approvalRefusal(state.severity, input.declaredBy, by.actor);
+    if (refusal) {
+      record('approval.refused', by.actor, { stepId: gate, detail: { why: refusal } });
+      return;
+    }
+    if (pending.approvals.includes(by.actor)) {
+      record('approval.duplicate', by.actor, { stepId: gate, detail: { why: 'an approver counts once' } });
+      return;
+    }
+    pending.approvals.push(by.actor);
+    if (pending.approvals.length >= pending.required) {
+      decision = { kind, by };
+      return;
+    }
+    record('approval.recorded', by.actor, {
+      stepId: gate,
+      approval: { stepId: pending.stepId, decision: 'approve', approver: by.actor, reason: by.reason },
+      detail: { approvals: pending.approvals.length, required: pending.required, reason: by.reason },
+    });
   }
   wf.setHandler(approveSignal, forThisIncident((by) => onDecision('approve', by)));
   wf.setHandler(rejectSignal, forThisIncident((by) => onDecision('reject', by)));
@@ -191,25 +293,56 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     seenEvents.add(event.eventId);
     if (seenEvents.size > SEEN_EVENTS_LIMIT) seenEvents.delete(seenEvents.values().next().value as string);
     state.occurrences += 1;
-    record('event.joined', 'aire', { incident: { occurrenceAt: event.at }, detail: { eventId: event.eventId, summary: event.summary } });
+    recordJoin(event);
+    if (autoCloseAt !== undefined) {
+      // Flapping: the alert came back within the flap window. Same incident, no new one.
+      autoCloseAt = undefined;
+      record('alert.flapping', 'aire', { detail: { eventId: event.eventId, reason: 'the alert fired again within the flap window' } });
+    }
+  });
+
+  wf.setHandler(alertResolvedSignal, (event) => {
+    if (seenEvents.has(event.eventId)) return;
+    seenEvents.add(event.eventId);
+    const resolves = runbookInForce?.completion.resolveWhenAlertResolves === true;
+    record('alert.resolved', 'alertmanager', { detail: { eventId: event.eventId, resolvesIncident: resolves } });
+    if (resolves) requested.resolve ??= { actor: 'alertmanager', reason: 'the alert resolved' };
   });
 
   wf.setHandler(stateQuery, () => state);
 
   // ---- gates ----
 
-  async function awaitApproval(gate: GateDecision, step?: { step: RunbookStep; index: number }): Promise<GateOutcome> {
+  async function awaitApproval(gate: GateDecision, timeoutPolicy: Runbook['approvalTimeoutPolicy'], step?: { step: RunbookStep; index: number }): Promise<GateOutcome> {
     const stepId = step ? step.step.id : null;
-    state.pendingApproval = { stepId, reasons: gate.reasons, since: now() };
+    const gateName = stepId ? `step "${stepId}"` : 'the runbook';
+    const required = requiredApprovals(settings.approval, state.severity);
+    state.pendingApproval = { stepId, reasons: gate.reasons, since: now(), approvals: [], required };
     const s = stepId ? stepState(stepId) : undefined;
     if (s) s.status = 'awaiting_approval';
     setStatus('awaiting_approval', 'approval.requested', 'aire', {
       stepId: stepId ?? undefined,
-      detail: { gate: stepId ?? 'runbook', reasons: gate.reasons, mode: gate.mode },
+      detail: { gate: stepId ?? 'runbook', reasons: gate.reasons, mode: gate.mode, required },
       step: step ? { row: stepRow(step.step, step.index), update: { status: 'awaiting_approval', gate } } : undefined,
     });
-    await wf.condition(() => decision !== undefined || interrupted());
+    const links = `approve: POST /api/incidents/${incidentId}/approve, reject: POST /api/incidents/${incidentId}/reject${settings.consoleUrl ? `, console: ${settings.consoleUrl}` : ''}`;
+    notify('approval.needed', `Approval needed for ${gateName} of "${draft.title}": ${gate.reasons.join('; ')} (${links})`);
+
+    const answered = (): boolean => decision !== undefined || interrupted();
+    let timedOut = false;
+    if (!(await wf.condition(answered, settings.approvalTimeout))) {
+      record('approval.overdue', 'aire', { stepId: stepId ?? undefined, detail: { gate: stepId ?? 'runbook', waitedMs: settings.approvalTimeout } });
+      timedOut = !(await escalate(`approval for ${gateName} is overdue`, answered));
+    }
     state.pendingApproval = null;
+    if (timedOut) {
+      record('approval.timed_out', 'aire', {
+        stepId: stepId ?? undefined,
+        approval: { stepId, decision: 'reject', approver: 'aire', reason: `no approval in time; the runbook says ${timeoutPolicy}` },
+        detail: { gate: stepId ?? 'runbook', policy: timeoutPolicy },
+      });
+      return timeoutPolicy === 'abort' ? 'timed_out' : 'rejected';
+    }
     const made = decision;
     decision = undefined;
     if (!made) return 'interrupted';
@@ -242,6 +375,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       if (error) s.error = error;
     }
     record(kind, 'aire', { stepId: step.id, step: { row: stepRow(step, index), update: { status, error } }, detail: { ...detail, ...(error ? { error } : {}) } });
+    if (status === 'failed') notify('step.failed', `Step "${step.name}" failed on "${draft.title}": ${error ?? 'unknown error'}`);
   }
 
   type Attempt = { ok: true } | { ok: false; error: string };
@@ -377,11 +511,16 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   }
 
   async function runRunbook(runbook: Runbook): Promise<void> {
+    runbookInForce = runbook;
     state.steps = runbook.steps.map((s) => ({ id: s.id, name: s.name, action: s.action, status: 'pending' }));
     const gate = runbookGate(draft, runbook);
     if (gate.required) {
-      const outcome = await awaitApproval(gate);
+      const outcome = await awaitApproval(gate, runbook.approvalTimeoutPolicy);
       if (outcome === 'interrupted') return;
+      if (outcome === 'timed_out') {
+        setStatus('failed', 'remediation.failed', 'aire', { detail: { reason: 'no approval for the runbook in time; nothing ran' } });
+        return;
+      }
       if (outcome === 'rejected') {
         setStatus('investigating', 'remediation.rejected', 'aire', { detail: { reason: 'the runbook gate was rejected: people take it from here' } });
         return;
@@ -398,19 +537,26 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       if (interrupted()) break;
       if (state.severity === 'critical' && !humanApproved) {
         // Escalated to critical mid-runbook: the promise "no critical remediation without a human" still holds.
-        const outcome = await awaitApproval({ required: true, mode: 'co-pilot', reasons: ['the incident was escalated to critical: a human approves before remediation goes on'] });
+        const outcome = await awaitApproval(
+          { required: true, mode: 'co-pilot', reasons: ['the incident was escalated to critical: a human approves before remediation goes on'] },
+          runbook.approvalTimeoutPolicy,
+        );
         if (outcome === 'interrupted') break;
-        if (outcome === 'rejected') {
+        if (outcome === 'rejected' || outcome === 'timed_out') {
           abortReason = 'approval after escalation to critical was rejected';
           break;
         }
         humanApproved = true;
         setStatus('remediating', 'remediation.resumed', 'aire');
       }
-      const gateForStep = stepGate(step, input.policy);
+      const gateForStep = stepGate(step, settings.approval);
       if (gateForStep.required) {
-        const outcome = await awaitApproval(gateForStep, { step, index });
+        const outcome = await awaitApproval(gateForStep, runbook.approvalTimeoutPolicy, { step, index });
         if (outcome === 'interrupted') break;
+        if (outcome === 'timed_out') {
+          abortReason = `no approval for step "${step.id}" in time`;
+          break;
+        }
         if (outcome === 'rejected' && step.onReject === 'skip') {
           markStep(step, index, 'skipped', 'step.skipped', undefined, { reason: 'approval rejected; the step says skip' });
           setStatus('remediating', 'remediation.resumed', 'aire');
@@ -442,10 +588,14 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   /** After remediation: wait for people to roll back, resolve or close. */
   async function settle(): Promise<void> {
+    const wake = (): boolean => requested.close !== undefined || (requested.rollback !== undefined && !rolledBack) || requested.resolve !== undefined;
     for (;;) {
-      await wf.condition(
-        () => requested.close !== undefined || (requested.rollback !== undefined && !rolledBack) || requested.resolve !== undefined,
-      );
+      if (autoCloseAt === undefined) {
+        await wf.condition(wake);
+      } else if (!(await wf.condition(() => wake() || autoCloseAt === undefined, Math.max(1, autoCloseAt - Date.now())))) {
+        requested.close ??= { actor: 'aire', reason: `the alert stayed resolved for the flap window (${settings.intake.flapWindow} ms)` };
+      }
+      if (!wake()) continue; // the alert fired again: wait for what people (or the alert) do next
       if (requested.rollback && !rolledBack) {
         rolledBack = true;
         const note = requested.rollback;
@@ -460,6 +610,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         if (state.status !== 'resolved') {
           setStatus('resolved', 'incident.resolved', note.actor, { incident: { stamp: 'resolved' }, detail: { reason: note.reason } });
         }
+        if (note.actor === 'alertmanager') autoCloseAt = Date.now() + settings.intake.flapWindow;
         continue;
       }
       if (requested.close) {
@@ -473,6 +624,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // ---- the incident's life ----
 
   await store.recordIncident({ ...input, workflowId: wf.workflowInfo().workflowId, at: now() });
+  notify('incident.opened', `${draft.severity.toUpperCase()} incident opened: ${draft.title}`);
+  const slaWatch = watchAcknowledgement();
   const choice = await store.selectRunbook({ tenantId, incidentId, draft, at: now() });
   if (choice.selected) {
     state.runbook = { id: choice.selected.runbook.id, version: choice.selected.version };
@@ -480,6 +633,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     await runRunbook(choice.selected.runbook);
   }
   await settle();
+  await slaWatch;
+  await Promise.all(deliveries);
   await flush();
   await wf.condition(wf.allHandlersFinished);
   await flush();

@@ -307,4 +307,27 @@ steps:
     expect(usage.stderr).toContain("argument 'sleeping' is invalid");
     expect((await aire(['incident', 'frobnicate', 'x'])).code).toBe(1);
   });
+
+  test('keys: an admin creates a key shown once, lists it, revokes it, and it stops working at once', async () => {
+    const created = await aire(['keys', 'create', '--name', 'oncall-approver', '--role', 'approver', 'viewer']);
+    expect(created.code).toBe(0);
+    const key = created.stdout.trim();
+    expect(key).toMatch(/^aire_[\w-]{40,}$/);
+    expect(created.stderr).toContain('not shown again');
+    expect((await stack.call('GET', '/api/incidents', key)).status).toBe(200);
+
+    const listed = await aire(['keys', 'list', '--json']);
+    const items = (JSON.parse(listed.stdout) as { items: { id: string; name: string; roles: string[]; prefix: string }[] }).items;
+    const mine = items.find((k) => k.name === 'oncall-approver');
+    expect(mine).toMatchObject({ roles: ['approver', 'viewer'], prefix: key.slice(0, 12) });
+    expect(listed.stdout).not.toContain(key);
+    expect((await aire(['keys', 'list'])).stdout).toContain('oncall-approver');
+
+    expect((await aire(['keys', 'create', '--name', 'oncall-approver', '--role', 'viewer'])).code).toBe(2);
+    expect((await aire(['keys', 'list'], { AIRE_API_KEY: key })).code).toBe(2);
+
+    const revoked = await aire(['keys', 'revoke', mine?.id ?? '']);
+    expect(revoked.code).toBe(0);
+    expect((await stack.call('GET', '/api/incidents', key)).status).toBe(401);
+  });
 });

@@ -1,11 +1,22 @@
-import { ApprovalPolicySchema, DEFAULT_APPROVAL_POLICY, runbookGate, stepGate } from '../../src/domain/policy';
+import { ApprovalPolicySchema, DEFAULT_APPROVAL_POLICY, approvalRefusal, requiredApprovals, runbookGate, stepGate } from '../../src/domain/policy';
 import { Severity } from '../../src/domain/severity';
 import { makeDraft, makeRunbook, makeStep } from './helpers';
 
 describe('ApprovalPolicySchema', () => {
-  it('defaults to high risk and a cost threshold of 20', () => {
-    expect(DEFAULT_APPROVAL_POLICY).toEqual({ approvalRisk: 'high', costThreshold: 20 });
-    expect(ApprovalPolicySchema.parse({})).toEqual({ approvalRisk: 'high', costThreshold: 20 });
+  it('defaults to high risk, a cost threshold of 20 and one approver', () => {
+    const defaults = { approvalRisk: 'high', costThreshold: 20, requiredApprovals: 1, requiredApprovalsCritical: 1 };
+    expect(DEFAULT_APPROVAL_POLICY).toEqual(defaults);
+    expect(ApprovalPolicySchema.parse({})).toEqual(defaults);
+  });
+
+  it('asks the larger number of approvers for critical incidents, and refuses the declarer (four-eyes)', () => {
+    const policy = ApprovalPolicySchema.parse({ requiredApprovals: 1, requiredApprovalsCritical: 2 });
+    expect(requiredApprovals(policy, 'critical')).toBe(2);
+    expect(requiredApprovals(policy, 'high')).toBe(1);
+    expect(requiredApprovals(ApprovalPolicySchema.parse({ requiredApprovals: 3 }), 'critical')).toBe(3);
+    expect(approvalRefusal('critical', 'key:oncall', 'key:oncall')).toMatch(/four-eyes/);
+    expect(approvalRefusal('critical', 'key:oncall', 'key:lead')).toBeNull();
+    expect(approvalRefusal('high', 'key:oncall', 'key:oncall')).toBeNull();
   });
 
   it('rejects an unknown risk and a negative threshold', () => {

@@ -32,7 +32,8 @@ describe('RunbookSchema defaults', () => {
       priority: 0,
       triggers: {},
       requiresApproval: false,
-      completion: { autoResolve: false },
+      approvalTimeoutPolicy: 'abort',
+      completion: { autoResolve: false, resolveWhenAlertResolves: false },
       steps: [
         {
           id: 'a',
@@ -77,7 +78,7 @@ describe('RunbookSchema defaults', () => {
     expect(parsed.priority).toBe(-5);
     expect(parsed.severityScope).toEqual(['critical', 'high']);
     expect(parsed.requiresApproval).toBe(true);
-    expect(parsed.completion).toEqual({ autoResolve: true });
+    expect(parsed.completion).toEqual({ autoResolve: true, resolveWhenAlertResolves: false });
     expect(parsed.steps[0]).toMatchObject({
       timeout: 300_000,
       retry: { maximumAttempts: 5, initialInterval: 2_000, backoffCoefficient: 2, maximumInterval: 60_000 },

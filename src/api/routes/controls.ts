@@ -5,7 +5,7 @@ import { READ_ROLES, principalOf, requireRole } from '../auth';
 import { Deps } from '../incidents-service';
 import { query } from '../validate';
 
-const ControlsQuery = z.object({ kind: z.enum(['feature', 'block']).optional() }).strict();
+export const ControlsQuery = z.object({ kind: z.enum(['feature', 'block']).optional() }).strict();
 
 /**
  * The kill switches and blocks in force now, for other services to poll: a feature listed here is

@@ -1,11 +1,12 @@
 import { Router } from 'express';
 import { WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
-import { incidentDetails, listIncidents } from '../../db/incidents';
+import { IncidentRecord, incidentDetails, listIncidents } from '../../db/incidents';
+import { approvalRefusal } from '../../domain/policy';
 import { withTenant } from '../../db/pool';
 import { IncidentSourceSchema, IncidentStatus, IncidentStatusSchema, SlugSchema } from '../../domain/incident';
 import { redact } from '../../domain/redact';
-import { SeveritySchema } from '../../domain/severity';
+import { Severity, SeveritySchema } from '../../domain/severity';
 import {
   IncidentState,
   acknowledgeSignal,
@@ -24,7 +25,7 @@ import { HttpProblem, conflict, notFound } from '../problem';
 import { body, params, query } from '../validate';
 import { Role } from '../../db/tenants';
 
-const IdParams = z.object({ id: z.uuid('not an incident id') });
+export const IdParams = z.object({ id: z.uuid('not an incident id') });
 
 const Cursor = z
   .string()
@@ -37,7 +38,7 @@ const Cursor = z
     }
   });
 
-const ListQuery = z
+export const ListQuery = z
   .object({
     status: IncidentStatusSchema.optional(),
     severity: SeveritySchema.optional(),
@@ -47,8 +48,12 @@ const ListQuery = z
   })
   .strict();
 
-const ReasonBody = z.object({ reason: z.string().trim().max(2_000).optional() }).strict();
-const DecisionBody = ReasonBody.extend({ stepId: SlugSchema.optional() }).strict();
+export const ReasonBody = z.object({ reason: z.string().trim().max(2_000).optional() }).strict();
+export const DecisionBody = ReasonBody.extend({ stepId: SlugSchema.optional() }).strict();
+
+export const StepParams = IdParams.extend({ stepId: SlugSchema });
+export const CompleteBody = z.object({ outcome: z.enum(['done', 'failed']).default('done'), note: z.string().trim().max(2_000).optional() }).strict();
+export const DecisionOnStepBody = z.object({ decision: z.enum(['retry', 'skip', 'abort']), reason: z.string().trim().max(2_000).optional() }).strict();
 
 /** How long GET /api/incidents/:id waits for the workflow's live state before answering without it. */
 const LIVE_STATE_TIMEOUT_MS = 2_000;
@@ -62,12 +67,14 @@ async function liveState(deps: Deps, workflowId: string): Promise<IncidentState 
 
 type Message = { actor: string; reason?: string; incidentId: string; stepId?: string };
 
-interface SignalSpec {
+export interface SignalSpec {
   path: string;
   roles: Role[];
   schema: typeof ReasonBody | typeof DecisionBody;
   /** null when the signal makes sense in this status, else why not (answered as 409). */
   allowed: (status: IncidentStatus) => string | null;
+  /** A refusal that depends on who asks (answered as 403). */
+  refuse?: (incident: IncidentRecord, actor: string) => string | null;
   send: (handle: WorkflowHandle, message: Message) => Promise<void>;
 }
 
@@ -75,8 +82,15 @@ const notClosed = (status: IncidentStatus): string | null => (status === 'closed
 const awaitingApproval = (status: IncidentStatus): string | null =>
   status === 'awaiting_approval' ? null : `nothing is waiting for approval (status is ${status})`;
 
-const SIGNALS: SignalSpec[] = [
-  { path: 'approve', roles: ['approver'], schema: DecisionBody, allowed: awaitingApproval, send: (h, m) => h.signal(approveSignal, m) },
+export const SIGNALS: SignalSpec[] = [
+  {
+    path: 'approve',
+    roles: ['approver'],
+    schema: DecisionBody,
+    allowed: awaitingApproval,
+    refuse: (incident, actor) => approvalRefusal(incident.severity as Severity, incident.declaredBy, actor),
+    send: (h, m) => h.signal(approveSignal, m),
+  },
   { path: 'reject', roles: ['approver'], schema: DecisionBody, allowed: awaitingApproval, send: (h, m) => h.signal(rejectSignal, m) },
   { path: 'acknowledge', roles: ['responder', 'approver'], schema: ReasonBody, allowed: notClosed, send: (h, m) => h.signal(acknowledgeSignal, m) },
   {
@@ -131,14 +145,12 @@ export function incidentRoutes(deps: Deps): Router {
       if (!incident) throw notFound(`incident ${id}`);
       const refusal = spec.allowed(incident.status);
       if (refusal) throw conflict(refusal);
+      const forbidden = spec.refuse?.(incident, actorOf(principal));
+      if (forbidden) throw new HttpProblem(403, 'Forbidden', forbidden);
       await spec.send(deps.temporal.workflow.getHandle(incident.workflowId), { ...message, actor: actorOf(principal), incidentId: id });
       res.status(202).json({ id, accepted: spec.path, actor: actorOf(principal) });
     });
   }
-
-  const StepParams = IdParams.extend({ stepId: SlugSchema });
-  const CompleteBody = z.object({ outcome: z.enum(['done', 'failed']).default('done'), note: z.string().trim().max(2_000).optional() }).strict();
-  const DecisionOnStepBody = z.object({ decision: z.enum(['retry', 'skip', 'abort']), reason: z.string().trim().max(2_000).optional() }).strict();
 
   /** The step of this tenant's incident, or 404; with the incident's workflow id for signalling. */
   async function findStep(principal: ReturnType<typeof principalOf>, id: string, stepId: string) {

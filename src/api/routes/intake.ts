@@ -10,14 +10,21 @@ import {
   draftFromForecast,
   draftFromSafetyEvent,
 } from '../../domain/intake';
+import { incidentsOpened } from '../../metrics';
 import { principalOf, requireRole } from '../auth';
 import { Deps, openIncident } from '../incidents-service';
+import { requireSignature } from '../signature';
 import { body } from '../validate';
 
-const IdempotencyKey = z.string().trim().min(1).max(200).optional();
+export const IdempotencyKey = z.string().trim().min(1).max(200).optional();
 
 async function respond(deps: Deps, res: Response, draft: IncidentDraft, eventId: string): Promise<void> {
   const opened = await openIncident(deps, principalOf(res), draft, eventId);
+  if (opened.silenced) {
+    res.status(202).json({ id: null, created: false, silenced: true, reason: opened.silenced.reason });
+    return;
+  }
+  if (opened.created) incidentsOpened.inc({ severity: draft.severity, source: draft.source });
   const location = `/api/incidents/${opened.incidentId}`;
   res
     .status(opened.created ? 201 : 200)
@@ -29,17 +36,17 @@ async function respond(deps: Deps, res: Response, draft: IncidentDraft, eventId:
 export function intakeRoutes(deps: Deps): Router {
   const router = Router();
 
-  router.post('/incident/from-forecast', requireRole('ingest'), async (req, res) => {
+  router.post('/incident/from-forecast', requireRole('ingest'), requireSignature(deps, 'forecast'), async (req, res) => {
     const draft = draftFromForecast(body(ForecastSchema, req));
     await respond(deps, res, draft, draft.dedupKey);
   });
 
-  router.post('/incident/from-event', requireRole('ingest'), async (req, res) => {
+  router.post('/incident/from-event', requireRole('ingest'), requireSignature(deps, 'event'), async (req, res) => {
     const draft = draftFromSafetyEvent(body(SafetyEventSchema, req));
     await respond(deps, res, draft, draft.dedupKey);
   });
 
-  router.post('/incidents', requireRole('ingest', 'responder'), async (req, res) => {
+  router.post('/incidents', requireRole('ingest', 'responder'), requireSignature(deps, 'incidents'), async (req, res) => {
     const declaration = body(DeclarationSchema, req);
     // A retried declaration with the same Idempotency-Key is the same event, not a second incident.
     const key = IdempotencyKey.parse(req.get('idempotency-key')) ?? randomUUID();

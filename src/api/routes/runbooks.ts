@@ -9,7 +9,7 @@ import { withTenant } from '../../db/pool';
 import { SlugSchema } from '../../domain/incident';
 import { SampleIncidentSchema, draftFromSample, planRunbook } from '../../domain/dry-run';
 import { redact } from '../../domain/redact';
-import { tenantPolicy } from '../incidents-service';
+import { tenantSettings } from '../incidents-service';
 import { ValidationError } from '../../domain/validation';
 import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
 import { Deps } from '../incidents-service';
@@ -17,8 +17,8 @@ import { conflict, notFound } from '../problem';
 import { body, params } from '../validate';
 import type { Request } from 'express';
 
-const IdParams = z.object({ id: SlugSchema });
-const DryRunBody = z.object({ incident: SampleIncidentSchema, version: z.number().int().positive().optional() }).strict();
+export const IdParams = z.object({ id: SlugSchema });
+export const DryRunBody = z.object({ incident: SampleIncidentSchema, version: z.number().int().positive().optional() }).strict();
 
 /** Runbooks arrive as JSON or as YAML (`Content-Type: application/yaml`). */
 function runbookBody(req: Request): unknown {
@@ -69,7 +69,7 @@ export function runbookRoutes(deps: Deps): Router {
     const principal = principalOf(res);
     const found = await withTenant(deps.pool, principal.tenantId, (c) => getRunbook(c, id, input.version));
     if (!found) throw notFound(`runbook ${id}${input.version ? ` version ${input.version}` : ''}`);
-    const plan = planRunbook(found.runbook, draftFromSample(input.incident), await tenantPolicy(deps.pool, principal.tenantId));
+    const plan = planRunbook(found.runbook, draftFromSample(input.incident), (await tenantSettings(deps.pool, principal.tenantId)).approval);
     const steps = plan.steps.map((step, index) => {
       const action = findAction(step.action);
       if (step.params === undefined || !action) return step;

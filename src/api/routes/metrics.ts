@@ -1,0 +1,103 @@
+import type { NextFunction, Request, Response } from 'express';
+import { Router } from 'express';
+import { z } from 'zod';
+import { metricsSummary } from '../../db/metrics';
+import { withTenant } from '../../db/pool';
+import { DEFAULT_RESPONSE_SLA_MS } from '../../domain/severity';
+import { IntakeOutcome, httpRequestDuration, intakeRequests, registry } from '../../metrics';
+import { READ_ROLES, principalOf, requireRole } from '../auth';
+import { Deps } from '../incidents-service';
+import { query } from '../validate';
+
+const WINDOW_UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
+const MAX_WINDOW_MS = 366 * 86_400_000;
+
+/** A look-back window written like 30m, 24h, 7d or 4w; at most 366 days. */
+export const WindowSchema = z
+  .string()
+  .describe('look-back window: a whole number and m, h, d or w, e.g. 24h, 7d, 30d (at most 366d)')
+  .default('7d')
+  .transform((text, ctx) => {
+    const match = /^(\d{1,6})(m|h|d|w)$/.exec(text.trim());
+    const ms = match ? Number(match[1]) * WINDOW_UNIT_MS[match[2] as keyof typeof WINDOW_UNIT_MS] : 0;
+    if (!match || ms <= 0 || ms > MAX_WINDOW_MS) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a window: write e.g. 24h, 7d or 30d (more than 0, at most 366d)` });
+      return z.NEVER;
+    }
+    return { text: text.trim(), ms };
+  });
+
+export const SummaryQuery = z.object({ window: WindowSchema }).strict();
+
+/** `GET /api/metrics/summary`: the tenant's response metrics over a window (MTTA, MTTR, MTBF, SLA, counts). */
+export function metricsRoutes(deps: Deps): Router {
+  const router = Router();
+  router.get('/metrics/summary', requireRole(...READ_ROLES), async (req, res) => {
+    const { window } = query(SummaryQuery, req);
+    const summary = await withTenant(deps.pool, principalOf(res).tenantId, (c) => metricsSummary(c, window.ms, DEFAULT_RESPONSE_SLA_MS));
+    res.json({ ...summary, window: { duration: window.text, ...summary.window } });
+  });
+  return router;
+}
+
+// ---- Prometheus ----
+
+/** The intake routes, whose outcomes aire_intake_requests_total counts (all POST). */
+const INTAKE_ROUTES = new Set(['/api/incident/from-forecast', '/api/incident/from-event', '/api/incidents']);
+const UNMATCHED = '(unmatched)';
+
+function intakeOutcome(status: number): IntakeOutcome | undefined {
+  if (status === 201) return 'accepted';
+  if (status === 200) return 'joined';
+  if (status >= 400 && status < 500) return 'rejected';
+  if (status >= 500) return 'error';
+  return undefined;
+}
+
+/**
+ * Times every request and labels it with the route pattern that matched (`/api/incidents/:id`),
+ * never the raw URL, so the number of series stays bounded. The pattern is taken when the router
+ * sets `req.route`, while `req.baseUrl` still holds the mount path; by the time the response
+ * finishes an error may have unwound the routers and reset it.
+ */
+function observeRequests(req: Request, res: Response, next: NextFunction): void {
+  const started = process.hrtime.bigint();
+  // The path as sent, before routers strip their mount points: lets a request refused before
+  // routing (401) still count as an intake request.
+  const path = req.path.toLowerCase().replace(/(.)\/+$/, '$1');
+  let route: unknown;
+  let pattern: string | undefined;
+  Object.defineProperty(req, 'route', {
+    configurable: true,
+    enumerable: true,
+    get: () => route,
+    set: (value: { path?: unknown } | undefined) => {
+      route = value;
+      if (value && typeof value.path === 'string') pattern = `${req.baseUrl}${value.path}`;
+    },
+  });
+  res.once('finish', () => {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const status = res.statusCode;
+    httpRequestDuration.observe({ method: req.method, route: pattern ?? UNMATCHED, status: String(status) }, seconds);
+    const intakeRoute = pattern !== undefined && INTAKE_ROUTES.has(pattern) ? pattern : INTAKE_ROUTES.has(path) ? path : undefined;
+    const outcome = intakeOutcome(status);
+    if (req.method === 'POST' && intakeRoute && outcome) intakeRequests.inc({ route: intakeRoute, outcome });
+  });
+  next();
+}
+
+/**
+ * `GET /metrics` in Prometheus text format, without a key (like /healthz): it holds counts labelled
+ * by severity, source, action type and route pattern only, nothing that names a tenant. Mount it
+ * before every other route so its request timing sees them all.
+ */
+export function prometheusRoutes(): Router {
+  const router = Router();
+  router.use(observeRequests);
+  router.get('/metrics', async (_req, res) => {
+    const text = await registry.metrics();
+    res.set('Cache-Control', 'no-store').type(registry.contentType).send(text);
+  });
+  return router;
+}

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { DurationSchema } from './duration';
+import { SlugSchema } from './incident';
+import { ApprovalPolicySchema } from './policy';
+import { DEFAULT_RESPONSE_SLA_MS, Severity, SeveritySchema, isAtLeast } from './severity';
+
+export const NOTIFICATION_EVENTS = ['incident.opened', 'approval.needed', 'sla.breached', 'escalation', 'step.failed', 'incident.resolved'] as const;
+export const NotificationEventSchema = z.enum(NOTIFICATION_EVENTS);
+export type NotificationEvent = z.infer<typeof NotificationEventSchema>;
+
+/** A place notifications go, and which of them it wants. */
+export const ChannelSchema = z
+  .object({
+    name: SlugSchema,
+    /** Parameters of the `notify` action: `{channel: 'webhook', url}`, `{channel: 'slack', url}`, `{channel: 'email', to}`… */
+    target: z.record(z.string(), z.unknown()),
+    minSeverity: SeveritySchema.default('info'),
+    categories: z.array(z.string().min(1)).min(1).optional(),
+    /** Absent: every event. */
+    events: z.array(NotificationEventSchema).min(1).optional(),
+  })
+  .strict();
+export type Channel = z.infer<typeof ChannelSchema>;
+
+export const EscalationTierSchema = z.object({ after: DurationSchema, channels: z.array(SlugSchema).min(1) }).strict();
+
+/** A maintenance window or silence: matching events are recorded, and no incident opens. */
+export const SilenceSchema = z
+  .object({
+    /** Every given label must equal; `service` also matches an affected service. */
+    matchers: z.record(z.string().min(1).max(100), z.string().max(500)).refine((m) => Object.keys(m).length > 0, 'give at least one matcher'),
+    startsAt: z.iso.datetime({ offset: true }).optional(),
+    endsAt: z.iso.datetime({ offset: true }).optional(),
+    reason: z.string().trim().min(1).max(500),
+  })
+  .strict();
+export type Silence = z.infer<typeof SilenceSchema>;
+
+export const INTAKE_SOURCES = ['forecast', 'event', 'incidents', 'alertmanager', 'events'] as const;
+
+const IntakeSchema = z
+  .object({
+    /** After an alert resolves an incident, it closes when no re-fire comes for this long (flapping stays one incident). */
+    flapWindow: DurationSchema.default(600_000),
+    silences: z.array(SilenceSchema).max(200).default([]),
+    /** Per intake route, a shared secret: requests must then carry a fresh `x-aire-signature`. */
+    signingSecrets: z.partialRecord(z.enum(INTAKE_SOURCES), z.string().min(16).max(200)).default({}),
+  })
+  .strict();
+
+const SlaSchema = z
+  .object({ critical: DurationSchema.optional(), high: DurationSchema.optional(), medium: DurationSchema.optional(), low: DurationSchema.optional(), info: DurationSchema.optional() })
+  .strict();
+
+/** Everything a tenant configures about people: approvals, response SLAs, escalation, notification routing. */
+export const TenantSettingsSchema = z
+  .object({
+    approval: ApprovalPolicySchema.default(ApprovalPolicySchema.parse({})),
+    /** Time to acknowledge, per severity; defaults: critical 15 min, high 1 h, medium 4 h, low and info 24 h. */
+    responseSla: SlaSchema.default({}),
+    /** How long a gate waits before escalating; after the last tier the runbook's timeout policy applies. */
+    approvalTimeout: DurationSchema.default(3_600_000),
+    /** Ordered tiers: each `after` the previous one (or the breach), notify its channels; then repeat the last tier. */
+    escalation: z.object({ tiers: z.array(EscalationTierSchema).min(1).max(10), repeat: z.number().int().min(0).max(10).default(0) }).strict().optional(),
+    channels: z.array(ChannelSchema).max(50).default([]),
+    intake: IntakeSchema.default(IntakeSchema.parse({})),
+    /** Where the approval console is, for links in notifications. */
+    consoleUrl: z.string().url().optional(),
+  })
+  .strict()
+  .superRefine((settings, ctx) => {
+    const names = new Set(settings.channels.map((c) => c.name));
+    settings.channels.forEach((c, i) => {
+      if (settings.channels.findIndex((x) => x.name === c.name) !== i) ctx.addIssue({ code: 'custom', path: ['channels', i, 'name'], message: `duplicate channel "${c.name}"` });
+    });
+    settings.escalation?.tiers.forEach((tier, i) =>
+      tier.channels.forEach((name, j) => {
+        if (!names.has(name)) ctx.addIssue({ code: 'custom', path: ['escalation', 'tiers', i, 'channels', j], message: `no channel named "${name}"` });
+      }),
+    );
+  });
+export type TenantSettings = z.infer<typeof TenantSettingsSchema>;
+export const DEFAULT_TENANT_SETTINGS: TenantSettings = TenantSettingsSchema.parse({});
+
+export function responseSlaMs(settings: TenantSettings, severity: Severity): number {
+  return settings.responseSla[severity] ?? DEFAULT_RESPONSE_SLA_MS[severity];
+}
+
+/** The channels that want this event for this incident. */
+export function routeChannels(settings: TenantSettings, event: NotificationEvent, incident: { severity: Severity; category?: string }): Channel[] {
+  return settings.channels.filter(
+    (c) =>
+      isAtLeast(incident.severity, c.minSeverity) &&
+      (c.events === undefined || c.events.includes(event)) &&
+      (c.categories === undefined || (incident.category !== undefined && c.categories.includes(incident.category))),
+  );
+}
+
+/** The escalation tiers in the order they fire, the last one repeated `repeat` times. */
+export function escalationSequence(settings: TenantSettings): { after: number; channels: Channel[] }[] {
+  if (!settings.escalation) return [];
+  const { tiers, repeat } = settings.escalation;
+  const all = [...tiers, ...Array.from({ length: repeat }, () => tiers[tiers.length - 1])];
+  return all.map((t) => ({ after: t.after, channels: settings.channels.filter((c) => t.channels.includes(c.name)) }));
+}
+
+/** The silence in force that matches this incident at `now`, if any. */
+export function activeSilence(settings: TenantSettings, incident: { labels: Record<string, string>; affectedServices: string[] }, now: Date): Silence | undefined {
+  return settings.intake.silences.find((silence) => {
+    if (silence.startsAt && new Date(silence.startsAt) > now) return false;
+    if (silence.endsAt && new Date(silence.endsAt) <= now) return false;
+    return Object.entries(silence.matchers).every(
+      ([label, value]) => incident.labels[label] === value || (label === 'service' && incident.affectedServices.includes(value)),
+    );
+  });
+}

@@ -62,11 +62,30 @@ type GateOutcome = 'approved' | 'rejected' | 'interrupted' | 'timed_out';
  * the steps as activities, compensate in reverse when a step aborts or someone asks for a rollback,
  * and stay open for people (acknowledge, resolve, close) until it is closed.
  */
-export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentOutcome> {
+/**
+ * What a run hands to the next when history grows long (continue-as-new). Only taken in the settled
+ * phase, after remediation, where long-lived incidents collect joined events.
+ */
+export interface CarriedState {
+  state: IncidentState;
+  seq: number;
+  completed: Completed[];
+  outputs: Record<string, { output: unknown }>;
+  seenEvents: string[];
+  requested: { rollback?: Note; resolve?: Note; close?: Note };
+  rolledBack: boolean;
+  notificationSeq: number;
+  runbook: Runbook | null;
+  autoCloseAt?: number;
+  /** When the acknowledgement SLA runs out (ms since epoch), and whether it already has. */
+  sla: { deadline: number; breached: boolean };
+}
+
+export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: CarriedState): Promise<IncidentOutcome> {
   const { tenantId, incidentId, draft } = input;
   const now = (): string => new Date().toISOString();
 
-  const state: IncidentState = {
+  const state: IncidentState = carried?.state ?? {
     incidentId,
     status: 'open',
     severity: draft.severity,
@@ -80,22 +99,23 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     acknowledged: false,
     timeline: [],
   };
-  let seq = 0;
+  let seq = carried?.seq ?? 0;
   let writes: Promise<void> = Promise.resolve();
   let decision: { kind: 'approve' | 'reject'; by: Decision } | undefined;
   let manualReport: ManualCompletion | undefined;
   let stepDecision: StepDecision | undefined;
-  const requested: { rollback?: Note; resolve?: Note; close?: Note } = {};
-  let rolledBack = false;
-  const completed: Completed[] = [];
-  const outputs: Record<string, { output: unknown }> = {};
-  const seenEvents = new Set<string>([input.firstEventId]);
+  const requested: { rollback?: Note; resolve?: Note; close?: Note } = carried?.requested ?? {};
+  let rolledBack = carried?.rolledBack ?? false;
+  const completed: Completed[] = carried?.completed ?? [];
+  const outputs: Record<string, { output: unknown }> = carried?.outputs ?? {};
+  const seenEvents = new Set<string>(carried?.seenEvents ?? [input.firstEventId]);
   const deliveries: Promise<unknown>[] = [];
-  let notificationSeq = 0;
+  let notificationSeq = carried?.notificationSeq ?? 0;
   const settings = input.settings;
-  let runbookInForce: Runbook | undefined;
+  let runbookInForce: Runbook | undefined = carried?.runbook ?? undefined;
   /** Set when an alert resolved the incident: it closes at this time unless the alert fires again. */
-  let autoCloseAt: number | undefined;
+  let autoCloseAt: number | undefined = carried?.autoCloseAt;
+  const sla = carried?.sla ?? { deadline: Date.now() + responseSlaMs(input.settings, draft.severity), breached: false };
 
   // ---- recording: every transition goes to PostgreSQL in order, through one chain of activities ----
 
@@ -166,10 +186,13 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   /** The acknowledgement SLA: not acknowledged in time → record the breach and escalate. */
   async function watchAcknowledgement(): Promise<void> {
     const done = (): boolean => state.acknowledged || requested.close !== undefined || state.status === 'resolved';
-    const sla = responseSlaMs(settings, state.severity);
-    if (await wf.condition(done, sla)) return;
-    record('sla.breached', 'aire', { detail: { sla: 'acknowledge', withinMs: sla, severity: state.severity } });
-    notify('sla.breached', `Not acknowledged within ${Math.round(sla / 1000)} s: ${draft.title}`);
+    // After a continue-as-new the breach was already recorded (and escalated) by the run before.
+    if (sla.breached) return;
+    if (await wf.condition(done, Math.max(1, sla.deadline - Date.now()))) return;
+    sla.breached = true;
+    const within = responseSlaMs(settings, draft.severity);
+    record('sla.breached', 'aire', { detail: { sla: 'acknowledge', withinMs: within, severity: state.severity } });
+    notify('sla.breached', `Not acknowledged within ${Math.round(within / 1000)} s: ${draft.title}`);
     await escalate('the incident is not acknowledged', done);
   }
 
@@ -587,14 +610,17 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   }
 
   /** After remediation: wait for people to roll back, resolve or close. */
-  async function settle(): Promise<void> {
+  /** Returns 'closed', or 'continue-as-new' when Temporal suggests starting a fresh history. */
+  async function settle(): Promise<'closed' | 'continue-as-new'> {
     const wake = (): boolean => requested.close !== undefined || (requested.rollback !== undefined && !rolledBack) || requested.resolve !== undefined;
+    const longHistory = (): boolean => wf.workflowInfo().continueAsNewSuggested;
     for (;;) {
       if (autoCloseAt === undefined) {
-        await wf.condition(wake);
-      } else if (!(await wf.condition(() => wake() || autoCloseAt === undefined, Math.max(1, autoCloseAt - Date.now())))) {
+        await wf.condition(() => wake() || longHistory());
+      } else if (!(await wf.condition(() => wake() || autoCloseAt === undefined || longHistory(), Math.max(1, autoCloseAt - Date.now())))) {
         requested.close ??= { actor: 'aire', reason: `the alert stayed resolved for the flap window (${settings.intake.flapWindow} ms)` };
       }
+      if (!wake() && longHistory()) return 'continue-as-new';
       if (!wake()) continue; // the alert fired again: wait for what people (or the alert) do next
       if (requested.rollback && !rolledBack) {
         rolledBack = true;
@@ -616,27 +642,60 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       if (requested.close) {
         const note = requested.close;
         setStatus('closed', 'incident.closed', note.actor, { incident: { stamp: 'closed' }, detail: { reason: note.reason } });
-        return;
+        return 'closed';
       }
     }
   }
 
+  /** Writes everything queued, including joins that arrive while writing, so nothing is lost across runs. */
+  async function drain(): Promise<void> {
+    let seen: Promise<void>;
+    do {
+      seen = writes;
+      await seen;
+    } while (seen !== writes);
+  }
+
   // ---- the incident's life ----
 
-  await store.recordIncident({ ...input, workflowId: wf.workflowInfo().workflowId, at: now() });
-  notify('incident.opened', `${draft.severity.toUpperCase()} incident opened: ${draft.title}`);
-  const slaWatch = watchAcknowledgement();
-  const choice = await store.selectRunbook({ tenantId, incidentId, draft, at: now() });
-  if (choice.selected) {
-    state.runbook = { id: choice.selected.runbook.id, version: choice.selected.version };
-    wf.upsertSearchAttributes([{ key: AireRunbook, value: choice.selected.runbook.id }]);
-    await runRunbook(choice.selected.runbook);
+  let slaWatch: Promise<void>;
+  if (carried) {
+    slaWatch = watchAcknowledgement();
+  } else {
+    await store.recordIncident({ ...input, workflowId: wf.workflowInfo().workflowId, at: now() });
+    notify('incident.opened', `${draft.severity.toUpperCase()} incident opened: ${draft.title}`);
+    slaWatch = watchAcknowledgement();
+    const choice = await store.selectRunbook({ tenantId, incidentId, draft, at: now() });
+    if (choice.selected) {
+      state.runbook = { id: choice.selected.runbook.id, version: choice.selected.version };
+      wf.upsertSearchAttributes([{ key: AireRunbook, value: choice.selected.runbook.id }]);
+      await runRunbook(choice.selected.runbook);
+    }
   }
-  await settle();
-  await slaWatch;
+  const ending = await settle();
   await Promise.all(deliveries);
-  await flush();
   await wf.condition(wf.allHandlersFinished);
-  await flush();
+  await drain();
+  if (ending === 'continue-as-new') {
+    const info = wf.workflowInfo();
+    record('history.continued', 'aire', { detail: { historyLength: info.historyLength, reason: 'Temporal suggested a fresh history' } });
+    await drain();
+    const next: CarriedState = {
+      state,
+      seq,
+      completed,
+      outputs,
+      seenEvents: [...seenEvents],
+      requested,
+      rolledBack,
+      notificationSeq,
+      runbook: runbookInForce ?? null,
+      autoCloseAt,
+      sla,
+    };
+    // Memo (the incident id the API reads) and search attributes go along explicitly.
+    return wf.makeContinueAsNewFunc<typeof incidentWorkflow>({ memo: info.memo, typedSearchAttributes: info.typedSearchAttributes })(input, next);
+  }
+  await slaWatch;
   return { incidentId, status: state.status };
 }

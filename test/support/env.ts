@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /** What the global setup prepared for the test files: written to a file, since jest workers are separate processes. */
@@ -17,4 +19,15 @@ export const TEST_ENV_FILE = join(TEST_STATE_DIR, 'env.json');
 
 export function testEnv(): TestEnv {
   return JSON.parse(readFileSync(TEST_ENV_FILE, 'utf8')) as TestEnv;
+}
+
+/** The Temporal CLI: AIRE_TEMPORAL_BIN (set by `npm test`), the Go install location, or PATH. */
+export function temporalBinary(): string {
+  const candidates = [process.env.AIRE_TEMPORAL_BIN, join(homedir(), 'go', 'bin', 'temporal')].filter((p): p is string => !!p);
+  for (const candidate of candidates) if (existsSync(candidate)) return candidate;
+  try {
+    return execFileSync('which', ['temporal']).toString().trim();
+  } catch {
+    throw new Error('no temporal binary: run `npm test` (it installs one) or set AIRE_TEMPORAL_BIN');
+  }
 }

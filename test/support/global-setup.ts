@@ -1,24 +1,13 @@
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, openSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { Client } from 'pg';
 import { migrate } from '../../src/db/migrate';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/workflows/search-attributes';
-import { TEST_ENV_FILE, TEST_STATE_DIR, TestEnv } from './env';
-
-function temporalBinary(): string {
-  const candidates = [process.env.AIRE_TEMPORAL_BIN, join(homedir(), 'go', 'bin', 'temporal')].filter((p): p is string => !!p);
-  for (const candidate of candidates) if (existsSync(candidate)) return candidate;
-  try {
-    return execFileSync('which', ['temporal']).toString().trim();
-  } catch {
-    throw new Error('no temporal binary: run `npm test` (it installs one) or set AIRE_TEMPORAL_BIN');
-  }
-}
+import { TEST_ENV_FILE, TEST_STATE_DIR, TestEnv, temporalBinary } from './env';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,0 +1,86 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { temporalBinary, testEnv } from '../support/env';
+import { Receiver } from '../support/receiver';
+import { Stack, TestTenant, uniqueId } from '../support/stack';
+
+const FIXTURES = join(__dirname, '..', 'fixtures', 'histories');
+const RECORD = process.env.AIRE_RECORD_HISTORIES === '1';
+
+/**
+ * Workflow determinism: histories of representative incidents, recorded once and committed, are
+ * replayed against the current workflow code. A change that would break running incidents fails
+ * here; version such changes with `patched()` (see the README). Re-record with
+ * AIRE_RECORD_HISTORIES=1 when a change is deliberately incompatible and no old incidents remain.
+ */
+describe('replaying recorded incident histories', () => {
+  (RECORD ? describe : describe.skip)('recording (AIRE_RECORD_HISTORIES=1)', () => {
+    let stack: Stack;
+    let target: Receiver;
+    let tenant: TestTenant;
+
+    beforeAll(async () => {
+      stack = await Stack.start('record');
+      target = await new Receiver().start();
+      tenant = await stack.tenant('record');
+      mkdirSync(FIXTURES, { recursive: true });
+    });
+    afterAll(async () => {
+      await stack?.stop();
+      await target?.stop();
+    });
+
+    async function run(name: string, steps: unknown[], drive: (id: string) => Promise<void>, extra: Record<string, unknown> = {}): Promise<void> {
+      const rb = uniqueId(name);
+      await stack.call('POST', '/api/runbooks', tenant.keys.admin, { id: rb, name: rb, triggers: { titlePattern: rb }, steps, ...extra });
+      const res = await stack.call<{ id: string; workflowId: string }>('POST', '/api/incidents', tenant.keys.ingest, { title: `${rb} incident`, severity: 'medium' });
+      await drive(res.body.id);
+      await stack.call('POST', `/api/incidents/${res.body.id}/close`, tenant.keys.responder, {});
+      const handle = stack.temporal.workflow.getHandle(res.body.workflowId);
+      await handle.result();
+      // Exported the documented way, as `temporal workflow show --output json` writes it.
+      const json = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', res.body.workflowId, '--output', 'json', '--address', testEnv().temporalAddress]);
+      writeFileSync(join(FIXTURES, `${name}.json`), json);
+    }
+
+    const http = (id: string, extra: Record<string, unknown> = {}) => ({
+      id,
+      name: id,
+      action: 'http',
+      params: { url: `${target.url}/${id}`, compensate: { method: 'POST', url: `${target.url}/undo-${id}` } },
+      ...extra,
+    });
+
+    test('record the four kinds of incident', async () => {
+      await run('automated', [http('one'), http('two')], (id) => stack.incidentWhen(tenant, id, (v) => v.incident.status === 'resolved').then(() => undefined), {
+        completion: { autoResolve: true },
+      });
+      await run('gated', [http('one'), http('two', { requiresApproval: true })], async (id) => {
+        await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'awaiting_approval');
+        await stack.call('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'ok' });
+        await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'mitigated');
+      });
+      target.on('POST', '/broken', { status: 500 });
+      await run('failed-with-compensation', [http('one'), http('broken', { retry: { maximumAttempts: 2, initialInterval: '100ms' } })], (id) =>
+        stack.incidentWhen(tenant, id, (v) => v.incident.status === 'failed').then(() => undefined),
+      );
+      await run('rolled-back', [http('one'), http('two')], async (id) => {
+        await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'mitigated');
+        await stack.call('POST', `/api/incidents/${id}/rollback`, tenant.keys.approver, {});
+        await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'rolled_back');
+      });
+    });
+  });
+
+  test('every recorded history replays against the current workflow code', async () => {
+    const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort();
+    expect(files).toEqual(['automated.json', 'failed-with-compensation.json', 'gated.json', 'rolled-back.json']);
+    const histories = files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(readFileSync(join(FIXTURES, f), 'utf8'))) }));
+    const results = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: testEnv().workflowBundlePath } }, histories)) results.push(result);
+    expect(results.map((r) => [r.workflowId, r.error ? String(r.error) : null])).toEqual(histories.map((h) => [h.workflowId, null]));
+  });
+});

@@ -11,6 +11,7 @@ import {
   upsertStep,
 } from '../db/incidents';
 import { Pool, withTenant } from '../db/pool';
+import { checkBrakes } from '../db/brakes';
 import { getRunbook, latestRunbooks } from '../db/runbooks';
 import { IncidentDraft } from '../domain/incident';
 import { selectRunbook as choose } from '../domain/matching';
@@ -44,6 +45,8 @@ export interface Transition {
 export interface RunbookChoice {
   selected: RunbookVersion | null;
   reasons: string[];
+  /** Why the runbook may not run alone (limits, an open circuit breaker); absent in older histories. */
+  brakes?: string[];
 }
 
 export function createStoreActivities(deps: StoreDeps) {
@@ -83,6 +86,18 @@ export function createStoreActivities(deps: StoreDeps) {
       const choice = choose(candidates, input.draft);
       const selected = choice.selected ? { runbook: choice.selected.runbook, version: choice.selected.version } : null;
       if (selected) await updateIncident(client, input.incidentId, { at: input.at, runbook: { id: selected.runbook.id, version: selected.version } });
+      const brakes = selected ? await checkBrakes(client, input.tenantId, input.incidentId, selected.runbook, input.draft.affectedServices) : null;
+      if (brakes?.opened) {
+        await appendLog(client, {
+          tenantId: input.tenantId,
+          incidentId: input.incidentId,
+          eventKey: 'breaker.opened',
+          kind: 'breaker.opened',
+          actor: 'aire',
+          at: input.at,
+          detail: { ...brakes.opened },
+        });
+      }
       await appendLog(client, {
         tenantId: input.tenantId,
         incidentId: input.incidentId,
@@ -90,9 +105,9 @@ export function createStoreActivities(deps: StoreDeps) {
         kind: selected ? 'runbook.selected' : 'runbook.none',
         actor: 'aire',
         at: input.at,
-        detail: { reasons: choice.reasons, ...(selected ? { runbookId: selected.runbook.id, version: selected.version } : {}) },
+        detail: { reasons: choice.reasons, brakes: brakes?.reasons ?? [], ...(selected ? { runbookId: selected.runbook.id, version: selected.version } : {}) },
       });
-      return { selected, reasons: choice.reasons };
+      return { selected, reasons: choice.reasons, brakes: brakes?.reasons ?? [] };
     });
   }
 

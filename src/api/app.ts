@@ -2,22 +2,26 @@ import express, { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger';
 import { requireKey } from './auth';
 import { consoleRoutes } from './console';
+import { rejectHostileInput } from './hostile-input';
 import { Deps } from './incidents-service';
 import { openApiRoute } from './openapi';
 import { HttpProblem, problemHandler } from './problem';
 import { keepRawBody } from './signature';
 import { actionItemRoutes } from './routes/action-items';
 import { alertmanagerRoutes } from './routes/alertmanager';
+import { breakerRoutes } from './routes/breakers';
 import { controlRoutes } from './routes/controls';
+import { eventRoutes } from './routes/events';
 import { incidentRoutes } from './routes/incidents';
 import { intakeRoutes } from './routes/intake';
 import { keyRoutes } from './routes/keys';
 import { metricsRoutes, prometheusRoutes } from './routes/metrics';
 import { reportRoutes } from './routes/reports';
+import { ruleRoutes } from './routes/rules';
 import { runbookRoutes } from './routes/runbooks';
 import { settingsRoutes } from './routes/settings';
 
-const JSON_TYPES = ['application/json', 'application/*+json'];
+const JSON_TYPES = ['application/json', 'application/cloudevents+json', 'application/*+json'];
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 
 /** A body we cannot read is refused up front instead of being treated as empty. */
@@ -68,8 +72,12 @@ export function createApp(deps: Deps, log: Logger): express.Express {
   api.use(requireKnownBody);
   api.use(express.json({ limit: deps.config.AIRE_BODY_LIMIT, type: JSON_TYPES, strict: true, verify: keepRawBody }));
   api.use(express.text({ limit: deps.config.AIRE_BODY_LIMIT, type: YAML_TYPES }));
+  // Depth past 64, NUL, lone surrogates and __proto__ keys: valid JSON that breaks what comes after (src/api/hostile-input.ts).
+  api.use(rejectHostileInput);
   api.use(intakeRoutes(deps));
   api.use(alertmanagerRoutes(deps));
+  api.use(eventRoutes(deps));
+  api.use(ruleRoutes(deps));
   // Before incidentRoutes, whose catch-all answers 404 for unknown /incidents/:id/<action>.
   api.use(reportRoutes(deps));
   api.use(actionItemRoutes(deps));
@@ -78,6 +86,7 @@ export function createApp(deps: Deps, log: Logger): express.Express {
   api.use(controlRoutes(deps));
   api.use(settingsRoutes(deps));
   api.use(keyRoutes(deps));
+  api.use(breakerRoutes(deps));
   api.use(metricsRoutes(deps));
   app.use('/api', api);
 

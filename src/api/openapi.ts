@@ -3,13 +3,16 @@ import { z } from 'zod';
 import packageJson from '../../package.json';
 import { ACTION_TYPES } from '../activities/actions';
 import { RoleSchema, type Role } from '../db/tenants';
+import { GenericEventSchema } from '../domain/events';
 import { SlugSchema } from '../domain/incident';
 import { DeclarationSchema, ForecastSchema, SafetyEventSchema } from '../domain/intake';
 import { runbookJsonSchema } from '../domain/runbook-json-schema';
 import { ActionItemStatusSchema, IncidentReportSchema } from '../domain/report';
+import { RuleSchema } from '../domain/rules';
 import { SeveritySchema } from '../domain/severity';
 import { TenantSettingsSchema } from '../domain/tenant-settings';
 import { AlertmanagerPayloadSchema } from '../domain/alertmanager';
+import { BreakersQuery, ResetBody } from './routes/breakers';
 import { READ_ROLES } from './auth';
 import { IncidentParams as ActionItemIncidentParams, ItemParams, NewItemBody, PatchBody, TenantListQuery } from './routes/action-items';
 import { ControlsQuery } from './routes/controls';
@@ -28,6 +31,8 @@ import { CreateKeyBody, KeyParams } from './routes/keys';
 import { SummaryQuery } from './routes/metrics';
 import { IdParams as ReportIdParams, ReportQuery } from './routes/reports';
 import { DryRunBody, IdParams as RunbookIdParams } from './routes/runbooks';
+import { EventOutcomeSchema } from './routes/events';
+import { RuleIdParams } from './routes/rules';
 
 /**
  * The OpenAPI 3.1 description of this API, served at GET /api/openapi.json.
@@ -69,7 +74,7 @@ export interface OperationSpec {
   /** The path exactly as registered in Express (`/api/incidents/:id`); the document writes `{id}`. */
   path: string;
   operationId: string;
-  tag: 'health' | 'meta' | 'console' | 'intake' | 'incidents' | 'reviews' | 'runbooks' | 'controls' | 'settings' | 'keys' | 'metrics';
+  tag: 'health' | 'meta' | 'console' | 'intake' | 'incidents' | 'reviews' | 'runbooks' | 'rules' | 'controls' | 'settings' | 'keys' | 'breakers' | 'metrics';
   summary: string;
   description?: string;
   /** Roles that may call it (`admin` always may); null: public, no API key. */
@@ -131,6 +136,20 @@ const AlertmanagerAnswerSchema = z.object({
     }),
   ),
 });
+const BreakerListSchema = z.object({
+  items: z.array(
+    z.object({
+      id: z.string(),
+      runbookId: z.string(),
+      target: z.string(),
+      reason: z.string(),
+      openedAt: z.string(),
+      resetAt: z.string().nullable(),
+      resetBy: z.string().nullable(),
+    }),
+  ),
+});
+const BreakerResetDoneSchema = z.object({ service: z.string(), runbookId: z.string().nullable(), reset: z.number().int(), by: z.string(), reason: z.string().nullable() });
 const AcceptedSchema = z.object({
   id: z.uuid(),
   stepId: SlugSchema.optional(),
@@ -206,6 +225,28 @@ const ControlsSchema = z.object({
   ),
 });
 
+const RuleViewSchema = z.looseObject({
+  id: SlugSchema,
+  name: z.string(),
+  enabled: z.boolean(),
+  match: z.array(z.looseObject({ field: z.string(), op: z.string() })),
+  category: z.string(),
+  severity: SeveritySchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  createdBy: z.string(),
+  updatedBy: z.string(),
+});
+const RuleListSchema = z.object({ items: z.array(RuleViewSchema) });
+const RuleSavedSchema = RuleViewSchema.extend({ warnings: z.array(z.string()) });
+
+/** A rule as PUT takes it: the path names it, so `id` may be left out. */
+function ruleUpdateSchema(): JsonSchema {
+  const schema = z.toJSONSchema(RuleSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const required = Array.isArray(schema.required) ? (schema.required as string[]) : [];
+  return { ...schema, required: required.filter((name) => name !== 'id') };
+}
+
 /** A runbook as PUT takes it: the path names it, so `id` may be left out. */
 function runbookUpdateSchema(): JsonSchema {
   const schema = runbookJsonSchema(ACTION_TYPES);
@@ -223,6 +264,8 @@ const SIGNAL_SUMMARIES: Record<string, string> = {
 };
 
 const problemsFor = (notFound: boolean, conflict: boolean): number[] => [...(notFound ? [404] : []), ...(conflict ? [409] : [])];
+/** Intake and approvals are rate limited per API key (src/api/rate-limit.ts). */
+const RATE_LIMITED = [429];
 
 // =============================================================================================
 // EVERY ROUTE THE APP SERVES IS LISTED HERE. A route added to src/api/app.ts or src/api/routes/*
@@ -290,6 +333,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
     summary: 'Open (or join) an incident from an UPEWE forecast; dedup by forecast id',
     roles: ['ingest'],
     body: { component: 'Forecast', schema: ForecastSchema },
+    problems: RATE_LIMITED,
     responses: {
       201: { description: 'a new incident was opened', component: 'IncidentOpened', schema: IncidentOpenedSchema, headers: { Location: 'the incident' } },
       200: { description: 'an open incident with the same dedup key was joined', component: 'IncidentOpened', headers: { Location: 'the incident' } },
@@ -304,6 +348,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
     summary: 'Alertmanager webhook (payload version 4): firing alerts open or join the incident of their fingerprint; resolved alerts tell it',
     roles: ['ingest'],
     body: { component: 'AlertmanagerPayload', schema: AlertmanagerPayloadSchema },
+    problems: RATE_LIMITED,
     responses: { 202: { description: 'what happened to each alert', component: 'AlertmanagerAnswer', schema: AlertmanagerAnswerSchema } },
   },
   {
@@ -314,6 +359,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
     summary: 'Open (or join) an incident from an ASRS/MCSE safety event; dedup by source and event id',
     roles: ['ingest'],
     body: { component: 'SafetyEvent', schema: SafetyEventSchema },
+    problems: RATE_LIMITED,
     responses: {
       201: { description: 'a new incident was opened', component: 'IncidentOpened', headers: { Location: 'the incident' } },
       200: { description: 'an open incident with the same dedup key was joined', component: 'IncidentOpened', headers: { Location: 'the incident' } },
@@ -329,6 +375,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
     roles: ['ingest', 'responder'],
     headers: { 'Idempotency-Key': IdempotencyKey },
     body: { component: 'Declaration', schema: DeclarationSchema },
+    problems: RATE_LIMITED,
     responses: {
       201: { description: 'a new incident was opened', component: 'IncidentOpened', headers: { Location: 'the incident' } },
       200: { description: 'an open incident with the same dedup key (or Idempotency-Key) was joined', component: 'IncidentOpened', headers: { Location: 'the incident' } },
@@ -370,7 +417,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
       params: IncidentIdParams,
       body: spec.schema === DecisionBody ? { component: 'DecisionBody', schema: DecisionBody } : { component: 'ReasonBody', schema: ReasonBody },
       responses: { 202: { description: 'the signal was sent to the workflow', component: 'Accepted', schema: AcceptedSchema } },
-      problems: problemsFor(true, true),
+      problems: [...problemsFor(true, true), ...(spec.path === 'approve' || spec.path === 'reject' ? RATE_LIMITED : [])],
     }),
   ),
   {
@@ -616,6 +663,90 @@ export const OPERATIONS: readonly OperationSpec[] = [
     responses: { 200: { description: 'the summary', component: 'MetricsSummary', schema: MetricsSummarySchema } },
   },
 
+  // --- detection rules and events (src/api/routes/rules.ts, src/api/routes/events.ts) ---
+  {
+    method: 'post',
+    path: '/api/events',
+    operationId: 'ingestEvent',
+    tag: 'intake',
+    summary: 'An event through the detection rules: counted per rule and correlation value; a rule whose threshold is reached opens (or joins) its incident',
+    description:
+      'Any JSON object (optional `id`, `source`, `time`), or a CloudEvents 1.0 event in structured mode (`Content-Type: application/cloudevents+json`, or any JSON body with `specversion`): `specversion`, `id`, `source` and `type` are required. A CloudEvent\'s payload fields are read both as `data.<field>` and as `<field>`. An event with an `id` is counted once per rule however often it is sent.',
+    roles: ['ingest'],
+    body: { component: 'Event', schema: GenericEventSchema },
+    responses: { 202: { description: 'what each matching rule did; an empty `matches` with a `reason` when none matched', component: 'EventOutcome', schema: EventOutcomeSchema } },
+  },
+  {
+    method: 'get',
+    path: '/api/rules',
+    operationId: 'listRules',
+    tag: 'rules',
+    summary: 'The tenant\'s detection rules, disabled ones included',
+    roles: READ_ROLES,
+    responses: { 200: { description: 'rules by id', component: 'RuleList', schema: RuleListSchema } },
+  },
+  {
+    method: 'get',
+    path: '/api/rules/:id',
+    operationId: 'getRule',
+    tag: 'rules',
+    summary: 'One detection rule',
+    roles: READ_ROLES,
+    params: RuleIdParams,
+    responses: { 200: { description: 'the rule (windows in milliseconds)', component: 'RuleView', schema: RuleViewSchema } },
+    problems: problemsFor(true, false),
+  },
+  {
+    method: 'put',
+    path: '/api/rules/:id',
+    operationId: 'putRule',
+    tag: 'rules',
+    summary: 'Create or replace a detection rule (JSON or YAML)',
+    description:
+      'Errors name the path (`match[1].value`). Regex patterns that may backtrack catastrophically (nested quantifiers) are refused. `warnings` lists channels and a runbook the tenant does not have (yet).',
+    roles: ['admin'],
+    params: RuleIdParams,
+    body: { component: 'RuleUpdate', schema: ruleUpdateSchema, yaml: true },
+    responses: {
+      200: { description: 'the rule was replaced', component: 'RuleSaved', schema: RuleSavedSchema },
+      201: { description: 'the rule was created', component: 'RuleSaved', headers: { Location: 'the rule' } },
+    },
+  },
+  {
+    method: 'delete',
+    path: '/api/rules/:id',
+    operationId: 'disableRule',
+    tag: 'rules',
+    summary: 'Disable a detection rule (it stays listed; PUT enables it again) and drop its counts',
+    roles: ['admin'],
+    params: RuleIdParams,
+    responses: { 200: { description: 'the disabled rule', component: 'RuleView' } },
+    problems: problemsFor(true, false),
+  },
+
+  // --- circuit breakers (src/api/routes/breakers.ts) ---
+  {
+    method: 'get',
+    path: '/api/breakers',
+    operationId: 'listBreakers',
+    tag: 'breakers',
+    summary: 'Circuit breakers on automatic remediation: the open ones, or all with ?all=true',
+    roles: READ_ROLES,
+    query: BreakersQuery,
+    responses: { 200: { description: 'the breakers', component: 'BreakerList', schema: BreakerListSchema } },
+  },
+  {
+    method: 'post',
+    path: '/api/breakers/reset',
+    operationId: 'resetBreaker',
+    tag: 'breakers',
+    summary: 'Reset the open circuit breakers for a service (and one runbook, if given): automatic remediation may run again',
+    roles: ['approver'],
+    body: { component: 'BreakerReset', schema: ResetBody },
+    responses: { 200: { description: 'how many were reset', component: 'BreakerResetDone', schema: BreakerResetDoneSchema } },
+    problems: problemsFor(true, false),
+  },
+
   // --- routes added later: list them above, in their section ---
 ];
 
@@ -627,6 +758,7 @@ const PROBLEM_TITLES: Record<number, string> = {
   409: 'conflicts with the current state',
   413: 'the body is larger than AIRE_BODY_LIMIT',
   415: 'the body is not JSON (or YAML where accepted)',
+  429: 'this API key is over its rate limit (AIRE_RATE_LIMIT_INTAKE or AIRE_RATE_LIMIT_APPROVALS per minute); retry after Retry-After seconds',
   500: 'unexpected error; it has been logged',
   503: 'PostgreSQL or Temporal does not answer; retry after Retry-After seconds',
 };
@@ -713,7 +845,7 @@ function buildDocument(): JsonSchema {
       responses[String(status)] = {
         description: PROBLEM_TITLES[status] ?? 'error',
         ...(status === 401 ? { headers: { 'WWW-Authenticate': { description: 'Bearer', schema: { type: 'string' } } } } : {}),
-        ...(status === 503 ? { headers: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'string' } } } } : {}),
+        ...(status === 503 || status === 429 ? { headers: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'string' } } } } : {}),
         content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
       };
     }
@@ -765,9 +897,11 @@ function buildDocument(): JsonSchema {
       { name: 'incidents', description: 'reading incidents and signalling their workflows' },
       { name: 'reviews', description: 'post-incident reports and action items' },
       { name: 'runbooks', description: 'runbooks as code, versioned; dry runs' },
+      { name: 'rules', description: 'detection rules that POST /api/events runs every event through' },
       { name: 'controls', description: 'kill switches and blocks in force' },
       { name: 'settings', description: 'the tenant\'s approval policy, SLAs, escalation and notification channels' },
       { name: 'keys', description: 'the tenant\'s API keys' },
+      { name: 'breakers', description: 'circuit breakers on automatic remediation' },
       { name: 'metrics', description: 'Prometheus metrics and response metrics' },
     ],
     paths,

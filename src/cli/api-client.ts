@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { IncidentRecord } from '../db/incidents';
 import type { Plan, PlannedStep } from '../domain/dry-run';
+import type { Rule } from '../domain/rules';
 import type { Runbook } from '../domain/runbook';
 import type { FieldError } from '../domain/validation';
 import type { IncidentState } from '../workflows/definitions';
@@ -147,7 +148,19 @@ export interface Control {
   since: string;
 }
 
+export type RuleView = Rule & { createdAt: string; updatedAt: string; createdBy: string; updatedBy: string };
+
 /** A decoded answer and its body as received. */
+export interface BreakerView {
+  id: string;
+  runbookId: string;
+  target: string;
+  reason: string;
+  openedAt: string;
+  resetAt: string | null;
+  resetBy: string | null;
+}
+
 export interface ApiKeyView {
   id: string;
   name: string;
@@ -259,8 +272,32 @@ export class ApiClient {
     return this.request('GET', '/api/keys');
   }
 
+  listBreakers(all: boolean): Promise<Answer<Page<BreakerView>>> {
+    return this.request('GET', '/api/breakers', { query: { all: all ? 'true' : undefined } });
+  }
+
+  resetBreaker(body: { service: string; runbookId?: string; reason?: string }): Promise<Answer<{ reset: number; service: string }>> {
+    return this.request('POST', '/api/breakers/reset', { body });
+  }
+
   revokeKey(id: string): Promise<Answer<ApiKeyView>> {
     return this.request('DELETE', `/api/keys/${encodeURIComponent(id)}`);
+  }
+
+  listRules(): Promise<Answer<Page<RuleView>>> {
+    return this.request('GET', '/api/rules');
+  }
+
+  getRule(id: string): Promise<Answer<RuleView>> {
+    return this.request('GET', `/api/rules/${encodeURIComponent(id)}`);
+  }
+
+  putRule(id: string, definition: unknown): Promise<Answer<RuleView & { warnings: string[] }>> {
+    return this.request('PUT', `/api/rules/${encodeURIComponent(id)}`, { body: definition });
+  }
+
+  disableRule(id: string): Promise<Answer<RuleView>> {
+    return this.request('DELETE', `/api/rules/${encodeURIComponent(id)}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Trigger } from '../domain/runbook';
-import type { ApiError, ApiKeyView, Control, DryRun, Incident, IncidentDetail, RunbookVersionView, RunbookView } from './api-client';
+import type { ApiError, ApiKeyView, BreakerView, Control, DryRun, Incident, IncidentDetail, RunbookVersionView, RunbookView } from './api-client';
 
 /** Output for people: aligned tables, key/value blocks, short times. Scripts use --json instead. */
 
@@ -324,6 +324,14 @@ export function keyList(items: ApiKeyView[]): string {
   return table(
     ['ID', 'NAME', 'PREFIX', 'ROLES', 'CREATED', 'REVOKED'],
     items.map((k) => [k.id, k.name, k.prefix ?? '', (k.roles ?? []).join(','), time(k.createdAt), k.revokedAt ? time(k.revokedAt) : '']),
+  );
+}
+
+export function breakerList(items: BreakerView[]): string {
+  if (items.length === 0) return 'no open circuit breakers';
+  return table(
+    ['SERVICE', 'RUNBOOK', 'OPENED', 'RESET', 'REASON'],
+    items.map((b) => [b.target, b.runbookId, time(b.openedAt), b.resetAt ? `${time(b.resetAt)} by ${b.resetBy ?? '?'}` : '', truncate(b.reason, 80)]),
   );
 }
 

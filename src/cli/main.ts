@@ -1,9 +1,11 @@
 import { Command } from 'commander';
 import { DEFAULT_API_URL, EXIT } from './api-client';
 import { registerAdminCommands } from './commands/admin';
+import { registerBreakerCommands } from './commands/breakers';
 import { registerControlCommands } from './commands/controls';
 import { registerIncidentCommands } from './commands/incidents';
 import { registerKeyCommands } from './commands/keys';
+import { registerRuleCommands } from './commands/rules';
 import { registerRunbookCommands } from './commands/runbooks';
 
 /** The `aire` command: wiring only. API commands live in ./commands, the HTTP client in ./api-client. */
@@ -42,8 +44,10 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 registerIncidentCommands(program);
 registerRunbookCommands(program);
+registerRuleCommands(program);
 registerControlCommands(program);
 registerKeyCommands(program);
+registerBreakerCommands(program);
 registerAdminCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

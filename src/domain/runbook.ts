@@ -73,6 +73,18 @@ export const RunbookSchema = z
      * what ran; `reject` treats it as a rejection (the step's `onReject` decides).
      */
     approvalTimeoutPolicy: z.enum(['abort', 'reject']).default('abort'),
+    /**
+     * Brakes on runaway remediation, per affected service: past `maxRuns` runs in its window the
+     * runbook waits for a person; after `breaker.failures` failures or rollbacks in its window a
+     * circuit breaker opens and only a person resets it.
+     */
+    limits: z
+      .object({
+        maxRuns: z.object({ count: z.number().int().min(1).max(10_000), window: DurationSchema }).strict().default({ count: 20, window: 3_600_000 }),
+        breaker: z.object({ failures: z.number().int().min(1).max(1_000), window: DurationSchema }).strict().default({ failures: 3, window: 3_600_000 }),
+      })
+      .strict()
+      .default({ maxRuns: { count: 20, window: 3_600_000 }, breaker: { failures: 3, window: 3_600_000 } }),
     steps: z.array(StepSchema).min(1).max(50),
     completion: z
       .object({

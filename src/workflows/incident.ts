@@ -533,10 +533,13 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
     record('compensation.finished', actor, { detail: { reason, compensated: todo.length - failures, failed: failures } });
   }
 
-  async function runRunbook(runbook: Runbook): Promise<void> {
+  async function runRunbook(runbook: Runbook, brakes: string[]): Promise<void> {
     runbookInForce = runbook;
     state.steps = runbook.steps.map((s) => ({ id: s.id, name: s.name, action: s.action, status: 'pending' }));
-    const gate = runbookGate(draft, runbook);
+    const policyGate = runbookGate(draft, runbook);
+    // Brakes (run limits, an open circuit breaker) turn autopilot into co-pilot for this incident.
+    const reasons = [...policyGate.reasons, ...brakes];
+    const gate: GateDecision = { required: reasons.length > 0, reasons, mode: reasons.length > 0 ? 'co-pilot' : 'autopilot' };
     if (gate.required) {
       const outcome = await awaitApproval(gate, runbook.approvalTimeoutPolicy);
       if (outcome === 'interrupted') return;
@@ -669,7 +672,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
     if (choice.selected) {
       state.runbook = { id: choice.selected.runbook.id, version: choice.selected.version };
       wf.upsertSearchAttributes([{ key: AireRunbook, value: choice.selected.runbook.id }]);
-      await runRunbook(choice.selected.runbook);
+      await runRunbook(choice.selected.runbook, choice.brakes ?? []);
     }
   }
   const ending = await settle();

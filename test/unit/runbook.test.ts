@@ -33,6 +33,7 @@ describe('RunbookSchema defaults', () => {
       triggers: {},
       requiresApproval: false,
       approvalTimeoutPolicy: 'abort',
+      limits: { maxRuns: { count: 20, window: 3_600_000 }, breaker: { failures: 3, window: 3_600_000 } },
       completion: { autoResolve: false, resolveWhenAlertResolves: false },
       steps: [
         {

@@ -1,0 +1,39 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { listBreakers, resetBreakers } from '../../db/brakes';
+import { withTenant } from '../../db/pool';
+import { SlugSchema } from '../../domain/incident';
+import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
+import { Deps } from '../incidents-service';
+import { notFound } from '../problem';
+import { body, query } from '../validate';
+
+export const BreakersQuery = z.object({ all: z.enum(['true', 'false']).optional() }).strict();
+export const ResetBody = z
+  .object({
+    /** The service, as in the incidents' affectedServices; `*` for runbooks on incidents naming none. */
+    service: z.string().trim().min(1).max(200),
+    runbookId: SlugSchema.optional(),
+    reason: z.string().trim().max(2_000).optional(),
+  })
+  .strict();
+
+/** Circuit breakers on automatic remediation: see which are open, and reset them (a person's call). */
+export function breakerRoutes(deps: Deps): Router {
+  const router = Router();
+
+  router.get('/breakers', requireRole(...READ_ROLES), async (req, res) => {
+    const { all } = query(BreakersQuery, req);
+    res.json({ items: await withTenant(deps.pool, principalOf(res).tenantId, (c) => listBreakers(c, all === 'true')) });
+  });
+
+  router.post('/breakers/reset', requireRole('approver'), async (req, res) => {
+    const { service, runbookId, reason } = body(ResetBody, req);
+    const principal = principalOf(res);
+    const count = await withTenant(deps.pool, principal.tenantId, (c) => resetBreakers(c, service, runbookId, actorOf(principal)));
+    if (count === 0) throw notFound(`an open breaker for ${service}${runbookId ? ` and runbook ${runbookId}` : ''}`);
+    res.json({ service, runbookId: runbookId ?? null, reset: count, by: actorOf(principal), reason: reason ?? null });
+  });
+
+  return router;
+}

@@ -112,6 +112,7 @@ async function runExecute(deps: StepDeps, action: ActionModule, call: StepCall):
     await recordStep(deps, call, 'running', 'step.attempt_failed', `${key}:failed`, { error: errorMessage(err), detail: { attempt } });
     throw err;
   }
+  Context.current().log.info('step executed', { tenantId: call.tenantId, incidentId: call.incidentId, stepId: call.step.id, action: action.type, attempt });
   if (action.awaitsPerson) {
     await recordStep(deps, call, 'running', 'step.assigned', `step:${stepKey(call)}:assigned`, { output, detail: { attempt } });
   } else {

@@ -45,7 +45,8 @@ async function checkReady(deps: Deps): Promise<Record<string, string>> {
 }
 
 /** The thin HTTP API: validates, authorises, starts workflows and sends signals. It runs no remediation. */
-export function createApp(deps: Deps, log: Logger): express.Express {
+export function createApp(appDeps: Deps, log: Logger): express.Express {
+  const deps: Deps = { ...appDeps, log };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { Config } from '../config';
+import type { Logger } from '../logger';
 import { getIncident, insertIncident } from '../db/incidents';
 import { Pool, withTenant } from '../db/pool';
 import { Principal } from '../db/tenants';
@@ -17,6 +18,8 @@ export interface Deps {
   pool: Pool;
   temporal: Client;
   config: Config;
+  /** Structured (JSON) log; routes add tenant, incident and workflow ids. */
+  log?: Logger;
 }
 
 export type Opened =
@@ -36,15 +39,21 @@ export async function tenantSettings(pool: Pool, tenantId: string): Promise<Tena
   return TenantSettingsSchema.parse(rows[0]?.settings ?? {});
 }
 
+export interface OpenOptions {
+  /** The settings a new incident starts with, from the tenant's (detection rules route their channels this way). */
+  adjustSettings?: (settings: TenantSettings) => TenantSettings;
+}
+
 /**
  * Opens an incident, or joins the open one with the same dedup key (signal-with-start). The
  * workflow start is the commit point: once Temporal has it, the incident cannot be lost, and the
  * workflow writes its own record even if this process dies the next instant.
  */
-export async function openIncident(deps: Deps, principal: Principal, draft: IncidentDraft, eventId: string): Promise<Opened> {
+export async function openIncident(deps: Deps, principal: Principal, draft: IncidentDraft, eventId: string, options: OpenOptions = {}): Promise<Opened> {
   const incidentId = randomUUID();
   const workflowId = incidentWorkflowId(principal.tenantSlug, draft.dedupKey);
-  const settings = await tenantSettings(deps.pool, principal.tenantId);
+  const tenant = await tenantSettings(deps.pool, principal.tenantId);
+  const settings = options.adjustSettings ? options.adjustSettings(tenant) : tenant;
   const silence = activeSilence(settings, draft, new Date());
   if (silence) {
     const reason = `silenced: ${silence.reason} (${Object.entries(silence.matchers).map(([k, v]) => `${k}=${v}`).join(', ')})`;
@@ -95,6 +104,7 @@ export async function openIncident(deps: Deps, principal: Principal, draft: Inci
       insertIncident(c, { id: incidentId, tenantId: principal.tenantId, workflowId, declaredBy: input.declaredBy, draft }),
     ).catch(() => undefined);
   }
+  deps.log?.info({ tenantId: principal.tenantId, incidentId: runningIncident, workflowId, dedupKey: draft.dedupKey, severity: draft.severity, created }, created ? 'incident opened' : 'event joined incident');
   return { incidentId: runningIncident, workflowId, created };
 }
 

@@ -1,5 +1,6 @@
+import { DefaultLogger, LogLevel, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config';
-import { createLogger } from '../logger';
+import { Logger, createLogger } from '../logger';
 import { startMetricsServer } from '../metrics';
 import { createWorker } from './worker';
 
@@ -8,9 +9,22 @@ import { createWorker } from './worker';
  * stops, in-flight activities get AIRE_WORKER_SHUTDOWN_GRACE to finish, then are handed back to
  * the server, which retries them on another worker. Nothing is lost either way.
  */
+const SDK_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+
+/**
+ * The SDK's own logs (worker state, activity and workflow loggers with their workflow, run and
+ * activity ids) go through the same JSON logger as ours, so one log pipeline sees everything.
+ */
+function routeSdkLogs(log: Logger): void {
+  Runtime.install({
+    logger: new DefaultLogger('INFO', ({ level, message, meta }) => log[SDK_LEVEL[level]]({ sdk: true, ...meta }, message)),
+  });
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config, 'worker');
+  routeSdkLogs(log);
   const port = config.AIRE_WORKER_METRICS_PORT;
   const metrics =
     port === 0

@@ -14,6 +14,7 @@ import { Pool, withTenant } from '../db/pool';
 import { checkBrakes } from '../db/brakes';
 import { getRunbook, latestRunbooks } from '../db/runbooks';
 import { IncidentDraft } from '../domain/incident';
+import { rankRunbooks } from '../domain/analysis';
 import { selectRunbook as choose } from '../domain/matching';
 import { redact } from '../domain/redact';
 import { RunbookVersion } from '../domain/runbook';
@@ -84,6 +85,8 @@ export function createStoreActivities(deps: StoreDeps) {
         ? [await getRunbook(client, input.draft.runbookId)].filter((r): r is NonNullable<typeof r> => r !== null)
         : await latestRunbooks(client);
       const choice = choose(candidates, input.draft);
+      const suggestions = rankRunbooks(input.draft.runbookId ? await latestRunbooks(client) : candidates, input.draft);
+      await updateIncident(client, input.incidentId, { at: input.at, suggestions });
       const selected = choice.selected ? { runbook: choice.selected.runbook, version: choice.selected.version } : null;
       if (selected) await updateIncident(client, input.incidentId, { at: input.at, runbook: { id: selected.runbook.id, version: selected.version } });
       const brakes = selected ? await checkBrakes(client, input.tenantId, input.incidentId, selected.runbook, input.draft.affectedServices) : null;
@@ -105,7 +108,7 @@ export function createStoreActivities(deps: StoreDeps) {
         kind: selected ? 'runbook.selected' : 'runbook.none',
         actor: 'aire',
         at: input.at,
-        detail: { reasons: choice.reasons, brakes: brakes?.reasons ?? [], ...(selected ? { runbookId: selected.runbook.id, version: selected.version } : {}) },
+        detail: { reasons: choice.reasons, brakes: brakes?.reasons ?? [], suggestions, ...(selected ? { runbookId: selected.runbook.id, version: selected.version } : {}) },
       });
       return { selected, reasons: choice.reasons, brakes: brakes?.reasons ?? [] };
     });

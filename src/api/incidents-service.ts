@@ -3,7 +3,9 @@ import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { getIncident, insertIncident } from '../db/incidents';
+import { countRelated, getIncident, insertIncident } from '../db/incidents';
+import { hypothesize } from '../domain/analysis';
+import { classifySeverity } from '../domain/severity';
 import { Pool, withTenant } from '../db/pool';
 import { Principal } from '../db/tenants';
 import { IncidentDraft } from '../domain/incident';
@@ -28,6 +30,8 @@ export type Opened =
       workflowId: string;
       /** false when the event joined an incident already open for the same dedup key. */
       created: boolean;
+      /** After analysis (recurrence may raise it). */
+      severity: IncidentDraft['severity'];
       silenced?: undefined;
     }
   /** A silence or maintenance window matched: the event is recorded and no incident opens. */
@@ -45,30 +49,46 @@ export interface OpenOptions {
 }
 
 /**
+ * Analysis before the incident opens: recurrence (more than 3 related incidents in 24 h raises
+ * severity one level) and a first root-cause hypothesis from the event's own data.
+ */
+async function analysed(deps: Deps, principal: Principal, draft: IncidentDraft): Promise<IncidentDraft> {
+  const related = await withTenant(deps.pool, principal.tenantId, (c) => countRelated(c, draft));
+  const { severity, reasons } = classifySeverity(draft.severity, { relatedIncidents24h: related });
+  return {
+    ...draft,
+    severity,
+    severityReasons: [...draft.severityReasons, ...reasons],
+    rootCauseHypothesis: draft.rootCauseHypothesis ?? hypothesize(draft),
+  };
+}
+
+/**
  * Opens an incident, or joins the open one with the same dedup key (signal-with-start). The
  * workflow start is the commit point: once Temporal has it, the incident cannot be lost, and the
  * workflow writes its own record even if this process dies the next instant.
  */
-export async function openIncident(deps: Deps, principal: Principal, draft: IncidentDraft, eventId: string, options: OpenOptions = {}): Promise<Opened> {
+export async function openIncident(deps: Deps, principal: Principal, received: IncidentDraft, eventId: string, options: OpenOptions = {}): Promise<Opened> {
   const incidentId = randomUUID();
-  const workflowId = incidentWorkflowId(principal.tenantSlug, draft.dedupKey);
+  const workflowId = incidentWorkflowId(principal.tenantSlug, received.dedupKey);
   const tenant = await tenantSettings(deps.pool, principal.tenantId);
   const settings = options.adjustSettings ? options.adjustSettings(tenant) : tenant;
-  const silence = activeSilence(settings, draft, new Date());
+  const silence = activeSilence(settings, received, new Date());
   if (silence) {
     const reason = `silenced: ${silence.reason} (${Object.entries(silence.matchers).map(([k, v]) => `${k}=${v}`).join(', ')})`;
     await withTenant(deps.pool, principal.tenantId, (c) =>
       c.query('INSERT INTO suppressed_events (tenant_id, source, dedup_key, event_id, title, reason) VALUES ($1, $2, $3, $4, $5, $6)', [
         principal.tenantId,
-        draft.source,
-        draft.dedupKey,
+        received.source,
+        received.dedupKey,
         eventId,
-        draft.title,
+        received.title,
         reason,
       ]),
     );
     return { incidentId: null, workflowId, created: false, silenced: { reason } };
   }
+  const draft = await analysed(deps, principal, received);
   const input: IncidentWorkflowInput = {
     tenantId: principal.tenantId,
     tenantSlug: principal.tenantSlug,
@@ -105,7 +125,7 @@ export async function openIncident(deps: Deps, principal: Principal, draft: Inci
     ).catch(() => undefined);
   }
   deps.log?.info({ tenantId: principal.tenantId, incidentId: runningIncident, workflowId, dedupKey: draft.dedupKey, severity: draft.severity, created }, created ? 'incident opened' : 'event joined incident');
-  return { incidentId: runningIncident, workflowId, created };
+  return { incidentId: runningIncident, workflowId, created, severity: draft.severity };
 }
 
 /** The incident of this tenant, or null; row-level security makes other tenants' incidents invisible. */

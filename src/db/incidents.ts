@@ -1,5 +1,6 @@
 import { PoolClient } from 'pg';
 import { IncidentDraft, IncidentStatus } from '../domain/incident';
+import type { Suggestion } from '../domain/analysis';
 import { Severity } from '../domain/severity';
 
 export interface NewIncident {
@@ -62,6 +63,8 @@ export interface IncidentUpdate {
   /** Sets the named timestamp the first time only. */
   stamp?: Stamp;
   runbook?: { id: string; version: number };
+  /** Runbooks ranked by relevance to the incident. */
+  suggestions?: Suggestion[];
   /** Duplicate events joined: count them. */
   occurrences?: { count: number; lastSeenAt: string };
   at: string;
@@ -76,6 +79,7 @@ export async function updateIncident(client: PoolClient, incidentId: string, u: 
   };
   if (u.status) add('status = ?', u.status);
   if (u.severity) add('severity = ?', u.severity);
+  if (u.suggestions) add('suggestions = ?::jsonb', JSON.stringify(u.suggestions));
   if (u.stamp) sets.push(`${STAMP_COLUMN[u.stamp]} = COALESCE(${STAMP_COLUMN[u.stamp]}, $2::timestamptz)`);
   if (u.runbook) {
     add('runbook_id = ?', u.runbook.id);
@@ -208,11 +212,12 @@ export interface IncidentRecord {
   mitigatedAt: string | null;
   resolvedAt: string | null;
   closedAt: string | null;
+  suggestions: Suggestion[];
 }
 
 const INCIDENT_COLUMNS = `id, workflow_id, source, dedup_key, severity, category, status, title, summary, root_cause_hypothesis,
   affected_services, labels, context, severity_reasons, linked_forecast_id, linked_event_id, runbook_id, runbook_version,
-  declared_by, occurrences, created_at, updated_at, last_seen_at, acknowledged_at, mitigated_at, resolved_at, closed_at`;
+  declared_by, occurrences, created_at, updated_at, last_seen_at, acknowledged_at, mitigated_at, resolved_at, closed_at, suggestions`;
 
 type Row = Record<string, unknown>;
 const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : null);
@@ -246,6 +251,7 @@ function toIncident(r: Row): IncidentRecord {
     mitigatedAt: iso(r.mitigated_at),
     resolvedAt: iso(r.resolved_at),
     closedAt: iso(r.closed_at),
+    suggestions: (r.suggestions as Suggestion[] | undefined) ?? [],
   };
 }
 
@@ -302,4 +308,19 @@ export async function incidentDetails(client: PoolClient, id: string): Promise<{
     [id],
   );
   return { steps: steps.rows, approvals: approvals.rows, actionLog: log.rows };
+}
+
+/**
+ * Incidents of the last 24 hours related to this one: the same category, or an affected service in
+ * common (never the same dedup key, which would be this incident itself or its earlier episodes).
+ */
+export async function countRelated(client: PoolClient, draft: Pick<IncidentDraft, 'category' | 'affectedServices' | 'dedupKey'>): Promise<number> {
+  if (!draft.category && draft.affectedServices.length === 0) return 0;
+  const { rows } = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM incidents
+      WHERE created_at > now() - interval '24 hours' AND dedup_key <> $3
+        AND (($1::text IS NOT NULL AND category = $1) OR affected_services && $2::text[])`,
+    [draft.category ?? null, draft.affectedServices, draft.dedupKey],
+  );
+  return rows[0].n;
 }

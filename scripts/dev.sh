@@ -28,6 +28,7 @@ fi
 npx tsx src/cli/main.ts db migrate
 npx tsx src/cli/main.ts admin bootstrap --tenant "${AIRE_TENANT:-default}" --key-file "$STATE_DIR/admin.key"
 npx tsx src/cli/main.ts admin load-runbooks --tenant "${AIRE_TENANT:-default}" --dir runbooks
+npx tsx src/cli/main.ts admin load-rules --tenant "${AIRE_TENANT:-default}" --dir rules
 
 node --import tsx scripts/demo-target.ts & PIDS+=($!)
 node --import tsx src/worker/main.ts & PIDS+=($!)

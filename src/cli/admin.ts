@@ -5,8 +5,11 @@ import { validateRunbook } from '../activities/runbook-validation';
 import type { Config } from '../config';
 import { ensureDatabase, migrate } from '../db/migrate';
 import { createPool, withTenant } from '../db/pool';
+import { getRule, putRule } from '../db/rules';
 import { getRunbook, insertRunbookVersion } from '../db/runbooks';
 import { Role, authenticate, createApiKey, ensureTenant } from '../db/tenants';
+import { Rule, RuleSchema } from '../domain/rules';
+import { fieldErrors } from '../domain/validation';
 
 /** Work done with the schema owner's connection (DATABASE_ADMIN_URL): schema, tenants, first keys. */
 
@@ -66,6 +69,48 @@ export async function loadRunbooks(config: Config, slug: string, dir: string): P
         return insertRunbookVersion(c, tenant.id, runbook, `file:${file}`);
       });
       console.error(version === null ? `runbook ${runbook.id}: unchanged` : `runbook ${runbook.id}: version ${version} from ${file}`);
+    }
+  } finally {
+    await Promise.all([admin.end(), app.end()]);
+  }
+}
+
+/**
+ * Loads every detection rule file (YAML or JSON) in `dir` for the tenant. Every file is validated
+ * first, and nothing is written if one is invalid: the error names the file and the path in it
+ * (`rules/x.yaml: match[1].value: …`). Unchanged rules are skipped, and a rule disabled through the
+ * API stays disabled until its file changes.
+ */
+export async function loadRules(config: Config, slug: string, dir: string): Promise<void> {
+  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f) && !f.endsWith('.schema.json')).sort();
+  const rules: { file: string; rule: Rule }[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    let raw: unknown;
+    try {
+      raw = parseYaml(readFileSync(join(dir, file), 'utf8'));
+    } catch (err) {
+      problems.push(`${join(dir, file)}: not valid YAML: ${(err as Error).message}`);
+      continue;
+    }
+    const parsed = RuleSchema.safeParse(raw);
+    if (parsed.success) rules.push({ file, rule: parsed.data });
+    else problems.push(...fieldErrors(parsed.error).map((e) => `${join(dir, file)}: ${e.path}: ${e.message}`));
+  }
+  if (problems.length > 0) throw new Error(`invalid rule files, nothing loaded:\n  ${problems.join('\n  ')}`);
+  const admin = createPool(config.DATABASE_ADMIN_URL, 1);
+  const app = createPool(config.DATABASE_URL, 1);
+  try {
+    const tenant = (await admin.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [slug])).rows[0];
+    if (!tenant) throw new Error(`no tenant "${slug}"`);
+    for (const { file, rule } of rules) {
+      const outcome = await withTenant(app, tenant.id, async (c) => {
+        const current = await getRule(c, rule.id);
+        if (current && JSON.stringify({ ...current.rule, enabled: rule.enabled }) === JSON.stringify(rule)) return 'unchanged';
+        const { created } = await putRule(c, tenant.id, rule, `file:${file}`);
+        return created ? `created from ${file}` : `updated from ${file}`;
+      });
+      console.error(`rule ${rule.id}: ${outcome}`);
     }
   } finally {
     await Promise.all([admin.end(), app.end()]);

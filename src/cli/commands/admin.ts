@@ -63,4 +63,15 @@ export function registerAdminCommands(program: Command): void {
       const [{ loadConfig }, { loadRunbooks }] = await Promise.all([import('../../config'), import('../admin')]);
       await loadRunbooks(loadConfig(), opts.tenant, opts.dir);
     });
+
+  admin
+    .command('load-rules')
+    .description('load detection rule files (YAML or JSON) for a tenant; all are validated first, unchanged ones are skipped')
+    .requiredOption('--tenant <slug>', 'tenant slug')
+    .option('--dir <path>', 'folder of rule files', 'rules')
+    .addHelpText('after', '\nExample:\n  $ aire admin load-rules --tenant acme --dir rules')
+    .action(async (opts: { tenant: string; dir: string }) => {
+      const [{ loadConfig }, { loadRules }] = await Promise.all([import('../../config'), import('../admin')]);
+      await loadRules(loadConfig(), opts.tenant, opts.dir);
+    });
 }

@@ -19,12 +19,12 @@ export const incidentsOpened = new Counter({
   registers: [registry],
 });
 
-export const INTAKE_OUTCOMES = ['accepted', 'joined', 'rejected', 'error'] as const;
+export const INTAKE_OUTCOMES = ['accepted', 'joined', 'received', 'rejected', 'error'] as const;
 export type IntakeOutcome = (typeof INTAKE_OUTCOMES)[number];
 
 export const intakeRequests = new Counter({
   name: 'aire_intake_requests_total',
-  help: 'Intake requests by route and outcome: accepted (opened an incident), joined (an open one), rejected (4xx), error (5xx)',
+  help: 'Intake requests by route and outcome: accepted (opened an incident), joined (an open one), received (taken in for rules, batches or silences), rejected (4xx), error (5xx)',
   labelNames: ['route', 'outcome'] as const,
   registers: [registry],
 });

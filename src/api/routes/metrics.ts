@@ -43,12 +43,14 @@ export function metricsRoutes(deps: Deps): Router {
 // ---- Prometheus ----
 
 /** The intake routes, whose outcomes aire_intake_requests_total counts (all POST). */
-const INTAKE_ROUTES = new Set(['/api/incident/from-forecast', '/api/incident/from-event', '/api/incidents']);
+const INTAKE_ROUTES = new Set(['/api/incident/from-forecast', '/api/incident/from-event', '/api/incidents', '/api/intake/alertmanager', '/api/events']);
 const UNMATCHED = '(unmatched)';
 
 function intakeOutcome(status: number): IntakeOutcome | undefined {
   if (status === 201) return 'accepted';
   if (status === 200) return 'joined';
+  // Alertmanager batches, generic events and silenced events are taken in without a single outcome.
+  if (status === 202) return 'received';
   if (status >= 400 && status < 500) return 'rejected';
   if (status >= 500) return 'error';
   return undefined;

@@ -24,13 +24,21 @@ export interface NotificationCall {
   message: string;
 }
 
+/** PagerDuty follows the incident: one alert (one dedup key), acknowledged and resolved with it. */
+function pagerdutyAction(call: NotificationCall): { eventAction?: 'trigger' | 'acknowledge' | 'resolve' } {
+  if (call.channel.target.channel !== 'pagerduty') return {};
+  if (call.event === 'incident.resolved') return { eventAction: 'resolve' };
+  if (call.event === 'incident.acknowledged') return { eventAction: 'acknowledge' };
+  return { eventAction: 'trigger' };
+}
+
 /**
  * Routing notifications (incident opened, approval needed, SLA breach, escalation, step failed,
  * resolved) through the tenant's channels, with the same `notify` action runbooks use.
  */
 export function createNotificationActivities(deps: NotificationDeps) {
   async function deliverNotification(call: NotificationCall): Promise<{ channel: string; delivered: true }> {
-    const parsed = notifyAction.params.safeParse({ ...call.channel.target, message: call.message });
+    const parsed = notifyAction.params.safeParse({ ...call.channel.target, message: call.message, ...pagerdutyAction(call) });
     if (!parsed.success) {
       throw ApplicationFailure.nonRetryable(`channel "${call.channel.name}" is misconfigured: ${parsed.error.issues[0]?.message}`, NON_RETRYABLE.invalidParams);
     }

@@ -4,7 +4,7 @@ import { SlugSchema } from './incident';
 import { ApprovalPolicySchema } from './policy';
 import { DEFAULT_RESPONSE_SLA_MS, Severity, SeveritySchema, isAtLeast } from './severity';
 
-export const NOTIFICATION_EVENTS = ['incident.opened', 'approval.needed', 'sla.breached', 'escalation', 'step.failed', 'incident.resolved'] as const;
+export const NOTIFICATION_EVENTS = ['incident.opened', 'incident.acknowledged', 'approval.needed', 'sla.breached', 'escalation', 'step.failed', 'incident.resolved'] as const;
 export const NotificationEventSchema = z.enum(NOTIFICATION_EVENTS);
 export type NotificationEvent = z.infer<typeof NotificationEventSchema>;
 

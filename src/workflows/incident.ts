@@ -157,13 +157,18 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
   /** Waits until everything recorded so far is written, so the audit trail keeps causal order. */
   const flush = (): Promise<void> => writes;
 
+  /** Per channel, the last delivery: a channel gets its notifications in order (PagerDuty trigger before resolve). */
+  const channelQueues = new Map<string, Promise<unknown>>();
+
   /** Sends `message` to the channels that want `event` (or to `channels`), without waiting. */
   function notify(event: NotificationEvent, message: string, channels: Channel[] = routeChannels(settings, event, { severity: state.severity, category: draft.category })): void {
     for (const channel of channels) {
       const key = `${++notificationSeq}:${channel.name}`;
-      const delivery = notifier
-        .deliverNotification({ tenantId, incidentId, event, key, channel, incident: { id: incidentId, title: draft.title, severity: state.severity, source: draft.source }, message })
+      const call = { tenantId, incidentId, event, key, channel, incident: { id: incidentId, title: draft.title, severity: state.severity, source: draft.source }, message };
+      const delivery = (channelQueues.get(channel.name) ?? Promise.resolve())
+        .then(() => notifier.deliverNotification(call))
         .catch((err: unknown) => record('notification.failed', 'aire', { detail: { event, channel: channel.name, error: wf.rootCause(err) ?? String(err) } }));
+      channelQueues.set(channel.name, delivery);
       deliveries.push(delivery);
     }
   }
@@ -207,6 +212,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
   const stepState = (id: string): StepState | undefined => state.steps.find((s) => s.id === id);
   const stepRow = (step: RunbookStep, index: number) => ({ stepId: step.id, position: index, name: step.name, action: step.action });
   const interrupted = (): boolean => requested.rollback !== undefined || requested.resolve !== undefined || requested.close !== undefined;
+
+  // Announced before any message is handled, so channels hear of the incident before what follows.
+  if (!carried) notify('incident.opened', `${draft.severity.toUpperCase()} incident opened: ${draft.title}`);
 
   // ---- messages ----
 
@@ -260,6 +268,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
       const extra = { incident: { stamp: 'acknowledged' as const }, detail: { reason: note.reason } };
       if (state.status === 'open') setStatus('acknowledged', 'incident.acknowledged', note.actor, extra);
       else record('incident.acknowledged', note.actor, extra);
+      notify('incident.acknowledged', `Acknowledged by ${note.actor}: ${draft.title}`);
     }),
   );
 
@@ -666,7 +675,6 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
     slaWatch = watchAcknowledgement();
   } else {
     await store.recordIncident({ ...input, workflowId: wf.workflowInfo().workflowId, at: now() });
-    notify('incident.opened', `${draft.severity.toUpperCase()} incident opened: ${draft.title}`);
     slaWatch = watchAcknowledgement();
     const choice = await store.selectRunbook({ tenantId, incidentId, draft, at: now() });
     if (choice.selected) {

@@ -180,4 +180,19 @@ describe('governance', () => {
     expect(bad3.body.errors.map((e) => e.path)).toEqual(['channels[0].target.url']);
     expect((await stack.call('PUT', '/api/settings', tenant.keys.approver, {})).status).toBe(403);
   });
+
+  test('a PagerDuty channel follows the incident: trigger, acknowledge, resolve on one dedup key', async () => {
+    const tenant = await tenantWith({ channels: [{ name: 'pd', target: { channel: 'pagerduty', url: `${target.url}/pd`, routingKey: 'routing-key-123' }, events: ['incident.opened', 'incident.acknowledged', 'incident.resolved'] }] });
+    const id = await declare(tenant.keys.ingest, { title: `${uniqueId('pd')} database down`, severity: 'high' });
+    await stack.incidentWhen(tenant, id, () => true);
+    await stack.call('POST', `/api/incidents/${id}/acknowledge`, tenant.keys.responder, {});
+    await stack.incidentWhen(tenant, id, (v) => v.incident.acknowledgedAt !== null);
+    await stack.call('POST', `/api/incidents/${id}/resolve`, tenant.keys.responder, { reason: 'failover done' });
+    const events = await eventually(async () => {
+      const got = target.applied.filter((r) => r.path === '/pd' && (r.body as { dedup_key: string }).dedup_key === `aire-${id}`);
+      return got.length >= 3 ? got.map((r) => r.body as { event_action: string; routing_key: string }) : undefined;
+    }, 20_000);
+    expect(events.map((e) => e.event_action)).toEqual(['trigger', 'acknowledge', 'resolve']);
+    expect(events.every((e) => e.routing_key === 'routing-key-123')).toBe(true);
+  });
 });

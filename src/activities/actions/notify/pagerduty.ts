@@ -11,6 +11,8 @@ export const PagerDutyParams = z
     /** Events API v2; refused unless its host is on AIRE_EGRESS_ALLOWLIST. */
     url: z.string().url().default(PAGERDUTY_EVENTS_URL),
     routingKey: z.string().min(1).max(128),
+    /** trigger (default) opens or updates the alert; acknowledge and resolve follow the incident. */
+    eventAction: z.enum(['trigger', 'acknowledge', 'resolve']).default('trigger'),
     message: Message,
   })
   .strict();
@@ -29,9 +31,11 @@ export const pagerduty: Channel<z.infer<typeof PagerDutyParams>> = {
   async send(ctx, params, note) {
     const dedup_key = dedupKey(ctx.incidentId);
     const { incident } = ctx;
-    const event = note.retraction
-      ? { event_action: 'resolve', dedup_key }
-      : {
+    const action = note.retraction ? 'resolve' : params.eventAction;
+    const event =
+      action !== 'trigger'
+        ? { event_action: action, dedup_key }
+        : {
           event_action: 'trigger',
           dedup_key,
           client: 'AIRE',

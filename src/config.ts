@@ -1,9 +1,18 @@
 import { z } from 'zod';
 import { DurationSchema } from './domain/duration';
+import { canonicalIp } from './domain/egress';
 
 const csv = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x !== ''));
+
+/** An egress allowlist entry as src/domain/egress.ts matches it: a name, `*.` and a name, or an IP address. */
+function isEgressEntry(entry: string): boolean {
+  return /^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/i.test(entry) || canonicalIp(entry.replace(/^\[(.*)\]$/, '$1')) !== undefined;
+}
+
+/** See AIRE_WORKER_MAX_CACHED_WORKFLOWS; chosen from bench/ measurements (README, Performance). */
+const WORKER_CACHE_DEFAULT = 0;
 
 /**
  * Every setting comes from the environment (twelve-factor) and is checked at start, so a typo fails
@@ -13,13 +22,25 @@ export const ConfigSchema = z.object({
   DATABASE_URL: z.string().url().default('postgres://aire_app@127.0.0.1:5432/aire'),
   DATABASE_ADMIN_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/aire'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * API only: how long a request waits for a PostgreSQL connection (a new one, or a free one from
+   * the pool), and for the answer to each query. Without these bounds a database that stops
+   * answering (a network partition, a host down or frozen without refusing connections) leaves
+   * requests, and /readyz, hanging for as long as it is away; with them they fail and are answered
+   * 503 with Retry-After (src/api/problem.ts). API queries take milliseconds; the query bound is a
+   * backstop, not a budget. The worker keeps waiting: its activities have their own timeouts and retries.
+   */
+  DATABASE_CONNECT_TIMEOUT: DurationSchema.default(5_000),
+  DATABASE_QUERY_TIMEOUT: DurationSchema.default(10_000),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   AIRE_TASK_QUEUE: z.string().min(1).default('aire-incidents'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Hosts outbound actions may reach: exact names or `*.example.com`. Loopback only by default. */
-  AIRE_EGRESS_ALLOWLIST: csv.default(['127.0.0.1', 'localhost', '::1']),
+  AIRE_EGRESS_ALLOWLIST: csv
+    .pipe(z.array(z.string().refine(isEgressEntry, 'each entry must be a host name (api.example.com), *.example.com or an IP address, without scheme, port or path')))
+    .default(['127.0.0.1', 'localhost', '::1']),
   /**
    * Executables the `command` action may run: absolute paths, compared exactly. Empty (the
    * default) means no command may run.
@@ -36,9 +57,21 @@ export const ConfigSchema = z.object({
   AIRE_SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(25),
   AIRE_SMTP_FROM: z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'write an address like aire@example.com').default('aire@localhost'),
   AIRE_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'write e.g. 256kb or 1mb').default('256kb'),
+  /** Requests per minute per API key on the intake routes (forecasts, events, declarations, Alertmanager); 0: no limit. */
+  AIRE_RATE_LIMIT_INTAKE: z.coerce.number().int().min(0).max(10_000_000).default(6_000),
+  /** Requests per minute per API key on approve and reject; 0: no limit. */
+  AIRE_RATE_LIMIT_APPROVALS: z.coerce.number().int().min(0).max(10_000_000).default(600),
   AIRE_WORKER_SHUTDOWN_GRACE: DurationSchema.default(30_000),
   /** The worker serves Prometheus metrics on HOST at this port (`GET /metrics`); 0 turns it off. */
   AIRE_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /**
+   * Incident workflows a worker keeps in memory between their tasks (Temporal's sticky cache). An
+   * incident that waits (for an approval, a person, its close) stays cached until evicted; an evicted
+   * one is replayed from its history when it next wakes. 0: the SDK's default, sized from the heap.
+   */
+  AIRE_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(WORKER_CACHE_DEFAULT),
+  /** Activities (store writes, steps, notifications) one worker runs at once; 0: the SDK's default (100). */
+  AIRE_WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(0).max(10_000).default(0),
   AIRE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Config = z.infer<typeof ConfigSchema>;

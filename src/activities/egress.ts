@@ -1,5 +1,9 @@
+import { LookupAddress, promises as dns } from 'node:dns';
+import { IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { LookupFunction, isIP } from 'node:net';
 import { ApplicationFailure } from '@temporalio/activity';
-import { isHostAllowed } from '../domain/egress';
+import { isHostAllowed, isResolvedAddressAllowed } from '../domain/egress';
 
 export const NON_RETRYABLE = {
   egressDenied: 'EgressDenied',
@@ -23,9 +27,22 @@ export interface OutboundResponse {
   body: unknown;
 }
 
-const MAX_BODY_CHARS = 4_096;
+/** Resolves a name to all its addresses; tests inject one that answers what they need. */
+export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
 
-/** Checks a URL against the egress allowlist; a denied host fails the step for good. */
+const systemResolver: Resolver = (hostname) => dns.lookup(hostname, { all: true, verbatim: true });
+
+export interface EgressOptions {
+  resolve?: Resolver;
+}
+
+const MAX_BODY_CHARS = 4_096;
+/** Read at most this much of an answer: enough for MAX_BODY_CHARS characters of any UTF-8. */
+const MAX_BODY_BYTES = MAX_BODY_CHARS * 4;
+
+const denied = (message: string): ApplicationFailure => ApplicationFailure.nonRetryable(`egress denied: ${message}`, NON_RETRYABLE.egressDenied);
+
+/** Checks a URL against the egress allowlist as written; a denied host fails the step for good. */
 export function assertEgressAllowed(url: string, allowlist: readonly string[]): URL {
   let parsed: URL;
   try {
@@ -34,7 +51,7 @@ export function assertEgressAllowed(url: string, allowlist: readonly string[]): 
     throw ApplicationFailure.nonRetryable(`"${url}" is not a valid URL`, NON_RETRYABLE.invalidParams);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw ApplicationFailure.nonRetryable(`egress denied: only http and https are allowed, not ${parsed.protocol}`, NON_RETRYABLE.egressDenied);
+    throw denied(`only http and https are allowed, not ${parsed.protocol}`);
   }
   assertHostAllowed(parsed.hostname, allowlist);
   return parsed;
@@ -43,34 +60,134 @@ export function assertEgressAllowed(url: string, allowlist: readonly string[]): 
 /** The host part of `assertEgressAllowed`, for protocols other than HTTP (SMTP). */
 export function assertHostAllowed(hostname: string, allowlist: readonly string[]): void {
   if (!isHostAllowed(hostname, allowlist)) {
-    throw ApplicationFailure.nonRetryable(
-      `egress denied: host "${hostname}" is not on the egress allowlist (AIRE_EGRESS_ALLOWLIST)`,
-      NON_RETRYABLE.egressDenied,
-    );
+    throw denied(`host "${hostname}" is not on the egress allowlist (AIRE_EGRESS_ALLOWLIST)`);
   }
 }
 
 /**
- * The one way actions call out. Only allowlisted hosts; redirects are not followed (a redirect could
- * lead off the allowlist); 4xx answers are final, 5xx, 408, 429 and network errors are retried.
+ * The addresses an allowed host may be reached at: an IP address as is; a name resolved (every
+ * address, IPv4 and IPv6), each address checked (`isResolvedAddressAllowed`): a name on the list
+ * that resolves to an internal address not on the list (169.254.169.254, 10.x, another loopback…)
+ * is refused for good. A name that does not resolve is a retryable error.
  */
-export async function callOut(req: OutboundRequest, allowlist: readonly string[]): Promise<OutboundResponse> {
-  const url = assertEgressAllowed(req.url, allowlist);
+export async function resolveAllowed(hostname: string, allowlist: readonly string[], options: EgressOptions = {}): Promise<LookupAddress[]> {
+  assertHostAllowed(hostname, allowlist);
+  const host = hostname.replace(/^\[(.*)\]$/, '$1');
+  const family = isIP(host);
+  if (family !== 0) return [{ address: host, family }];
+  const addresses = await (options.resolve ?? systemResolver)(host);
+  if (addresses.length === 0) throw new Error(`${hostname} did not resolve to any address; will retry`);
+  const refused = addresses.filter((a) => !isResolvedAddressAllowed(host, a.address, allowlist));
+  if (refused.length > 0) {
+    throw denied(
+      `host "${hostname}" resolves to ${refused.map((a) => a.address).join(', ')}, an address the egress allowlist does not allow (AIRE_EGRESS_ALLOWLIST)`,
+    );
+  }
+  return addresses;
+}
+
+/** `assertEgressAllowed` and `resolveAllowed` together: the URL, its scheme, its host and what the host resolves to. */
+export async function checkEgress(url: string, allowlist: readonly string[], options: EgressOptions = {}): Promise<{ url: URL; addresses: LookupAddress[] }> {
+  const parsed = assertEgressAllowed(url, allowlist);
+  return { url: parsed, addresses: await resolveAllowed(parsed.hostname, allowlist, options) };
+}
+
+/**
+ * A `lookup` for the connection that answers only the addresses already checked, so the
+ * connection goes where the check looked (a second DNS answer, as in DNS rebinding, is never asked).
+ */
+function pinnedLookup(addresses: LookupAddress[]): LookupFunction {
+  return ((_hostname: string, options: { all?: boolean; family?: number | string }, callback: (...args: unknown[]) => void) => {
+    const wanted = options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
+    const usable = wanted === 0 ? addresses : addresses.filter((a) => a.family === wanted);
+    if (usable.length === 0) {
+      const err = Object.assign(new Error(`no checked IPv${wanted} address`), { code: 'ENOTFOUND' });
+      callback(err, options.all ? [] : undefined);
+      return;
+    }
+    if (options.all) callback(null, usable);
+    else callback(null, usable[0].address, usable[0].family);
+  }) as LookupFunction;
+}
+
+/** Header names and values that Node refuses to send (CR, LF, NUL…): the step's parameters are wrong, for good. */
+function isInvalidHeader(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ERR_INVALID_CHAR' || code === 'ERR_INVALID_HTTP_TOKEN' || code === 'ERR_HTTP_INVALID_HEADER_VALUE';
+}
+
+interface RawAnswer {
+  status: number;
+  text: string;
+}
+
+function send(url: URL, addresses: LookupAddress[], req: OutboundRequest, payload: string | undefined): Promise<RawAnswer> {
+  const headers: Record<string, string> = {
+    ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...req.headers,
+    'idempotency-key': req.idempotencyKey,
+    'user-agent': 'aire',
+    ...(payload !== undefined ? { 'content-length': String(Buffer.byteLength(payload)) } : {}),
+  };
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise<RawAnswer>((resolve, reject) => {
+    let outgoing: ReturnType<typeof httpRequest>;
+    try {
+      outgoing = request(url, {
+        method: req.method,
+        headers,
+        lookup: pinnedLookup(addresses),
+        // No connection pool: each call connects to its own checked address.
+        agent: false,
+        signal: AbortSignal.timeout(req.timeoutMs ?? 10_000),
+      });
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    outgoing.on('error', reject);
+    outgoing.on('response', (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const finish = (): void => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8').slice(0, MAX_BODY_CHARS) });
+      res.on('data', (chunk: Buffer) => {
+        if (size >= MAX_BODY_BYTES) return;
+        chunks.push(chunk.subarray(0, MAX_BODY_BYTES - size));
+        size += chunk.length;
+        // Enough read: an endless or huge answer is cut off, not buffered.
+        if (size >= MAX_BODY_BYTES) {
+          finish();
+          res.destroy();
+        }
+      });
+      res.on('end', finish);
+      res.on('error', reject);
+      // Closed before the end (and before enough was read): the answer is incomplete.
+      res.on('close', () => reject(new Error(`${url.origin} closed the connection before the answer was complete`)));
+    });
+    outgoing.end(payload);
+  });
+}
+
+/**
+ * The one way actions call out. Only allowlisted hosts, connected at the addresses checked when
+ * the host was resolved; redirects are not followed (a redirect could lead off the allowlist); 4xx
+ * answers are final, 5xx, 408, 429 and network errors are retried.
+ */
+export async function callOut(req: OutboundRequest, allowlist: readonly string[], options: EgressOptions = {}): Promise<OutboundResponse> {
+  const { url, addresses } = await checkEgress(req.url, allowlist, options);
   const payload = req.rawBody ?? (req.body === undefined ? undefined : JSON.stringify(req.body));
   const hasBody = payload !== undefined && req.method !== 'GET' && req.method !== 'HEAD';
-  const response = await fetch(url, {
-    method: req.method,
-    headers: {
-      ...(hasBody ? { 'content-type': 'application/json' } : {}),
-      ...req.headers,
-      'idempotency-key': req.idempotencyKey,
-      'user-agent': 'aire',
-    },
-    body: hasBody ? payload : undefined,
-    redirect: 'manual',
-    signal: AbortSignal.timeout(req.timeoutMs ?? 10_000),
-  });
-  const text = (await response.text()).slice(0, MAX_BODY_CHARS);
+  let answer: RawAnswer;
+  try {
+    answer = await send(url, addresses, req, hasBody ? payload : undefined);
+  } catch (err) {
+    if (isInvalidHeader(err)) {
+      throw ApplicationFailure.nonRetryable(`invalid request header: ${(err as Error).message}`, NON_RETRYABLE.invalidParams);
+    }
+    throw err;
+  }
+  const { status, text } = answer;
   let body: unknown = text;
   try {
     body = text === '' ? null : JSON.parse(text);
@@ -78,12 +195,12 @@ export async function callOut(req: OutboundRequest, allowlist: readonly string[]
     // not JSON: keep the text
   }
   const where = `${req.method} ${url.origin}${url.pathname}`;
-  if (response.status >= 300 && response.status < 400) {
-    throw ApplicationFailure.nonRetryable(`${where} answered ${response.status}: redirects are not followed`, NON_RETRYABLE.rejectedByTarget);
+  if (status >= 300 && status < 400) {
+    throw ApplicationFailure.nonRetryable(`${where} answered ${status}: redirects are not followed`, NON_RETRYABLE.rejectedByTarget);
   }
-  if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
-    throw ApplicationFailure.nonRetryable(`${where} answered ${response.status}: ${text.slice(0, 200)}`, NON_RETRYABLE.rejectedByTarget);
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+    throw ApplicationFailure.nonRetryable(`${where} answered ${status}: ${text.slice(0, 200)}`, NON_RETRYABLE.rejectedByTarget);
   }
-  if (response.status >= 400) throw new Error(`${where} answered ${response.status}; will retry`);
-  return { status: response.status, body };
+  if (status >= 400) throw new Error(`${where} answered ${status}; will retry`);
+  return { status, body };
 }

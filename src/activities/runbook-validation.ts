@@ -1,3 +1,4 @@
+import { UNSAFE_PATTERN, isSafePattern } from '../domain/matching';
 import { Runbook, RunbookSchema } from '../domain/runbook';
 import { isTemplated } from '../domain/template';
 import { FieldError, ValidationError, fieldErrors, issueError } from '../domain/validation';
@@ -34,6 +35,9 @@ export function validateRunbook(input: unknown): Runbook {
   if (!parsed.success) throw new ValidationError('invalid runbook', fieldErrors(parsed.error));
   const runbook = parsed.data;
   const errors: FieldError[] = [];
+  // A pattern that may backtrack catastrophically is refused on save (matching also bounds it at run time).
+  const pattern = runbook.triggers.titlePattern;
+  if (pattern !== undefined && !isSafePattern(pattern)) errors.push({ path: 'triggers.titlePattern', message: UNSAFE_PATTERN });
   runbook.steps.forEach((step, index) => {
     const action = findAction(step.action);
     if (!action) {

@@ -3,15 +3,23 @@ import { loadConfig } from '../config';
 import { createPool } from '../db/pool';
 import { createLogger } from '../logger';
 import { createApp } from './app';
+import { createApiServer } from './server';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config, 'api');
-  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  // Bounded waits for a connection and for each answer: with PostgreSQL away, requests get
+  // 503 + Retry-After instead of hanging until it is back (see DATABASE_CONNECT_TIMEOUT in src/config.ts).
+  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, {
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT,
+    queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT,
+  });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const app = createApp({ pool, temporal, config }, log);
-  const server = app.listen(config.PORT, config.HOST, () => log.info({ url: `http://${config.HOST}:${config.PORT}` }, 'api listening'));
+  // Header, request and keep-alive timeouts against slow clients: see src/api/server.ts.
+  const server = createApiServer(app);
+  server.listen(config.PORT, config.HOST, () => log.info({ url: `http://${config.HOST}:${config.PORT}` }, 'api listening'));
 
   // Finish the requests in flight, then let go of the database and Temporal.
   const stop = (signal: string): void => {

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from '../logger';
 import { FieldError, ValidationError } from '../domain/validation';
@@ -26,6 +27,7 @@ const TYPE_BY_STATUS: Record<number, string> = {
   409: 'conflict',
   413: 'payload-too-large',
   415: 'unsupported-media-type',
+  429: 'rate-limited',
   503: 'unavailable',
 };
 
@@ -49,7 +51,8 @@ function isUnavailable(err: unknown): boolean {
   const code = typeof e?.code === 'string' ? e.code : undefined;
   if (code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '53300', '08006', '08001'].includes(code)) return true;
   if (e?.name === 'ServiceError' || e?.name === 'ConnectionError') return true;
-  return /Connection terminated|connect ECONNREFUSED|UNAVAILABLE|timeout exceeded when trying to connect/i.test(e?.message ?? '');
+  // "Query read timeout": PostgreSQL did not answer within DATABASE_QUERY_TIMEOUT (src/db/pool.ts).
+  return /Connection terminated|connect ECONNREFUSED|UNAVAILABLE|timeout exceeded when trying to connect|Query read timeout/i.test(e?.message ?? '');
 }
 
 /** Turns every error into problem+json; only a genuine bug becomes a 500, and it is logged. */
@@ -68,6 +71,12 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
     }
     if (bodyError?.type === 'encoding.unsupported' || bodyError?.type === 'charset.unsupported') {
       return sendProblem(req, res, { status: 415, title: 'Unsupported Media Type', detail: bodyError.message });
+    }
+    // Other client errors raised by Express and its parsers (a path parameter that is not valid
+    // percent-encoding, an aborted body…) carry their 4xx status: answer it, not a 500.
+    const status = typeof bodyError?.status === 'number' ? bodyError.status : undefined;
+    if (status !== undefined && status >= 400 && status < 500) {
+      return sendProblem(req, res, { status, title: STATUS_CODES[status] ?? 'Bad Request', detail: bodyError.message });
     }
     if (isUnavailable(err)) {
       log.warn({ err }, 'dependency unavailable');

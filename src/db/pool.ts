@@ -2,8 +2,29 @@ import { Pool, PoolClient } from 'pg';
 
 export type { Pool, PoolClient };
 
-export function createPool(connectionString: string, max = 10): Pool {
-  const pool = new Pool({ connectionString, max, application_name: 'aire' });
+/** Bounds on waiting for PostgreSQL; 0 (the default) waits as long as it takes. */
+export interface PoolTimeouts {
+  /**
+   * For a connection, new or free in the pool; running out fails the query with "timeout exceeded
+   * when trying to connect" or "Connection terminated due to connection timeout".
+   */
+  connectTimeoutMs?: number;
+  /**
+   * For the answer to each query, on the client side (pg's `query_timeout`): an established
+   * connection whose peer went silent (a partition, a host that froze) gets no RST, so without it a
+   * query waits as long as TCP takes to give up — many minutes. Fails with "Query read timeout".
+   */
+  queryTimeoutMs?: number;
+}
+
+export function createPool(connectionString: string, max = 10, timeouts: PoolTimeouts = {}): Pool {
+  const pool = new Pool({
+    connectionString,
+    max,
+    application_name: 'aire',
+    connectionTimeoutMillis: timeouts.connectTimeoutMs ?? 0,
+    ...(timeouts.queryTimeoutMs ? { query_timeout: timeouts.queryTimeoutMs } : {}),
+  });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   return pool;
@@ -15,6 +36,8 @@ export function createPool(connectionString: string, max = 10): Pool {
  */
 export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // Set when the connection is no longer usable: released with it, the pool discards the client.
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     await client.query(`SELECT set_config('aire.tenant_id', $1, true)`, [tenantId]);
@@ -22,9 +45,12 @@ export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: P
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // After a query timeout the connection still waits for that answer: a ROLLBACK would only queue
+    // behind it (and time out too), and the next request to get this client would wait the same.
+    if (err instanceof Error && err.message === 'Query read timeout') broken = err;
+    else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
     throw err;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }

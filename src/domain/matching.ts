@@ -1,6 +1,81 @@
+import { Script, createContext } from 'node:vm';
+import safeRegex from 'safe-regex2';
 import { IncidentDraft } from './incident';
 import { Runbook, RunbookVersion } from './runbook';
 import { isAtLeast } from './severity';
+
+export const UNSAFE_PATTERN =
+  'may backtrack catastrophically (a quantifier inside a quantified group, e.g. (a+)+, or too many quantifiers): rewrite it without nesting quantifiers';
+
+/**
+ * Whether a title pattern is free of the nesting that makes a backtracking regex take exponential
+ * time (`(a+)+$` on "aaaa…!"), as safe-regex2 judges it (star height at most 1, at most 25
+ * quantifiers). An invalid pattern counts as safe here: the runbook schema reports it. Checked when
+ * a runbook is saved (validateRunbook), not by the schema, so runbooks stored before the check
+ * still load (their unsafe patterns then never match, see testTitle).
+ */
+export function isSafePattern(pattern: string): boolean {
+  try {
+    new RegExp(pattern, 'i');
+  } catch {
+    return true;
+  }
+  try {
+    return safeRegex(pattern);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Title patterns are checked when a runbook is saved (valid, no nested quantifiers), but a runbook
+ * stored before that check, or a pattern the static check cannot judge (`(a|aa)+$`), must still not
+ * stall intake or a dry run: patterns are re-checked here, see only the first
+ * MAX_MATCH_TITLE_LENGTH characters of the title, and each test runs under node:vm's timeout, which
+ * interrupts a running regex; a pattern that takes longer (twice, see testTitle) counts as not matching.
+ */
+export const MAX_MATCH_TITLE_LENGTH = 300;
+export const TITLE_MATCH_TIME_LIMIT_MS = 100;
+
+const sandbox = createContext({ re: /(?:)/, input: '' });
+const runTest = new Script('re.test(input)');
+const compiled = new Map<string, RegExp | 'unsafe'>();
+
+function compiledTitlePattern(pattern: string): RegExp | 'unsafe' {
+  let re = compiled.get(pattern);
+  if (re === undefined) {
+    re = isSafePattern(pattern) ? new RegExp(pattern, 'i') : 'unsafe';
+    if (compiled.size >= 1_000) compiled.delete(compiled.keys().next().value as string);
+    compiled.set(pattern, re);
+  }
+  return re;
+}
+
+function boundedTest(re: RegExp, input: string, limitMs: number): boolean | 'timeout' {
+  sandbox.re = re;
+  sandbox.input = input;
+  try {
+    return runTest.runInContext(sandbox, { timeout: limitMs }) === true;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return 'timeout';
+    throw err;
+  } finally {
+    sandbox.input = '';
+  }
+}
+
+/**
+ * Whether the title matches, or why the pattern was not run to the end. The bound is wall-clock
+ * time, so a busy machine could cut off an innocent pattern: a timeout is tried once more with ten
+ * times the bound before it counts (a pattern that backtracks catastrophically needs far more).
+ */
+export function testTitle(pattern: string, title: string, limitMs = TITLE_MATCH_TIME_LIMIT_MS): boolean | 'unsafe' | 'timeout' {
+  const re = compiledTitlePattern(pattern);
+  if (re === 'unsafe') return re;
+  const input = title.slice(0, MAX_MATCH_TITLE_LENGTH);
+  const first = boundedTest(re, input, limitMs);
+  return first === 'timeout' ? boundedTest(re, input, limitMs * 10) : first;
+}
 
 export interface MatchResult {
   matched: boolean;
@@ -31,8 +106,13 @@ const CHECKS: Check[] = [
   },
   (rb, inc) => {
     const pattern = rb.triggers.titlePattern;
-    const ok = pattern === undefined || new RegExp(pattern, 'i').test(inc.title);
-    return { applies: pattern !== undefined, ok, reason: `title ${ok ? 'matches' : 'does not match'} /${pattern}/i` };
+    if (pattern === undefined) return { applies: false, ok: true, reason: '' };
+    const outcome = testTitle(pattern, inc.title);
+    if (outcome === 'unsafe') return { applies: true, ok: false, reason: `title pattern /${pattern}/i is not used: it ${UNSAFE_PATTERN}` };
+    if (outcome === 'timeout') {
+      return { applies: true, ok: false, reason: `title pattern /${pattern}/i took longer than ${TITLE_MATCH_TIME_LIMIT_MS * 10} ms and counts as not matching` };
+    }
+    return { applies: true, ok: outcome, reason: `title ${outcome ? 'matches' : 'does not match'} /${pattern}/i` };
   },
   (rb, inc) => {
     const categories = rb.triggers.categories;

@@ -77,6 +77,51 @@ function lookup(scope: Record<string, unknown>, path: string): unknown {
   return current;
 }
 
+/** A parameter whose name ends in `url` (`url`, `pushUrl`, `healthUrl`…), written as an http(s) URL. */
+const URL_FIELD = /(^|\.)[A-Za-z0-9_]*url$/i;
+const HTTP_URL = /^https?:\/\//i;
+/** What a value placed in a URL's host part may not contain: it would move the request elsewhere. */
+const AUTHORITY_BREAKERS = /[\/\\?#@\s\u0000-\u001f\u007f]/;
+
+/**
+ * Where the host part of an http(s) URL template ends: templates before it are in the host (and
+ * port), templates after it in the path, query or fragment.
+ */
+function authorityEnd(text: string): number {
+  const start = text.indexOf('//') + 2;
+  const rest = text.slice(start).search(/[/?#]/);
+  return rest < 0 ? text.length : start + rest;
+}
+
+/**
+ * A value placed inside a URL template (`http://api/services/{{incident.context.service}}/scale`)
+ * stays inside the part it was placed in, so incident data cannot redirect the call:
+ * - in the host part, anything that would end the host (`/`, `?`, `#`, `@`, `\`, spaces) is refused;
+ *   the host it names is then judged by the egress allowlist;
+ * - in the path, `/` and `\` (a new segment, `../../etc/passwd`) and `.` or `..` (which no encoding
+ *   neutralises) are refused, and the rest is percent-encoded;
+ * - in the query or fragment, the value is percent-encoded, so `&`, `=`, `#` cannot add parameters.
+ */
+function urlPart(text: string, offset: number, value: string, path: string, at: string): string {
+  const hostEnd = authorityEnd(text);
+  if (offset < hostEnd) {
+    if (AUTHORITY_BREAKERS.test(value)) {
+      throw new TemplateError(at, `{{${path}}} would change where the URL points: a value in its host part may not contain /, ?, #, @, \\ or spaces`);
+    }
+    return value;
+  }
+  const queryStart = text.slice(hostEnd).search(/[?#]/);
+  const inPath = queryStart < 0 || offset < hostEnd + queryStart;
+  if (inPath && (/[/\\]/.test(value) || value === '.' || value === '..')) {
+    throw new TemplateError(at, `{{${path}}} would change the URL's path: a value placed in a path segment may not contain / or \\, nor be . or ..`);
+  }
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    throw new TemplateError(at, `{{${path}}} is not valid Unicode (a lone surrogate) and cannot be placed in a URL`);
+  }
+}
+
 function renderString(text: string, scope: Record<string, unknown>, at: string): unknown {
   const whole = WHOLE_TEMPLATE.exec(text);
   if (whole) {
@@ -85,10 +130,12 @@ function renderString(text: string, scope: Record<string, unknown>, at: string):
     if (value === undefined || value === null) throw new TemplateError(at, `{{${whole[1]}}} has no value`);
     return value;
   }
-  return text.replace(TEMPLATE, (_match, path: string) => {
+  const inUrl = URL_FIELD.test(at) && HTTP_URL.test(text);
+  return text.replace(TEMPLATE, (_match, path: string, offset: number) => {
     const value = lookup(scope, path);
     if (value === undefined || value === null) throw new TemplateError(at, `{{${path}}} has no value`);
-    return typeof value === 'object' ? JSON.stringify(value) : String(value);
+    const shown = typeof value === 'object' ? JSON.stringify(value) : String(value);
+    return inUrl ? urlPart(text, offset, shown, path, at) : shown;
   });
 }
 

@@ -33,7 +33,10 @@ async function main(): Promise<void> {
           throw new Error(`cannot serve worker metrics on ${config.HOST}:${port} (AIRE_WORKER_METRICS_PORT; 0 turns it off): ${err.message}`);
         });
   if (metrics) log.info({ url: `http://${config.HOST}:${port}/metrics` }, 'worker metrics listening');
-  const aire = await createWorker(config);
+  const aire = await createWorker(config, {
+    maxCachedWorkflows: config.AIRE_WORKER_MAX_CACHED_WORKFLOWS || undefined,
+    maxConcurrentActivityTaskExecutions: config.AIRE_WORKER_MAX_CONCURRENT_ACTIVITIES || undefined,
+  });
   log.info({ taskQueue: config.AIRE_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker started');
   try {
     await aire.run();

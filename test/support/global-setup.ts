@@ -56,6 +56,33 @@ async function freshDatabase(adminUrl: string): Promise<void> {
   await migrate(adminUrl);
 }
 
+/** The default: a dev server of the test run's own on a free port, stopped by the global teardown. */
+async function startDevServer(): Promise<{ address: string; pid: number; ready: Promise<void> }> {
+  const port = await freePort();
+  const logFile = join(TEST_STATE_DIR, 'temporal.log');
+  const log = openSync(logFile, 'a');
+  const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn',
+    '--db-filename', join(TEST_STATE_DIR, 'temporal.db'), ...SEARCH_ATTRIBUTE_NAMES.flatMap((n) => ['--search-attribute', `${n}=Keyword`])];
+  const temporal = spawn(temporalBinary(), args, { stdio: ['ignore', log, log], detached: true });
+  temporal.unref();
+  const address = `127.0.0.1:${port}`;
+  return { address, pid: temporal.pid as number, ready: waitForTemporal(address, temporal.pid as number, logFile) };
+}
+
+/** A server someone else runs: it must answer, and know AIRE's search attributes in the namespace `default`. */
+async function existingTemporal(address: string): Promise<void> {
+  const connection = await Connection.connect({ address, connectTimeout: 10_000 }).catch((err: Error) => {
+    throw new Error(`AIRE_TEST_TEMPORAL_ADDRESS=${address}: no Temporal server answers there (${err.message})`);
+  });
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+    const missing = SEARCH_ATTRIBUTE_NAMES.filter((n) => !customAttributes?.[n]);
+    if (missing.length > 0) throw new Error(`AIRE_TEST_TEMPORAL_ADDRESS=${address}: namespace default lacks the search attributes ${missing.join(', ')}`);
+  } finally {
+    await connection.close();
+  }
+}
+
 export default async function globalSetup(): Promise<void> {
   rmSync(TEST_STATE_DIR, { recursive: true, force: true });
   mkdirSync(TEST_STATE_DIR, { recursive: true });
@@ -66,19 +93,15 @@ export default async function globalSetup(): Promise<void> {
   app.username = 'aire_app';
   app.password = '';
 
-  const port = await freePort();
-  const logFile = join(TEST_STATE_DIR, 'temporal.log');
-  const log = openSync(logFile, 'a');
-  const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn',
-    '--db-filename', join(TEST_STATE_DIR, 'temporal.db'), ...SEARCH_ATTRIBUTE_NAMES.flatMap((n) => ['--search-attribute', `${n}=Keyword`])];
-  const temporal = spawn(temporalBinary(), args, { stdio: ['ignore', log, log], detached: true });
-  temporal.unref();
-  const address = `127.0.0.1:${port}`;
+  // AIRE_TEST_TEMPORAL_ADDRESS: run against a Temporal server that is already up (the PostgreSQL-backed
+  // lane, scripts/test-temporal-postgres.sh) instead of starting a dev server; it is not stopped after.
+  const existing = process.env.AIRE_TEST_TEMPORAL_ADDRESS;
+  const { address, pid: temporalPid, ready } = existing ? { address: existing, pid: 0, ready: existingTemporal(existing) } : await startDevServer();
 
   const [bundle] = await Promise.all([
     bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never }),
     freshDatabase(adminUrl),
-    waitForTemporal(address, temporal.pid as number, logFile),
+    ready,
   ]);
   const workflowBundlePath = join(TEST_STATE_DIR, 'workflow-bundle.js');
   writeFileSync(workflowBundlePath, bundle.code);
@@ -89,7 +112,7 @@ export default async function globalSetup(): Promise<void> {
     appUrl: app.toString(),
     workflowBundlePath,
     stateDir: TEST_STATE_DIR,
-    temporalPid: temporal.pid as number,
+    temporalPid,
   };
   writeFileSync(TEST_ENV_FILE, JSON.stringify(env, null, 2));
 }

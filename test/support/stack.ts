@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
+import { createApiServer } from '../../src/api/server';
 import { Config, loadConfig } from '../../src/config';
 import { Pool, createPool } from '../../src/db/pool';
 import { ROLES, Role, createApiKey, ensureTenant } from '../../src/db/tenants';
@@ -72,7 +73,9 @@ export class Stack {
     stack.temporal = new Client({ connection: stack.connection });
     const app = createApp({ pool: stack.pool, temporal: stack.temporal, config: stack.config }, pino({ level: 'silent' }));
     stack.server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+      // The server as src/api/main.ts makes it: header and request timeouts, problem+json for parser errors.
+      const s = createApiServer(app);
+      s.listen(0, '127.0.0.1', () => resolve(s));
     });
     stack.baseUrl = `http://127.0.0.1:${(stack.server.address() as AddressInfo).port}`;
     if (opts.worker !== false) await stack.startWorker();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { callOut } from '../egress';
+import { callOut, checkEgress } from '../egress';
 import { defineAction } from './types';
 
 const Method = z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -23,6 +23,8 @@ export const httpAction = defineAction({
   description: 'Call an HTTP endpoint (deploy, feature-flag or platform API); optionally a second request undoes it',
   params: Params,
   async execute(ctx, params) {
+    // Refuse a step whose undo would be refused (off the egress allowlist) before doing what could not be undone.
+    if (params.compensate) await checkEgress(params.compensate.url, ctx.config.AIRE_EGRESS_ALLOWLIST);
     const res = await callOut({ ...params, idempotencyKey: ctx.idempotencyKey }, ctx.config.AIRE_EGRESS_ALLOWLIST);
     return { status: res.status, body: res.body };
   },

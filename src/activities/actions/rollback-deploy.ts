@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
-import { NON_RETRYABLE, callOut } from '../egress';
+import { NON_RETRYABLE, callOut, checkEgress } from '../egress';
 import { ActionContext, defineAction } from './types';
 import { Healthy, PollSchema, pollHealth } from './verify';
 
@@ -85,6 +85,8 @@ export const rollbackDeployAction = defineAction({
   description: 'Roll a service back to its last known good release through its deploy API, then check its health; compensation rolls forward again',
   params: Params,
   async execute(ctx, params) {
+    // A health URL the egress allowlist refuses would fail the step after the rollback: refuse it before.
+    if (params.healthUrl) await checkEgress(params.healthUrl, ctx.config.AIRE_EGRESS_ALLOWLIST);
     // Read once: a retry after the rollback landed must not take the good release for the current one.
     const plan = await ctx.remember<Plan>('rollbackPlan', () => planRollback(ctx, params));
     await rollTo(ctx, params, plan.to, ctx.idempotencyKey);

@@ -1,5 +1,5 @@
 import { withTenant } from '../../db/pool';
-import { assertEgressAllowed, callOut } from '../egress';
+import { callOut, checkEgress } from '../egress';
 import { ActionContext } from './types';
 
 /**
@@ -32,7 +32,7 @@ export async function readSwitch(ctx: ActionContext, kind: SwitchKind, key: stri
 
 export async function setSwitch(ctx: ActionContext, sw: Switch, active: boolean, reason: string | null, idempotencyKey: string): Promise<void> {
   // Refuse a push target off the allowlist before changing anything, so a denied step leaves no switch behind.
-  if (sw.pushUrl) assertEgressAllowed(sw.pushUrl, ctx.config.AIRE_EGRESS_ALLOWLIST);
+  if (sw.pushUrl) await checkEgress(sw.pushUrl, ctx.config.AIRE_EGRESS_ALLOWLIST);
   await withTenant(ctx.pool, ctx.tenantId, (client) =>
     client.query(
       `INSERT INTO controls (tenant_id, kind, key, active, reason, incident_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now())

@@ -4,6 +4,7 @@ import { AlertmanagerPayloadSchema, alertEventId, draftFromAlert } from '../../d
 import { alertResolvedSignal, incidentWorkflowId } from '../../workflows/definitions';
 import { principalOf, requireRole } from '../auth';
 import { Deps, openIncident } from '../incidents-service';
+import { rateLimit } from '../rate-limit';
 import { requireSignature } from '../signature';
 import { body } from '../validate';
 
@@ -22,7 +23,7 @@ interface AlertOutcome {
  */
 export function alertmanagerRoutes(deps: Deps): Router {
   const router = Router();
-  router.post('/intake/alertmanager', requireRole('ingest'), requireSignature(deps, 'alertmanager'), async (req, res) => {
+  router.post('/intake/alertmanager', requireRole('ingest'), rateLimit(deps, 'intake'), requireSignature(deps, 'alertmanager'), async (req, res) => {
     const payload = body(AlertmanagerPayloadSchema, req);
     const principal = principalOf(res);
     const outcomes: AlertOutcome[] = [];

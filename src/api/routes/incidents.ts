@@ -22,6 +22,7 @@ import {
 import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
 import { Deps, findIncident } from '../incidents-service';
 import { HttpProblem, conflict, notFound } from '../problem';
+import { rateLimit } from '../rate-limit';
 import { body, params, query } from '../validate';
 import { Role } from '../../db/tenants';
 
@@ -31,7 +32,7 @@ const Cursor = z
   .string()
   .transform((s, ctx) => {
     try {
-      return z.object({ createdAt: z.string(), id: z.uuid() }).parse(JSON.parse(Buffer.from(s, 'base64url').toString('utf8')));
+      return z.object({ createdAt: z.iso.datetime({ offset: true }), id: z.uuid() }).parse(JSON.parse(Buffer.from(s, 'base64url').toString('utf8')));
     } catch {
       ctx.addIssue({ code: 'custom', message: 'not a cursor this API returned' });
       return z.NEVER;
@@ -136,8 +137,10 @@ export function incidentRoutes(deps: Deps): Router {
     res.json(redact({ incident, ...details, live: live && live.incidentId === id ? live : null }, sensitive));
   });
 
+  const approvalLimit = rateLimit(deps, 'approvals');
   for (const spec of SIGNALS) {
-    router.post(`/incidents/:id/${spec.path}`, requireRole(...spec.roles), async (req, res) => {
+    const limits = spec.path === 'approve' || spec.path === 'reject' ? [approvalLimit] : [];
+    router.post(`/incidents/:id/${spec.path}`, requireRole(...spec.roles), ...limits, async (req, res) => {
       const { id } = params(IdParams, req);
       const message = body(spec.schema, req);
       const principal = principalOf(res);

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { ApplicationFailure } from '@temporalio/activity';
 import { createTransport } from 'nodemailer';
 import { z } from 'zod';
-import { NON_RETRYABLE, assertHostAllowed } from '../../egress';
+import { NON_RETRYABLE, resolveAllowed } from '../../egress';
 import { Channel, Message, headline, redacted } from './common';
 
 export const EmailParams = z
@@ -58,7 +58,8 @@ export const email: Channel<z.infer<typeof EmailParams>> = {
   async send(ctx, params, note) {
     const host = params.smtp?.host ?? ctx.config.AIRE_SMTP_HOST;
     const port = params.smtp?.port ?? ctx.config.AIRE_SMTP_PORT;
-    assertHostAllowed(host, ctx.config.AIRE_EGRESS_ALLOWLIST);
+    // The relay's name is resolved and every address checked; the connection goes to a checked address.
+    const [address] = await resolveAllowed(host, ctx.config.AIRE_EGRESS_ALLOWLIST);
     const from = ctx.config.AIRE_SMTP_FROM;
     const details = redacted(ctx, { message: note.text, incident: ctx.incident, stepId: ctx.stepId });
     const text = [
@@ -74,7 +75,8 @@ export const email: Channel<z.infer<typeof EmailParams>> = {
     ].join('\n');
     const subject = `${note.retraction ? 'Retracted: ' : ''}${params.subject ?? headline(ctx, false)}`;
     const original = messageId(ctx.idempotencyKey, from);
-    const transport = createTransport(transportOptions(host, port));
+    const pinned = isIP(host.replace(/^\[(.*)\]$/, '$1')) === 0 ? { host: address.address, tls: { servername: host } } : {};
+    const transport = createTransport({ ...transportOptions(host, port), ...pinned });
     try {
       const info = await transport.sendMail({
         from,

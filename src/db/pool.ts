@@ -38,6 +38,14 @@ export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: P
   const client = await pool.connect();
   // Set when the connection is no longer usable: released with it, the pool discards the client.
   let broken: Error | undefined;
+  // While checked out, a client has no error listener of the pool's: a connection reset in the
+  // middle of the transaction (PostgreSQL restarted, a partition ending in a RST) would be an
+  // unhandled 'error' event and crash the process. The query in flight fails with the same error;
+  // this listener only marks the client as broken.
+  const onError = (err: Error): void => {
+    broken = err;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     await client.query(`SELECT set_config('aire.tenant_id', $1, true)`, [tenantId]);
@@ -51,6 +59,7 @@ export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: P
     else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
     throw err;
   } finally {
+    client.removeListener('error', onError);
     client.release(broken);
   }
 }

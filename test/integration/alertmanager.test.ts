@@ -164,9 +164,14 @@ describe('Alertmanager intake', () => {
     let alertmanager: ChildProcess | undefined;
     let dir: string;
 
-    afterAll(() => {
-      alertmanager?.kill('SIGTERM');
-      if (dir) rmSync(dir, { recursive: true, force: true });
+    afterAll(async () => {
+      // Alertmanager writes its state on the way out: wait for it before removing its directory.
+      if (alertmanager && alertmanager.exitCode === null) {
+        const exited = new Promise((resolve) => alertmanager?.once('exit', resolve));
+        alertmanager.kill('SIGTERM');
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      }
+      if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     });
 
     test('drives AIRE with no glue: fire opens an incident, resolve resolves it', async () => {

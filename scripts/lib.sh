@@ -56,7 +56,7 @@ start_temporal() {
   for a in "${SEARCH_ATTRIBUTES[@]}"; do attrs+=(--search-attribute "$a=Keyword"); done
   say "starting Temporal dev server on 127.0.0.1:$port (Web UI http://127.0.0.1:$ui_port, data $db_file)"
   "$TEMPORAL_BIN" server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$ui_port" --db-filename "$db_file" \
-    --log-level warn "${attrs[@]}" >"$log_file" 2>&1 &
+    --log-level warn "${attrs[@]}" --dynamic-config-value history.maximumBufferedEventsBatch=1000 >"$log_file" 2>&1 &
   TEMPORAL_PID=$!
   for _ in $(seq 1 120); do
     if "$TEMPORAL_BIN" operator cluster health --address "127.0.0.1:$port" >/dev/null 2>&1; then return; fi

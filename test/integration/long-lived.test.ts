@@ -31,9 +31,9 @@ describe('long-lived incidents', () => {
     const handle = stack.temporal.workflow.getHandle(workflowId);
     const firstRunId = (await handle.describe()).runId;
     const total = 5_000;
-    for (let start = 0; start < total; start += 100) {
+    for (let start = 0; start < total; start += 50) {
       await Promise.all(
-        Array.from({ length: 100 }, (_, i) => handle.signal(addEventSignal, { eventId: `${dedupKey}-${start + i}`, at: new Date().toISOString(), summary: 'again' })),
+        Array.from({ length: 50 }, (_, i) => handle.signal(addEventSignal, { eventId: `${dedupKey}-${start + i}`, at: new Date().toISOString(), summary: 'again' })),
       );
     }
 

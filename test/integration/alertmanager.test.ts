@@ -1,23 +1,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signBody } from '../../src/activities/actions/notify';
 import { Stack, TestTenant, eventually, uniqueId } from '../support/stack';
+import { freePort } from '../support/processes';
 
 const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** An Alertmanager webhook payload as Alertmanager 0.25 sends it. */
 function payload(alerts: { fingerprint: string; status?: 'firing' | 'resolved'; startsAt?: string; labels?: Record<string, string> }[]) {

@@ -1,11 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { signBody } from '../../src/activities/actions/notify';
 import { testEnv } from '../support/env';
 import { Receiver } from '../support/receiver';
 import { Stack, TestTenant, eventually, uniqueId } from '../support/stack';
+import { freePort } from '../support/processes';
 
 /**
  * Canary secrets planted in a realistic run, through the real API and worker processes (their logs
@@ -28,17 +28,6 @@ const CANARIES = {
 };
 
 const ROOT = join(__dirname, '..', '..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Component {
   child: ChildProcess;

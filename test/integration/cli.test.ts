@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Receiver } from '../support/receiver';
 import { IncidentView, Stack, TestTenant, uniqueId } from '../support/stack';
+import { freePort } from '../support/processes';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -12,18 +12,6 @@ interface Ran {
   code: number | null;
   stdout: string;
   stderr: string;
-}
-
-/** A port nothing listens on: taken from the OS, then released. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The `aire` CLI against the real API, as operators use it: one process per command. */
@@ -296,7 +284,7 @@ steps:
   });
 
   test('an unreachable API gives exit code 3; a usage error exit code 1', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const res = await aire(['incidents', 'list'], { AIRE_API_URL: url });
     expect(res.code).toBe(3);
     expect(res.stderr).toContain(`cannot reach the API at ${url}`);

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -8,17 +7,7 @@ import { Client } from 'pg';
 import { migrate } from '../../src/db/migrate';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/workflows/search-attributes';
 import { TEST_ENV_FILE, TEST_STATE_DIR, TestEnv, temporalBinary } from './env';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './processes';
 
 async function waitForTemporal(address: string, pid: number, logFile: string): Promise<void> {
   const deadline = Date.now() + 90_000;

@@ -7,7 +7,7 @@ import { GenericEventSchema } from '../domain/events';
 import { SlugSchema } from '../domain/incident';
 import { DeclarationSchema, ForecastSchema, SafetyEventSchema } from '../domain/intake';
 import { runbookJsonSchema } from '../domain/runbook-json-schema';
-import { ActionItemStatusSchema, IncidentReportSchema } from '../domain/report';
+import { ActionItemSchema, IncidentReportSchema } from '../domain/report';
 import { RuleSchema } from '../domain/rules';
 import { SeveritySchema } from '../domain/severity';
 import { TenantSettingsSchema } from '../domain/tenant-settings';
@@ -180,18 +180,6 @@ const DryRunPlanSchema = z.looseObject({
   gate: z.looseObject({}),
   steps: z.array(z.looseObject({ id: z.string(), action: z.string() })),
   wouldRun: z.boolean(),
-});
-const ActionItemSchema = z.object({
-  id: z.uuid(),
-  incidentId: z.uuid(),
-  title: z.string(),
-  owner: z.string().nullable(),
-  dueDate: z.string().nullable(),
-  status: ActionItemStatusSchema,
-  overdue: z.boolean(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  createdBy: z.string(),
 });
 const ActionItemListSchema = z.object({ items: z.array(ActionItemSchema) });
 const CreatedKeySchema = z.object({

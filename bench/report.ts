@@ -22,6 +22,8 @@ export interface RunMeta {
   cpuProf: string | null;
   /** How the Temporal dev server keeps its state. */
   temporalStore: string;
+  /** How the worker got its workflow bundle. */
+  workflowBundle: string;
 }
 
 export interface RunReport {
@@ -57,7 +59,10 @@ function aimTable(scenarios: ScenarioResult[]): string[] {
   const mark = (met: boolean | null): string => (met === null ? '–' : met ? 'yes' : '**no**');
   for (const s of scenarios) {
     if (s.status === 'skipped') lines.push(`| ${s.id} | ${s.name} | | skipped: ${s.reason ?? ''} | – |`);
-    else if (s.status === 'failed') lines.push(`| ${s.id} | ${s.name} | | failed: ${s.reason ?? ''} | **no** |`);
+    else if (s.status === 'failed') {
+      const got = Object.entries(s.details).map(([k, v]) => `${k} ${String(v)}`).join(', ');
+      lines.push(`| ${s.id} | ${s.name} | | failed: ${s.reason ?? ''}${got ? ` (${got})` : ''} | **no** |`);
+    }
     for (const a of s.aims) lines.push(`| ${s.id} | ${a.figure} | ${a.aim} | ${a.measured} | ${mark(a.met)} |`);
   }
   return lines;
@@ -85,7 +90,7 @@ export function markdown(report: RunReport): string {
     '',
     `Machine: ${meta.cpus} cores, ${meta.memGiB} GiB, Node ${meta.node}; git ${meta.git.commit}${meta.git.dirty ? ' + uncommitted changes' : ''}.`,
     `Load average (1/5/15 min, /proc/loadavg) at start \`${meta.loadavgStart}\`, at end \`${meta.loadavgEnd}\` (the machine is shared: read figures with that in mind).`,
-    `Temporal dev server: ${meta.temporalStore}. Closed loops keep ${meta.concurrency} requests in flight. Run took ${n(meta.durationS)} s.` +
+    `Temporal dev server: ${meta.temporalStore}. Worker workflow bundle: ${meta.workflowBundle ?? 'webpack in the worker at start'}. Closed loops keep ${meta.concurrency} requests in flight. Run took ${n(meta.durationS)} s.` +
       (Object.keys(meta.tuning).length ? ` API/worker tuning: ${Object.entries(meta.tuning).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.` : ' API/worker on their defaults.'),
     '',
     ...scenarioTable(report.scenarios),

@@ -35,6 +35,8 @@ export interface StackOptions {
   sqlitePragmas: string[];
   /** Keep Temporal's state in memory instead of a fresh SQLite file (for comparison only). */
   temporalInMemory: boolean;
+  /** Let the worker bundle its workflows with webpack at start instead of loading a bundle built ahead. */
+  bundleAtStart: boolean;
   log: (line: string) => void;
 }
 
@@ -218,6 +220,12 @@ export class BenchStack {
       AIRE_RATE_LIMIT_APPROVALS: '0',
       ...this.options.env,
     };
+    if (!this.options.bundleAtStart) {
+      // As in production: the bundle is built once, in a short-lived process (npm run bundle:workflows).
+      const bundle = join(stateDir, 'workflow-bundle.js');
+      execFileSync(process.execPath, ['--import', 'tsx', 'src/worker/bundle.ts', bundle], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+      env.AIRE_WORKFLOW_BUNDLE = bundle;
+    }
     const worker = this.spawnNode('worker', 'src/worker/main.ts', env);
     const api = this.spawnNode('api', 'src/api/main.ts', env);
     const [workerUp, apiUp] = await Promise.all([

@@ -39,6 +39,8 @@ export interface BenchContext {
   log: (line: string) => void;
   /** Results so far, by scenario id (scenario 2 compares with 1, scenario 3 runs at half of 2). */
   results: Map<number, ScenarioResult>;
+  /** Figures the running scenario measured so far: kept if the watchdog cuts it short. */
+  interim: Record<string, number | string | boolean | null>;
 }
 
 export class Skip extends Error {}

@@ -11,9 +11,6 @@ function isEgressEntry(entry: string): boolean {
   return /^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/i.test(entry) || canonicalIp(entry.replace(/^\[(.*)\]$/, '$1')) !== undefined;
 }
 
-/** See AIRE_WORKER_MAX_CACHED_WORKFLOWS; chosen from bench/ measurements (README, Performance). */
-const WORKER_CACHE_DEFAULT = 0;
-
 /**
  * Every setting comes from the environment (twelve-factor) and is checked at start, so a typo fails
  * loudly with the variable's name instead of surfacing at 3 a.m. as a strange runtime error.
@@ -67,11 +64,23 @@ export const ConfigSchema = z.object({
   /**
    * Incident workflows a worker keeps in memory between their tasks (Temporal's sticky cache). An
    * incident that waits (for an approval, a person, its close) stays cached until evicted; an evicted
-   * one is replayed from its history when it next wakes. 0: the SDK's default, sized from the heap.
+   * one is replayed from its history when it next wakes. Each cached incident holds about 1.5 MB of
+   * the workflow thread's heap (bench/, README "Performance"); 0: the SDK's default, sized from the
+   * main heap (about 2,300 here), which lets a backlog of waiting incidents grow the worker past 2 GB.
    */
-  AIRE_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(WORKER_CACHE_DEFAULT),
+  AIRE_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(100),
+  /**
+   * Heap limit (MiB) of the thread that runs workflow code. Without it V8 lets that heap grow toward
+   * the process default (about 4 GB) before collecting; keep it well above the cache's needs. 0: no limit.
+   */
+  AIRE_WORKFLOW_HEAP_MB: z.coerce.number().int().min(0).max(65_536).default(384),
   /** Activities (store writes, steps, notifications) one worker runs at once; 0: the SDK's default (100). */
   AIRE_WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(0).max(10_000).default(0),
+  /**
+   * A workflow bundle built ahead (`npm run bundle:workflows -- <file>`). Unset: the worker bundles
+   * src/workflows with webpack when it starts, which leaves webpack's memory in the worker for good.
+   */
+  AIRE_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   AIRE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Config = z.infer<typeof ConfigSchema>;

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { DefaultLogger, LogLevel, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { Logger, createLogger } from '../logger';
@@ -33,9 +34,12 @@ async function main(): Promise<void> {
           throw new Error(`cannot serve worker metrics on ${config.HOST}:${port} (AIRE_WORKER_METRICS_PORT; 0 turns it off): ${err.message}`);
         });
   if (metrics) log.info({ url: `http://${config.HOST}:${port}/metrics` }, 'worker metrics listening');
+  // Applies to isolates created from now on: the workflow thread that Worker.create starts below.
+  if (config.AIRE_WORKFLOW_HEAP_MB > 0) setFlagsFromString(`--max-old-space-size=${config.AIRE_WORKFLOW_HEAP_MB}`);
   const aire = await createWorker(config, {
     maxCachedWorkflows: config.AIRE_WORKER_MAX_CACHED_WORKFLOWS || undefined,
     maxConcurrentActivityTaskExecutions: config.AIRE_WORKER_MAX_CONCURRENT_ACTIVITIES || undefined,
+    workflowBundle: config.AIRE_WORKFLOW_BUNDLE ? { codePath: config.AIRE_WORKFLOW_BUNDLE } : undefined,
   });
   log.info({ taskQueue: config.AIRE_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker started');
   try {

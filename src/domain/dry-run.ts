@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { IncidentDraft, IncidentSourceSchema } from './incident';
 import { matchRunbook } from './matching';
-import { ApprovalPolicy, GateDecision, runbookGate, stepGate } from './policy';
+import { GateDecision, runbookGate, stepGate } from './gates';
+import type { ApprovalPolicy } from './policy';
 import { Runbook } from './runbook';
 import { SeveritySchema } from './severity';
 import { TemplateError, render } from './template';

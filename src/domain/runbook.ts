@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DurationSchema } from './duration';
 import { IncidentSourceSchema, SlugSchema } from './incident';
 import { SeveritySchema } from './severity';
+import { RISKS } from './gates';
 import { checkReference, findReferences } from './template';
 
 export const RetryPolicySchema = z
@@ -14,7 +15,7 @@ export const RetryPolicySchema = z
   .strict();
 export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
 
-export const RiskSchema = z.enum(['low', 'medium', 'high']);
+export const RiskSchema = z.enum(RISKS);
 export type Risk = z.infer<typeof RiskSchema>;
 
 export const StepSchema = z

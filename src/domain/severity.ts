@@ -1,31 +1,12 @@
 import { z } from 'zod';
+import { SEVERITIES, isAtLeast, raiseOneLevel } from './severity-scale';
 
-/** Ordered from most to least severe: index 0 is the worst. */
-export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
+export { SEVERITIES, DEFAULT_RESPONSE_SLA_MS, isAtLeast, maxSeverity, raiseOneLevel, severityRank } from './severity-scale';
 export const SeveritySchema = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof SeveritySchema>;
 
 export const PrioritySchema = z.enum(['P0', 'P1', 'P2', 'P3', 'P4']);
 export type Priority = z.infer<typeof PrioritySchema>;
-
-/** Higher number = more severe, so comparisons read naturally (`rank(a) >= rank(b)`). */
-export function severityRank(severity: Severity): number {
-  return SEVERITIES.length - 1 - SEVERITIES.indexOf(severity);
-}
-
-export function isAtLeast(severity: Severity, floor: Severity): boolean {
-  return severityRank(severity) >= severityRank(floor);
-}
-
-export function maxSeverity(a: Severity, b: Severity): Severity {
-  return severityRank(a) >= severityRank(b) ? a : b;
-}
-
-/** One level more severe, capped at critical. */
-export function raiseOneLevel(severity: Severity): Severity {
-  const index = SEVERITIES.indexOf(severity);
-  return SEVERITIES[Math.max(0, index - 1)];
-}
 
 /** P0–P4 map one to one onto critical…info. */
 export function severityFromPriority(priority: Priority): Severity {
@@ -90,12 +71,3 @@ export function classifySeverity(base: Severity, impact: ImpactContext): Classif
   }
   return { severity, reasons };
 }
-
-/** Response SLA (time to acknowledge) per severity, in milliseconds. */
-export const DEFAULT_RESPONSE_SLA_MS: Record<Severity, number> = {
-  critical: 15 * 60_000,
-  high: 60 * 60_000,
-  medium: 4 * 60 * 60_000,
-  low: 24 * 60 * 60_000,
-  info: 24 * 60 * 60_000,
-};

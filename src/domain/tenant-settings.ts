@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DurationSchema } from './duration';
 import { SlugSchema } from './incident';
 import { ApprovalPolicySchema } from './policy';
-import { DEFAULT_RESPONSE_SLA_MS, Severity, SeveritySchema, isAtLeast } from './severity';
+import { SeveritySchema } from './severity';
 
 export const NOTIFICATION_EVENTS = ['incident.opened', 'incident.acknowledged', 'approval.needed', 'sla.breached', 'escalation', 'step.failed', 'incident.resolved'] as const;
 export const NotificationEventSchema = z.enum(NOTIFICATION_EVENTS);
@@ -81,28 +81,6 @@ export const TenantSettingsSchema = z
   });
 export type TenantSettings = z.infer<typeof TenantSettingsSchema>;
 export const DEFAULT_TENANT_SETTINGS: TenantSettings = TenantSettingsSchema.parse({});
-
-export function responseSlaMs(settings: TenantSettings, severity: Severity): number {
-  return settings.responseSla[severity] ?? DEFAULT_RESPONSE_SLA_MS[severity];
-}
-
-/** The channels that want this event for this incident. */
-export function routeChannels(settings: TenantSettings, event: NotificationEvent, incident: { severity: Severity; category?: string }): Channel[] {
-  return settings.channels.filter(
-    (c) =>
-      isAtLeast(incident.severity, c.minSeverity) &&
-      (c.events === undefined || c.events.includes(event)) &&
-      (c.categories === undefined || (incident.category !== undefined && c.categories.includes(incident.category))),
-  );
-}
-
-/** The escalation tiers in the order they fire, the last one repeated `repeat` times. */
-export function escalationSequence(settings: TenantSettings): { after: number; channels: Channel[] }[] {
-  if (!settings.escalation) return [];
-  const { tiers, repeat } = settings.escalation;
-  const all = [...tiers, ...Array.from({ length: repeat }, () => tiers[tiers.length - 1])];
-  return all.map((t) => ({ after: t.after, channels: settings.channels.filter((c) => t.channels.includes(c.name)) }));
-}
 
 /** The silence in force that matches this incident at `now`, if any. */
 export function activeSilence(settings: TenantSettings, incident: { labels: Record<string, string>; affectedServices: string[] }, now: Date): Silence | undefined {

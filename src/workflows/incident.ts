@@ -1,12 +1,14 @@
 import * as wf from '@temporalio/workflow';
 import type { NotificationActivities, StepActivity, StepCall, StoreActivities, Transition } from '../activities';
 import type { IncidentStatus } from '../domain/incident';
-import { GateDecision, approvalRefusal, requiredApprovals, runbookGate, stepGate } from '../domain/policy';
+// Only schema-free modules are imported for their values here: see src/domain/severity-scale.ts.
+import { type GateDecision, approvalRefusal, gateDecision, requiredApprovals, runbookGate, stepGate } from '../domain/gates';
+import { escalationSequence, responseSlaMs, routeChannels } from '../domain/routing';
 import type { Runbook, RunbookStep } from '../domain/runbook';
-import { Severity, isAtLeast } from '../domain/severity';
+import { type Severity, isAtLeast } from '../domain/severity-scale';
 import type { Decision, EventJoin, ManualCompletion, Note, StepDecision } from '../domain/signals';
 import { TemplateError, render } from '../domain/template';
-import { Channel, NotificationEvent, escalationSequence, responseSlaMs, routeChannels } from '../domain/tenant-settings';
+import type { Channel, NotificationEvent } from '../domain/tenant-settings';
 import type { IncidentWorkflowInput } from '../domain/workflow-input';
 import {
   IncidentState,
@@ -548,7 +550,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
     const policyGate = runbookGate(draft, runbook);
     // Brakes (run limits, an open circuit breaker) turn autopilot into co-pilot for this incident.
     const reasons = [...policyGate.reasons, ...brakes];
-    const gate: GateDecision = { required: reasons.length > 0, reasons, mode: reasons.length > 0 ? 'co-pilot' : 'autopilot' };
+    const gate = gateDecision(reasons);
     if (gate.required) {
       const outcome = await awaitApproval(gate, runbook.approvalTimeoutPolicy);
       if (outcome === 'interrupted') return;

@@ -1,4 +1,5 @@
-import { ApprovalPolicySchema, DEFAULT_APPROVAL_POLICY, approvalRefusal, requiredApprovals, runbookGate, stepGate } from '../../src/domain/policy';
+import { approvalRefusal, requiredApprovals, runbookGate, stepGate } from '../../src/domain/gates';
+import { ApprovalPolicySchema, DEFAULT_APPROVAL_POLICY } from '../../src/domain/policy';
 import { Severity } from '../../src/domain/severity';
 import { makeDraft, makeRunbook, makeStep } from './helpers';
 

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
 import { IncidentRecord, incidentDetails, listIncidents } from '../../db/incidents';
-import { approvalRefusal } from '../../domain/policy';
+import { approvalRefusal } from '../../domain/gates';
 import { withTenant } from '../../db/pool';
 import { IncidentSourceSchema, IncidentStatus, IncidentStatusSchema, SlugSchema } from '../../domain/incident';
 import { redact } from '../../domain/redact';

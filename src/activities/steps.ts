@@ -1,11 +1,13 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Config } from '../config';
 import { appendLog, rememberForStep, upsertStep } from '../db/incidents';
 import { Pool, withTenant } from '../db/pool';
+import { retryOnConnectionError } from '../db/retry';
 import { redact } from '../domain/redact';
 import { issueError } from '../domain/validation';
 import { stepAttemptFailures, stepDuration } from '../metrics';
 import { ACTIONS } from './actions';
+import { pause } from './activity-context';
 import { ActionContext, ActionModule } from './actions/types';
 import { NON_RETRYABLE } from './egress';
 
@@ -39,6 +41,63 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+// ---- bookkeeping that outlasts a database restart ----
+//
+// Each attempt records its start and its end in PostgreSQL. If one of those writes failed the
+// attempt, a database restart would cost the step an attempt (with the default policy, 3 in a few
+// seconds: the step fails), and a write failing after the action was sent would send it again or
+// fail a step whose effect had landed, which nothing then undoes. So a write that fails because
+// PostgreSQL is away is retried inside the attempt, with backoff, heartbeating meanwhile: only the
+// step's own timeout or a cancellation ends the waiting. Every write here is safe to repeat (upserts,
+// audit entries keyed by event).
+
+/** Heartbeat details of an execute attempt once its action has answered: a later attempt records it without sending it again. */
+interface Executed {
+  executed: { output: unknown };
+}
+
+function isExecuted(details: unknown): details is Executed {
+  return typeof details === 'object' && details !== null && 'executed' in details;
+}
+
+const HEARTBEAT_EVERY_MS = 1_000;
+
+/** Waits for `work`, heartbeating `details` meanwhile; rejects as soon as the activity is cancelled or times out. */
+async function whileHeartbeating<T>(ctx: Context, details: unknown, work: () => Promise<T>): Promise<T> {
+  const beat = setInterval(() => ctx.heartbeat(details), HEARTBEAT_EVERY_MS);
+  try {
+    // A query hung on a silent connection cannot be aborted, but the attempt need not wait for it.
+    return await Promise.race([work(), ctx.cancelled]);
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+/** A bookkeeping write of the step activity, retried while PostgreSQL is unreachable (see above). */
+function bookkeeping<T>(call: StepCall, what: string, details: unknown, work: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  return retryOnConnectionError(() => whileHeartbeating(ctx, details, work), {
+    initialDelayMs: 250,
+    maxDelayMs: 3_000,
+    sleep: (ms) => pause(ms, details),
+    onRetry: (err, tries, delayMs) =>
+      ctx.log.warn('PostgreSQL unavailable: retrying the step record', {
+        tenantId: call.tenantId,
+        incidentId: call.incidentId,
+        stepId: call.step.id,
+        what,
+        tries,
+        delayMs,
+        error: errorMessage(err),
+      }),
+  });
+}
+
+/** An error of the value `remember` produces, kept apart from the database's own (which are retried). */
+class ProduceFailed {
+  constructor(readonly err: unknown) {}
+}
+
 function actionContext(deps: StepDeps, call: StepCall, phase: 'execute' | 'compensate'): ActionContext {
   return {
     tenantId: call.tenantId,
@@ -48,8 +107,22 @@ function actionContext(deps: StepDeps, call: StepCall, phase: 'execute' | 'compe
     idempotencyKey: `aire:${call.incidentId}:${stepKey(call)}`,
     config: deps.config,
     pool: deps.pool,
-    remember: (key, produce) =>
-      withTenant(deps.pool, call.tenantId, (client) => rememberForStep(client, call.incidentId, call.step.id, `${phase}:${key}`, produce)),
+    remember: async (key, produce) => {
+      // Retried as a whole if PostgreSQL goes away: a value that was remembered is read back, not produced again.
+      const work = () =>
+        withTenant(deps.pool, call.tenantId, (client) =>
+          rememberForStep(client, call.incidentId, call.step.id, `${phase}:${key}`, () =>
+            produce().catch((err: unknown) => {
+              throw new ProduceFailed(err);
+            }),
+          ),
+        );
+      try {
+        return await bookkeeping(call, `remember ${key}`, undefined, work);
+      } catch (err) {
+        throw err instanceof ProduceFailed ? err.err : err;
+      }
+    },
   };
 }
 
@@ -61,10 +134,11 @@ async function recordStep(
   kind: string,
   eventKey: string,
   extra: { output?: unknown; error?: string; attempts?: number; params?: unknown; detail?: Record<string, unknown> },
+  heartbeatDetails?: unknown,
 ): Promise<void> {
   const sensitive = deps.config.AIRE_SENSITIVE_KEYS;
   const at = new Date().toISOString();
-  await withTenant(deps.pool, call.tenantId, async (client) => {
+  await bookkeeping(call, kind, heartbeatDetails, () => withTenant(deps.pool, call.tenantId, async (client) => {
     await upsertStep(client, call.tenantId, call.incidentId, { stepId: call.step.id, ...call.step, position: call.step.position }, {
       status,
       at,
@@ -83,7 +157,7 @@ async function recordStep(
       at,
       detail: redact({ action: call.step.action, ...extra.detail, ...(extra.error ? { error: extra.error } : {}) }, sensitive),
     });
-  });
+  }));
 }
 
 function parseParams(action: ActionModule, call: StepCall): unknown {
@@ -96,27 +170,45 @@ function parseParams(action: ActionModule, call: StepCall): unknown {
   throw ApplicationFailure.nonRetryable(`invalid parameters for ${action.type}: ${problems.join('; ')}`, NON_RETRYABLE.invalidParams);
 }
 
+/** Once the start has been recorded: an attempt that timed out or was cancelled meanwhile sends nothing. */
+function throwIfCancelled(ctx: Context): void {
+  if (ctx.cancellationSignal.aborted) throw new CancelledFailure(String(ctx.cancellationSignal.reason ?? 'CANCELLED'));
+}
+
 async function runExecute(deps: StepDeps, action: ActionModule, call: StepCall): Promise<unknown> {
-  const { attempt } = Context.current().info;
+  const ctx = Context.current();
+  const { attempt, heartbeatDetails } = ctx.info;
   const key = `step:${stepKey(call)}:execute:${attempt}`;
-  await recordStep(deps, call, 'running', 'step.started', `${key}:started`, { attempts: attempt, params: call.params, detail: { attempt } });
   let output: unknown;
-  const timer = stepDuration.startTimer({ action: action.type });
-  try {
-    const params = parseParams(action, call);
-    output = await action.execute(actionContext(deps, call, 'execute'), params);
-    timer({ outcome: 'succeeded' });
-  } catch (err) {
-    timer({ outcome: 'failed' });
-    stepAttemptFailures.inc({ action: action.type });
-    await recordStep(deps, call, 'running', 'step.attempt_failed', `${key}:failed`, { error: errorMessage(err), detail: { attempt } });
-    throw err;
-  }
-  Context.current().log.info('step executed', { tenantId: call.tenantId, incidentId: call.incidentId, stepId: call.step.id, action: action.type, attempt });
-  if (action.awaitsPerson) {
-    await recordStep(deps, call, 'running', 'step.assigned', `step:${stepKey(call)}:assigned`, { output, detail: { attempt } });
+  if (isExecuted(heartbeatDetails)) {
+    // An earlier attempt sent the action and got its answer, then ran out of time recording it
+    // (PostgreSQL away): record that answer, do not send the action again.
+    output = heartbeatDetails.executed.output;
+    ctx.log.info('step answered in an earlier attempt; recording it', { tenantId: call.tenantId, incidentId: call.incidentId, stepId: call.step.id, attempt });
   } else {
-    await recordStep(deps, call, 'succeeded', 'step.succeeded', `step:${stepKey(call)}:succeeded`, { output, detail: { attempt } });
+    await recordStep(deps, call, 'running', 'step.started', `${key}:started`, { attempts: attempt, params: call.params, detail: { attempt } });
+    throwIfCancelled(ctx);
+    const timer = stepDuration.startTimer({ action: action.type });
+    try {
+      const params = parseParams(action, call);
+      output = await action.execute(actionContext(deps, call, 'execute'), params);
+      timer({ outcome: 'succeeded' });
+    } catch (err) {
+      timer({ outcome: 'failed' });
+      stepAttemptFailures.inc({ action: action.type });
+      await recordStep(deps, call, 'running', 'step.attempt_failed', `${key}:failed`, { error: errorMessage(err), detail: { attempt } });
+      throw err;
+    }
+    ctx.log.info('step executed', { tenantId: call.tenantId, incidentId: call.incidentId, stepId: call.step.id, action: action.type, attempt });
+  }
+  // From here on the action has been sent: whatever happens to the record, it is not sent again by
+  // this attempt, and (if this heartbeat reached the server) not by the next one either.
+  const executed: Executed = { executed: { output } };
+  ctx.heartbeat(executed);
+  if (action.awaitsPerson) {
+    await recordStep(deps, call, 'running', 'step.assigned', `step:${stepKey(call)}:assigned`, { output, detail: { attempt } }, executed);
+  } else {
+    await recordStep(deps, call, 'succeeded', 'step.succeeded', `step:${stepKey(call)}:succeeded`, { output, detail: { attempt } }, executed);
   }
   return output;
 }
@@ -130,6 +222,7 @@ async function runCompensate(deps: StepDeps, action: ActionModule, call: StepCal
     return detail;
   }
   await recordStep(deps, call, 'compensating', 'step.compensating', `${key}:started`, { detail: { attempt } });
+  throwIfCancelled(Context.current());
   try {
     const params = parseParams(action, call);
     const result = await action.compensate(actionContext(deps, call, 'compensate'), params, call.output);

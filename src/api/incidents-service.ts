@@ -10,11 +10,10 @@ import { Pool, withTenant } from '../db/pool';
 import { Principal } from '../db/tenants';
 import { IncidentDraft } from '../domain/incident';
 import { TenantSettings, TenantSettingsSchema, activeSilence } from '../domain/tenant-settings';
-import { IncidentWorkflowInput } from '../domain/workflow-input';
-import { addEventSignal, incidentWorkflowId } from '../workflows/definitions';
-import { incidentWorkflow } from '../workflows/incident';
+import { incidentWorkflowId } from '../workflows/definitions';
 import { AireSeverity, AireSource, AireStatus, AireTenant } from '../workflows/search-attributes';
 import { actorOf } from './auth';
+import { EventDelivery, StartRequest } from './event-delivery';
 
 export interface Deps {
   pool: Pool;
@@ -43,6 +42,38 @@ export async function tenantSettings(pool: Pool, tenantId: string): Promise<Tena
   return TenantSettingsSchema.parse(rows[0]?.settings ?? {});
 }
 
+/**
+ * How long intake reuses a tenant's settings. Every event needs them (silences, signing secrets,
+ * channels), and reading them is a transaction of its own; a change made through another API
+ * process takes effect within this time, one made through this process at once.
+ */
+export const SETTINGS_CACHE_MS = 1_000;
+const settingsCache = new WeakMap<Pool, Map<string, { until: number; settings: Promise<TenantSettings> }>>();
+
+/** `tenantSettings`, reused for up to SETTINGS_CACHE_MS: for intake's hot path, not for reads people see. */
+export function cachedTenantSettings(pool: Pool, tenantId: string): Promise<TenantSettings> {
+  let tenants = settingsCache.get(pool);
+  if (!tenants) {
+    tenants = new Map();
+    settingsCache.set(pool, tenants);
+  }
+  const hit = tenants.get(tenantId);
+  if (hit && hit.until > Date.now()) return hit.settings;
+  const settings = tenantSettings(pool, tenantId);
+  const entry = { until: Date.now() + SETTINGS_CACHE_MS, settings };
+  tenants.set(tenantId, entry);
+  // A failed read is not remembered: the next event asks the database again.
+  settings.catch(() => {
+    if (tenants.get(tenantId) === entry) tenants.delete(tenantId);
+  });
+  return settings;
+}
+
+/** Called after this process changes a tenant's settings, so its own next event sees them. */
+export function forgetTenantSettings(pool: Pool, tenantId: string): void {
+  settingsCache.get(pool)?.delete(tenantId);
+}
+
 export interface OpenOptions {
   /** The settings a new incident starts with, from the tenant's (detection rules route their channels this way). */
   adjustSettings?: (settings: TenantSettings) => TenantSettings;
@@ -63,15 +94,46 @@ async function analysed(deps: Deps, principal: Principal, draft: IncidentDraft):
   };
 }
 
+const deliveries = new WeakMap<Deps, EventDelivery>();
+function eventDelivery(deps: Deps): EventDelivery {
+  let delivery = deliveries.get(deps);
+  if (!delivery) {
+    delivery = new EventDelivery(deps.temporal, deps.config.AIRE_TASK_QUEUE);
+    deliveries.set(deps, delivery);
+  }
+  return delivery;
+}
+
+/** What starts the workflow of a new incident: analysis first, then its input, memo and search attributes. */
+async function startRequest(deps: Deps, principal: Principal, received: IncidentDraft, eventId: string, settings: TenantSettings): Promise<StartRequest> {
+  const draft = await analysed(deps, principal, received);
+  const incidentId = randomUUID();
+  return {
+    input: { tenantId: principal.tenantId, tenantSlug: principal.tenantSlug, incidentId, declaredBy: actorOf(principal), draft, settings, firstEventId: eventId },
+    options: {
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      memo: { incidentId, title: draft.title },
+      staticSummary: `${draft.severity.toUpperCase()}: ${draft.title}`.slice(0, 200),
+      staticDetails: `source ${draft.source}, dedup key ${draft.dedupKey}, incident ${incidentId}`,
+      typedSearchAttributes: new TypedSearchAttributes([
+        { key: AireTenant, value: principal.tenantSlug },
+        { key: AireSeverity, value: draft.severity },
+        { key: AireStatus, value: 'open' },
+        { key: AireSource, value: draft.source },
+      ]),
+    },
+  };
+}
+
 /**
- * Opens an incident, or joins the open one with the same dedup key (signal-with-start). The
- * workflow start is the commit point: once Temporal has it, the incident cannot be lost, and the
- * workflow writes its own record even if this process dies the next instant.
+ * Opens an incident, or joins the open one with the same dedup key (signal-with-start, grouped with
+ * concurrent events for the same incident: src/api/event-delivery.ts). The workflow start is the
+ * commit point: once Temporal has it, the incident cannot be lost, and the workflow writes its own
+ * record even if this process dies the next instant.
  */
 export async function openIncident(deps: Deps, principal: Principal, received: IncidentDraft, eventId: string, options: OpenOptions = {}): Promise<Opened> {
-  const incidentId = randomUUID();
   const workflowId = incidentWorkflowId(principal.tenantSlug, received.dedupKey);
-  const tenant = await tenantSettings(deps.pool, principal.tenantId);
+  const tenant = await cachedTenantSettings(deps.pool, principal.tenantId);
   const settings = options.adjustSettings ? options.adjustSettings(tenant) : tenant;
   const silence = activeSilence(settings, received, new Date());
   if (silence) {
@@ -88,44 +150,19 @@ export async function openIncident(deps: Deps, principal: Principal, received: I
     );
     return { incidentId: null, workflowId, created: false, silenced: { reason } };
   }
-  const draft = await analysed(deps, principal, received);
-  const input: IncidentWorkflowInput = {
-    tenantId: principal.tenantId,
-    tenantSlug: principal.tenantSlug,
-    incidentId,
-    declaredBy: actorOf(principal),
-    draft,
-    settings,
-    firstEventId: eventId,
-  };
-  const handle = await deps.temporal.workflow.signalWithStart(incidentWorkflow, {
-    workflowId,
-    taskQueue: deps.config.AIRE_TASK_QUEUE,
-    args: [input],
-    signal: addEventSignal,
-    signalArgs: [{ eventId, at: new Date().toISOString(), summary: draft.title }],
-    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    memo: { incidentId, title: draft.title },
-    staticSummary: `${draft.severity.toUpperCase()}: ${draft.title}`.slice(0, 200),
-    staticDetails: `source ${draft.source}, dedup key ${draft.dedupKey}, incident ${incidentId}`,
-    typedSearchAttributes: new TypedSearchAttributes([
-      { key: AireTenant, value: principal.tenantSlug },
-      { key: AireSeverity, value: draft.severity },
-      { key: AireStatus, value: 'open' },
-      { key: AireSource, value: draft.source },
-    ]),
-  });
-  const description = await handle.describe();
-  const runningIncident = (description.memo as { incidentId?: string } | undefined)?.incidentId ?? incidentId;
-  const created = runningIncident === incidentId;
-  if (created) {
+  const event = { eventId, at: new Date().toISOString(), summary: received.title };
+  const delivered = await eventDelivery(deps).deliver(workflowId, event, () => startRequest(deps, principal, received, eventId, settings));
+  const started = delivered.started?.input;
+  if (started) {
     // Best effort, so the incident is readable at once; the workflow's first activity writes it too.
     await withTenant(deps.pool, principal.tenantId, (c) =>
-      insertIncident(c, { id: incidentId, tenantId: principal.tenantId, workflowId, declaredBy: input.declaredBy, draft }),
+      insertIncident(c, { id: started.incidentId, tenantId: principal.tenantId, workflowId, declaredBy: started.declaredBy, draft: started.draft }),
     ).catch(() => undefined);
   }
-  deps.log?.info({ tenantId: principal.tenantId, incidentId: runningIncident, workflowId, dedupKey: draft.dedupKey, severity: draft.severity, created }, created ? 'incident opened' : 'event joined incident');
-  return { incidentId: runningIncident, workflowId, created, severity: draft.severity };
+  const created = started !== undefined;
+  const severity = started?.draft.severity ?? received.severity;
+  deps.log?.info({ tenantId: principal.tenantId, incidentId: delivered.incidentId, workflowId, dedupKey: received.dedupKey, severity, created }, created ? 'incident opened' : 'event joined incident');
+  return { incidentId: delivered.incidentId, workflowId, created, severity };
 }
 
 /** The incident of this tenant, or null; row-level security makes other tenants' incidents invisible. */

@@ -4,7 +4,7 @@ import type { RequestHandler } from 'express';
 import { signBody } from '../activities/actions/notify';
 import type { INTAKE_SOURCES } from '../domain/tenant-settings';
 import { principalOf } from './auth';
-import { Deps, tenantSettings } from './incidents-service';
+import { Deps, cachedTenantSettings } from './incidents-service';
 import { HttpProblem } from './problem';
 
 /** How far a signature's timestamp may be from now before the request is refused as stale (replay). */
@@ -26,7 +26,7 @@ const unauthorized = (detail: string): HttpProblem => new HttpProblem(401, 'Unau
  */
 export function requireSignature(deps: Deps, source: (typeof INTAKE_SOURCES)[number]): RequestHandler {
   return async (req, res, next) => {
-    const secret = (await tenantSettings(deps.pool, principalOf(res).tenantId)).intake.signingSecrets[source];
+    const secret = (await cachedTenantSettings(deps.pool, principalOf(res).tenantId)).intake.signingSecrets[source];
     if (!secret) return next();
     const match = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(req.get('x-aire-signature') ?? '');
     if (!match) throw unauthorized('this intake requires a signature: x-aire-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">');

@@ -14,6 +14,8 @@ export const rollbackSignal = defineSignal<[Note]>('rollback');
 export const resolveSignal = defineSignal<[Note]>('resolve');
 export const closeSignal = defineSignal<[Note]>('close');
 export const addEventSignal = defineSignal<[EventJoin]>('addEvent');
+/** Several events for the incident at once: the API sends what arrived while its previous signal was in flight. */
+export const addEventsSignal = defineSignal<[EventJoin[]]>('addEvents');
 export const completeManualStepSignal = defineSignal<[ManualCompletion]>('completeManualStep');
 export const decideStepSignal = defineSignal<[StepDecision]>('decideStep');
 /** The alert behind the incident resolved (Alertmanager sent `resolved`). */

@@ -15,6 +15,7 @@ import {
   StepState,
   acknowledgeSignal,
   addEventSignal,
+  addEventsSignal,
   alertResolvedSignal,
   approveSignal,
   closeSignal,
@@ -28,10 +29,19 @@ import {
 import { AireRunbook, AireSeverity, AireStatus } from './search-attributes';
 
 /** Store writes retry until PostgreSQL answers: an outage delays the record, it never loses it. */
-const store = wf.proxyActivities<StoreActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
-});
+const STORE_RETRY: wf.RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' };
+
+/**
+ * Store writes run as local activities: in the worker that runs the workflow task, recorded as a
+ * marker, with no activity task and no extra workflow task through the Temporal server. They are
+ * idempotent (keyed by incident and transition number), so a re-run after a crash is harmless, and
+ * a worker killed mid-write holds its incident only for the workflow task timeout (10 s).
+ */
+const localStore = wf.proxyLocalActivities<StoreActivities>({ startToCloseTimeout: '15s', retry: STORE_RETRY });
+
+/** Histories recorded before LOCAL_STORE_PATCH replay with store writes as ordinary activities. */
+const remoteStore = wf.proxyActivities<StoreActivities>({ startToCloseTimeout: '30s', retry: STORE_RETRY });
+const LOCAL_STORE_PATCH = 'store-writes-as-local-activities';
 
 /** Notifications retry a little and then give up: a dead channel must never hold remediation back. */
 const notifier = wf.proxyActivities<NotificationActivities>({
@@ -86,6 +96,7 @@ export interface CarriedState {
 export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: CarriedState): Promise<IncidentOutcome> {
   const { tenantId, incidentId, draft } = input;
   const now = (): string => new Date().toISOString();
+  const store = wf.patched(LOCAL_STORE_PATCH) ? localStore : remoteStore;
 
   const state: IncidentState = carried?.state ?? {
     incidentId,
@@ -322,7 +333,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
     }),
   );
 
-  wf.setHandler(addEventSignal, (event) => {
+  function onEvent(event: EventJoin): void {
     if (seenEvents.has(event.eventId)) return;
     seenEvents.add(event.eventId);
     if (seenEvents.size > SEEN_EVENTS_LIMIT) seenEvents.delete(seenEvents.values().next().value as string);
@@ -333,7 +344,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
       autoCloseAt = undefined;
       record('alert.flapping', 'aire', { detail: { eventId: event.eventId, reason: 'the alert fired again within the flap window' } });
     }
-  });
+  }
+  wf.setHandler(addEventSignal, onEvent);
+  wf.setHandler(addEventsSignal, (events) => events.forEach(onEvent));
 
   wf.setHandler(alertResolvedSignal, (event) => {
     if (seenEvents.has(event.eventId)) return;

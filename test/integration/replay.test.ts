@@ -8,13 +8,20 @@ import { Receiver } from '../support/receiver';
 import { Stack, TestTenant, uniqueId } from '../support/stack';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'histories');
+/**
+ * One directory per generation of the workflow's commands; running incidents of every generation
+ * must still replay. v1: store writes as activities; v2: as local activities (LOCAL_STORE_PATCH).
+ */
+const GENERATIONS = ['v1-store-activities', 'v2-local-store'];
 const RECORD = process.env.AIRE_RECORD_HISTORIES === '1';
+const KINDS = ['automated.json', 'failed-with-compensation.json', 'gated.json', 'rolled-back.json'];
 
 /**
  * Workflow determinism: histories of representative incidents, recorded once and committed, are
  * replayed against the current workflow code. A change that would break running incidents fails
  * here; version such changes with `patched()` (see the README). Re-record with
- * AIRE_RECORD_HISTORIES=1 when a change is deliberately incompatible and no old incidents remain.
+ * AIRE_RECORD_HISTORIES=1 (into the newest generation's directory) after a patched change; delete a
+ * generation only when no incident of it can still be running.
  */
 describe('replaying recorded incident histories', () => {
   (RECORD ? describe : describe.skip)('recording (AIRE_RECORD_HISTORIES=1)', () => {
@@ -26,7 +33,7 @@ describe('replaying recorded incident histories', () => {
       stack = await Stack.start('record');
       target = await new Receiver().start();
       tenant = await stack.tenant('record');
-      mkdirSync(FIXTURES, { recursive: true });
+      mkdirSync(join(FIXTURES, GENERATIONS[GENERATIONS.length - 1]), { recursive: true });
     });
     afterAll(async () => {
       await stack?.stop();
@@ -43,7 +50,7 @@ describe('replaying recorded incident histories', () => {
       await handle.result();
       // Exported the documented way, as `temporal workflow show --output json` writes it.
       const json = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', res.body.workflowId, '--output', 'json', '--address', testEnv().temporalAddress]);
-      writeFileSync(join(FIXTURES, `${name}.json`), json);
+      writeFileSync(join(FIXTURES, GENERATIONS[GENERATIONS.length - 1], `${name}.json`), json);
     }
 
     const http = (id: string, extra: Record<string, unknown> = {}) => ({
@@ -75,10 +82,11 @@ describe('replaying recorded incident histories', () => {
     });
   });
 
-  test('every recorded history replays against the current workflow code', async () => {
-    const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort();
-    expect(files).toEqual(['automated.json', 'failed-with-compensation.json', 'gated.json', 'rolled-back.json']);
-    const histories = files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(readFileSync(join(FIXTURES, f), 'utf8'))) }));
+  test.each(GENERATIONS)('every recorded history of %s replays against the current workflow code', async (generation) => {
+    const dir = join(FIXTURES, generation);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    expect(files).toEqual(KINDS);
+    const histories = files.map((f) => ({ workflowId: `${generation}/${f.replace(/\.json$/, '')}`, history: historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8'))) }));
     const results = [];
     for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: testEnv().workflowBundlePath } }, histories)) results.push(result);
     expect(results.map((r) => [r.workflowId, r.error ? String(r.error) : null])).toEqual(histories.map((h) => [h.workflowId, null]));

@@ -6,7 +6,7 @@ import { redact } from '../../domain/redact';
 import { TenantSettings, TenantSettingsSchema } from '../../domain/tenant-settings';
 import { ValidationError } from '../../domain/validation';
 import { principalOf, requireRole } from '../auth';
-import { Deps, tenantSettings } from '../incidents-service';
+import { Deps, forgetTenantSettings, tenantSettings } from '../incidents-service';
 import { body } from '../validate';
 
 /**
@@ -32,6 +32,7 @@ export function settingsRoutes(deps: Deps): Router {
     const errors = settings.channels.flatMap((channel, i) => paramErrors(notifyAction, { ...channel.target, message: 'check' }, ['channels', i, 'target']));
     if (errors.length > 0) throw new ValidationError('invalid settings', errors);
     await withTenant(deps.pool, principalOf(res).tenantId, (c) => c.query('UPDATE tenants SET settings = $1', [JSON.stringify(settings)]));
+    forgetTenantSettings(deps.pool, principalOf(res).tenantId);
     res.json(publicSettings(settings, deps.config.AIRE_SENSITIVE_KEYS));
   });
 

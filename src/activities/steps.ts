@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import { appendLog, rememberForStep, upsertStep } from '../db/incidents';
 import { Pool, withTenant } from '../db/pool';
 import { retryOnConnectionError } from '../db/retry';
+import { stepRecordIsStale } from '../db/step-records';
 import { redact } from '../domain/redact';
 import { issueError } from '../domain/validation';
 import { stepAttemptFailures, stepDuration } from '../metrics';
@@ -126,19 +127,25 @@ function actionContext(deps: StepDeps, call: StepCall, phase: 'execute' | 'compe
   };
 }
 
-/** Records one transition of a step: its row and an audit entry, in one transaction. */
+/**
+ * Records one transition of a step: its row and an audit entry, in one transaction. False when it
+ * came too late and was not written (see stepRecordIsStale): an attempt Temporal has given up on.
+ */
 async function recordStep(
   deps: StepDeps,
   call: StepCall,
+  phase: 'execute' | 'compensate',
   status: string,
   kind: string,
   eventKey: string,
   extra: { output?: unknown; error?: string; attempts?: number; params?: unknown; detail?: Record<string, unknown> },
   heartbeatDetails?: unknown,
-): Promise<void> {
+): Promise<boolean> {
   const sensitive = deps.config.AIRE_SENSITIVE_KEYS;
   const at = new Date().toISOString();
-  await bookkeeping(call, kind, heartbeatDetails, () => withTenant(deps.pool, call.tenantId, async (client) => {
+  const ref = { incidentId: call.incidentId, stepId: call.step.id, stepKey: stepKey(call), round: call.round ?? 0, phase, attempt: Context.current().info.attempt };
+  return bookkeeping(call, kind, heartbeatDetails, () => withTenant(deps.pool, call.tenantId, async (client) => {
+    if (await stepRecordIsStale(client, ref)) return false;
     await upsertStep(client, call.tenantId, call.incidentId, { stepId: call.step.id, ...call.step, position: call.step.position }, {
       status,
       at,
@@ -157,7 +164,13 @@ async function recordStep(
       at,
       detail: redact({ action: call.step.action, ...extra.detail, ...(extra.error ? { error: extra.error } : {}) }, sensitive),
     });
+    return true;
   }));
+}
+
+/** An attempt that finds a later one has started, or the step has been left behind, must not act. */
+function superseded(call: StepCall): ApplicationFailure {
+  return ApplicationFailure.create({ message: `step ${call.step.id}: this attempt was superseded (a later attempt started, or the runbook moved on)`, type: 'Superseded' });
 }
 
 function parseParams(action: ActionModule, call: StepCall): unknown {
@@ -170,24 +183,37 @@ function parseParams(action: ActionModule, call: StepCall): unknown {
   throw ApplicationFailure.nonRetryable(`invalid parameters for ${action.type}: ${problems.join('; ')}`, NON_RETRYABLE.invalidParams);
 }
 
-/** Once the start has been recorded: an attempt that timed out or was cancelled meanwhile sends nothing. */
-function throwIfCancelled(ctx: Context): void {
+/**
+ * Once the start has been recorded: an attempt that was cancelled, or whose time is up, sends
+ * nothing. (A worker learns of an attempt's timeout only through a heartbeat's answer, which can
+ * come late; `startedAt` is when the attempt began here, a little after Temporal's clock started.)
+ */
+function throwIfOutOfTime(ctx: Context, startedAt: number): void {
   if (ctx.cancellationSignal.aborted) throw new CancelledFailure(String(ctx.cancellationSignal.reason ?? 'CANCELLED'));
+  const limit = ctx.info.startToCloseTimeoutMs;
+  if (limit && Date.now() - startedAt >= limit) throw new CancelledFailure('TIMED_OUT');
 }
 
 async function runExecute(deps: StepDeps, action: ActionModule, call: StepCall): Promise<unknown> {
   const ctx = Context.current();
+  const startedAt = Date.now();
   const { attempt, heartbeatDetails } = ctx.info;
   const key = `step:${stepKey(call)}:execute:${attempt}`;
+  const resumed = isExecuted(heartbeatDetails);
+  const started = await recordStep(deps, call, 'execute', 'running', 'step.started', `${key}:started`, {
+    attempts: attempt,
+    params: call.params,
+    detail: resumed ? { attempt, resumed: true } : { attempt },
+  });
+  if (!started) throw superseded(call);
   let output: unknown;
-  if (isExecuted(heartbeatDetails)) {
+  if (resumed) {
     // An earlier attempt sent the action and got its answer, then ran out of time recording it
     // (PostgreSQL away): record that answer, do not send the action again.
     output = heartbeatDetails.executed.output;
     ctx.log.info('step answered in an earlier attempt; recording it', { tenantId: call.tenantId, incidentId: call.incidentId, stepId: call.step.id, attempt });
   } else {
-    await recordStep(deps, call, 'running', 'step.started', `${key}:started`, { attempts: attempt, params: call.params, detail: { attempt } });
-    throwIfCancelled(ctx);
+    throwIfOutOfTime(ctx, startedAt);
     const timer = stepDuration.startTimer({ action: action.type });
     try {
       const params = parseParams(action, call);
@@ -196,7 +222,7 @@ async function runExecute(deps: StepDeps, action: ActionModule, call: StepCall):
     } catch (err) {
       timer({ outcome: 'failed' });
       stepAttemptFailures.inc({ action: action.type });
-      await recordStep(deps, call, 'running', 'step.attempt_failed', `${key}:failed`, { error: errorMessage(err), detail: { attempt } });
+      await recordStep(deps, call, 'execute', 'running', 'step.attempt_failed', `${key}:failed`, { error: errorMessage(err), detail: { attempt } });
       throw err;
     }
     ctx.log.info('step executed', { tenantId: call.tenantId, incidentId: call.incidentId, stepId: call.step.id, action: action.type, attempt });
@@ -206,30 +232,31 @@ async function runExecute(deps: StepDeps, action: ActionModule, call: StepCall):
   const executed: Executed = { executed: { output } };
   ctx.heartbeat(executed);
   if (action.awaitsPerson) {
-    await recordStep(deps, call, 'running', 'step.assigned', `step:${stepKey(call)}:assigned`, { output, detail: { attempt } }, executed);
+    await recordStep(deps, call, 'execute', 'running', 'step.assigned', `step:${stepKey(call)}:assigned`, { output, detail: { attempt } }, executed);
   } else {
-    await recordStep(deps, call, 'succeeded', 'step.succeeded', `step:${stepKey(call)}:succeeded`, { output, detail: { attempt } }, executed);
+    await recordStep(deps, call, 'execute', 'succeeded', 'step.succeeded', `step:${stepKey(call)}:succeeded`, { output, detail: { attempt } }, executed);
   }
   return output;
 }
 
 async function runCompensate(deps: StepDeps, action: ActionModule, call: StepCall): Promise<unknown> {
+  const startedAt = Date.now();
   const { attempt } = Context.current().info;
   const key = `step:${call.step.id}:compensate:${attempt}`;
   if (!action.compensate) {
     const detail = { compensated: false, reason: `${action.type} cannot be undone` };
-    await recordStep(deps, call, 'succeeded', 'step.not_compensable', `step:${call.step.id}:not_compensable`, { detail });
+    await recordStep(deps, call, 'compensate', 'succeeded', 'step.not_compensable', `step:${call.step.id}:not_compensable`, { detail });
     return detail;
   }
-  await recordStep(deps, call, 'compensating', 'step.compensating', `${key}:started`, { detail: { attempt } });
-  throwIfCancelled(Context.current());
+  if (!(await recordStep(deps, call, 'compensate', 'compensating', 'step.compensating', `${key}:started`, { detail: { attempt } }))) throw superseded(call);
+  throwIfOutOfTime(Context.current(), startedAt);
   try {
     const params = parseParams(action, call);
     const result = await action.compensate(actionContext(deps, call, 'compensate'), params, call.output);
-    await recordStep(deps, call, 'compensated', 'step.compensated', `step:${call.step.id}:compensated`, { detail: { attempt, result } });
+    await recordStep(deps, call, 'compensate', 'compensated', 'step.compensated', `step:${call.step.id}:compensated`, { detail: { attempt, result } });
     return result;
   } catch (err) {
-    await recordStep(deps, call, 'compensating', 'step.compensation_attempt_failed', `${key}:failed`, { error: errorMessage(err), detail: { attempt } });
+    await recordStep(deps, call, 'compensate', 'compensating', 'step.compensation_attempt_failed', `${key}:failed`, { error: errorMessage(err), detail: { attempt } });
     throw err;
   }
 }

@@ -149,7 +149,26 @@ describe('step bookkeeping while PostgreSQL restarts', () => {
     );
     expect(output).toEqual({ status: 200, body: 'from attempt 1' });
     expect(target.requests.filter((r) => r.path === '/resumed')).toEqual([]);
-    expect(await trail(call.incidentId)).toEqual({ kinds: ['step.succeeded'], status: 'succeeded' });
+    expect(await trail(call.incidentId)).toEqual({ kinds: ['step.started', 'step.succeeded'], status: 'succeeded' });
+  });
+
+  test('an attempt Temporal gave up on, reaching the database after a later one, neither records nor sends', async () => {
+    const call = await newStep('/stale');
+    await env({ attempt: 2 }).run(() => activities()['http.execute'](call));
+    await expect(env({ attempt: 1 }).run(() => activities()['http.execute'](call))).rejects.toThrow('superseded');
+    // Nor after the step has been undone: it stays compensated.
+    await env({ attempt: 1 }).run(() => activities()['http.compensate']({ ...call, params: { method: 'POST', url: `${target.url}/stale`, compensate: { method: 'POST', url: `${target.url}/undo-stale` } }, output: {} }));
+    await expect(env({ attempt: 3 }).run(() => activities()['http.execute'](call))).rejects.toThrow('superseded');
+    expect(target.requests.filter((r) => r.path === '/stale')).toHaveLength(1);
+    expect(await trail(call.incidentId)).toEqual({ kinds: ['step.started', 'step.succeeded', 'step.compensating', 'step.compensated'], status: 'compensated' });
+  });
+
+  test('an attempt after one whose completion was lost (worker killed after recording) runs again', async () => {
+    const call = await newStep('/lost');
+    await env({ attempt: 1 }).run(() => activities()['http.execute'](call));
+    await env({ attempt: 2 }).run(() => activities()['http.execute'](call));
+    expect(target.applied.filter((r) => r.path === '/lost')).toHaveLength(1);
+    expect(await trail(call.incidentId)).toEqual({ kinds: ['step.started', 'step.succeeded', 'step.started'], status: 'succeeded' });
   });
 
   test('an attempt cancelled (timed out) while waiting for the database sends nothing', async () => {

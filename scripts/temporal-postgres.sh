@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # A real Temporal server (not the dev server) on the local PostgreSQL, with the config kept in
-# deploy/temporal/. Usage: scripts/temporal-postgres.sh start|stop|status
+# deploy/temporal/. Usage: scripts/temporal-postgres.sh install|start|stop|kill|status|drop-databases
 #
 #   start   installs the server and temporal-sql-tool from the Go module proxy when missing (once,
 #           into $(go env GOPATH)/bin/temporal-server-<version>/), creates the databases, applies
 #           the schema (setup-schema + update-schema: safe to repeat, upgrades in place), starts the
 #           server in the background, waits until it is healthy, then registers the namespace and
 #           AIRE's search attributes when missing. Prints the TEMPORAL_ADDRESS to use.
-#   stop    stops the server this script started (pid file in the state dir).
+#   stop    stops the server this script started (pid file in the state dir): SIGTERM, a clean
+#           shutdown (SIGKILL after 30 s).
+#   install only installs the server and temporal-sql-tool when missing.
+#   kill    SIGKILLs it: a crash, for tests that restart the server mid-runbook.
 #   status  answers whether it is up.
+#   drop-databases  drops the two databases (refused while this script's server runs): the next
+#           start begins from an empty schema. The test lane does this before every run.
 #
 # Environment (all optional; the same names are read by deploy/temporal/development-postgres.yaml):
 #   AIRE_TEMPORAL_PORT            frontend gRPC port, default 7243 (the next 4 and +10…+13 are used too)
@@ -168,14 +173,26 @@ start() {
   say "ready: TEMPORAL_ADDRESS=$ADDRESS TEMPORAL_NAMESPACE=$NAMESPACE"
 }
 
+# Args: signal (TERM: clean shutdown, KILL: crash).
 stop() {
-  local pid
+  local pid signal="${1:-TERM}"
   if ! pid="$(running_pid)"; then say "no Temporal server started by this script is running"; rm -f "$PID_FILE"; return; fi
-  say "stopping Temporal server (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
+  say "stopping Temporal server (pid $pid, SIG$signal)"
+  kill "-$signal" "$pid" 2>/dev/null || true
   for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
   kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
   rm -f "$PID_FILE"
+}
+
+drop_databases() {
+  if running_pid >/dev/null; then say "the Temporal server (pid $(running_pid)) is running: stop it first"; exit 1; fi
+  local db
+  for db in "$AIRE_TEMPORAL_DB" "$AIRE_TEMPORAL_VISIBILITY_DB"; do
+    node -e "const {Client}=require('pg');const c=new Client({connectionString:process.argv[1]});
+      c.connect().then(()=>c.query('DROP DATABASE IF EXISTS \"'+process.argv[2].replace(/\"/g,'\"\"')+'\" WITH (FORCE)')).then(()=>c.end())
+      .catch(e=>{console.error(e.message);process.exit(1)})" "$(pg_admin_url)" "$db"
+  done
+  say "dropped $AIRE_TEMPORAL_DB and $AIRE_TEMPORAL_VISIBILITY_DB"
 }
 
 status() {
@@ -192,7 +209,10 @@ status() {
 
 case "${1:-}" in
   start) start ;;
-  stop) stop ;;
+  install) ensure_temporal_server; say "Temporal server at $SERVER_BIN" ;;
+  stop) stop TERM ;;
+  kill) stop KILL ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  drop-databases) cd "$ROOT"; drop_databases ;;
+  *) echo "usage: $0 install|start|stop|kill|status|drop-databases" >&2; exit 2 ;;
 esac

@@ -19,8 +19,16 @@ import type { IncidentDraft } from '../../src/domain/incident';
 import { PgProxy } from '../chaos/support';
 import { Receiver } from '../support/receiver';
 
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/aire_test_steps';
-const APP_URL = 'postgres://aire_app@127.0.0.1:5432/aire_test_steps';
+// A database of this run's own: `npm test` and a developer's run of this file may overlap.
+const DATABASE = `aire_test_steps_${process.pid}`;
+const ADMIN_URL = `postgres://postgres@127.0.0.1:5432/${DATABASE}`;
+const APP_URL = `postgres://aire_app@127.0.0.1:5432/${DATABASE}`;
+
+async function dropDatabase(): Promise<void> {
+  const client = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`).finally(() => client.end());
+}
 
 let admin: Pool;
 let pool: Pool;
@@ -31,11 +39,7 @@ const config = ConfigSchema.parse({});
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  const url = new URL(ADMIN_URL);
-  url.pathname = '/postgres';
-  const client = new Client({ connectionString: url.toString() });
-  await client.connect();
-  await client.query('DROP DATABASE IF EXISTS aire_test_steps WITH (FORCE)').finally(() => client.end());
+  await dropDatabase();
   await ensureDatabase(ADMIN_URL);
   await migrate(ADMIN_URL);
   admin = createPool(ADMIN_URL, 2);
@@ -51,9 +55,10 @@ afterAll(async () => {
   await pool?.end();
   await proxy?.stop();
   await admin?.end();
+  await dropDatabase();
 });
 
-afterEach(() => proxy.restore());
+afterEach(() => proxy?.restore());
 
 const activities = () => createStepActivities({ pool, config });
 

@@ -1,6 +1,6 @@
 import { Spawned, freePort, startApiProcess, stopProcess } from '../support/processes';
 import { Stack, TestTenant, eventually, uniqueId } from '../support/stack';
-import { PARAMS, WorkerFleet, randomBetween, scenario, sleep } from './support';
+import { PARAMS, WorkerFleet, chaosStack, randomBetween, scenario, sleep } from './support';
 
 type Outcome = { kind: 'answered'; status: number; id?: string } | { kind: 'no answer'; error: string };
 
@@ -13,6 +13,7 @@ type Outcome = { kind: 'answered'; status: number; id?: string } | { kind: 'no a
  */
 describe('chaos: API process killed under load', () => {
   let stack: Stack;
+  let own: Awaited<ReturnType<typeof chaosStack>> | undefined;
   let tenant: TestTenant;
   let api: (Spawned & { url: string }) | undefined;
   let port = 0;
@@ -20,7 +21,8 @@ describe('chaos: API process killed under load', () => {
   let worker: WorkerFleet | undefined;
 
   beforeAll(async () => {
-    stack = await Stack.start('chaos-api', { worker: false });
+    own = await chaosStack('chaos-api');
+    stack = own.stack;
     tenant = await stack.tenant('chaos-api');
     env = { DATABASE_URL: stack.config.DATABASE_URL, TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS, AIRE_TASK_QUEUE: stack.config.AIRE_TASK_QUEUE };
     port = await freePort();
@@ -30,7 +32,7 @@ describe('chaos: API process killed under load', () => {
   afterAll(async () => {
     if (api) await stopProcess(api, 'SIGKILL');
     await worker?.stop();
-    await stack?.stop();
+    await own?.stop();
   });
 
   async function declare(key: string, n: number): Promise<Outcome> {
@@ -57,7 +59,7 @@ describe('chaos: API process killed under load', () => {
       const first = new Map<string, Outcome>();
       let sent = 0;
 
-      // Eight clients send the stream; a client whose request found no API backs off a little, as clients do.
+      // Eight clients send the stream; a client whose request found no API waits a second before its next one, as clients do.
       const clients = Array.from({ length: 8 }, async () => {
         for (;;) {
           const n = sent;
@@ -65,7 +67,7 @@ describe('chaos: API process killed under load', () => {
           sent += 1;
           const outcome = await declare(keys[n], n);
           first.set(keys[n], outcome);
-          if (outcome.kind === 'no answer') await sleep(200);
+          if (outcome.kind === 'no answer') await sleep(1_000);
         }
       });
 
@@ -136,6 +138,7 @@ describe('chaos: API process killed under load', () => {
         rows.map((r) => stack.temporal.workflow.getHandle(`incident/${tenant.slug}/${r.dedup_key}`).describe().then((d) => d.status.name, (e: Error) => e.message)),
       );
       expect(workflows.filter((s) => s !== 'RUNNING')).toEqual([]);
+      expect(worker?.unexpectedExits).toEqual([]);
     });
   }, 900_000);
 });

@@ -54,7 +54,7 @@ export async function setUpMixed(stack: Stack, tenant: TestTenant, target: Recei
     name: 'scale',
     action: 'scale',
     params: { url: `${target.url}/${rb}/svc/{{incident.id}}/capacity`, replicas: 5 },
-    timeout: '4s',
+    timeout: '8s',
     retry: { maximumAttempts: 20, initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '3s' },
   };
   const runbooks: Record<Kind, unknown[]> = {

@@ -12,10 +12,10 @@ import { Server, Socket, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/workflows/search-attributes';
-import { TEST_ENV_FILE, temporalBinary } from '../support/env';
+import { TEST_ENV_FILE, temporalBinary, testEnv } from '../support/env';
 import { Spawned, freePort, startWorkerProcess } from '../support/processes';
 import type { Received } from '../support/receiver';
-import type { HttpAnswer } from '../support/stack';
+import { HttpAnswer, Stack } from '../support/stack';
 
 export const LONG = process.env.AIRE_CHAOS_LONG === '1';
 export const MODE: 'short' | 'long' = LONG ? 'long' : 'short';
@@ -27,14 +27,17 @@ export const PARAMS = LONG
       workerFleet: 2,
       /** Incidents kept running at once while workers are killed. */
       concurrentIncidents: 20,
-      /** Pause between two kills, drawn uniformly from this range (ms). */
-      killGapMs: [500, 3_000] as const,
+      /** Pause between two kills once the fleet is back at full strength, drawn uniformly from this range (ms). */
+      killGapMs: [500, 2_500] as const,
       temporalRestarts: 5,
       temporalIncidents: 20,
       apiRequests: 600,
       apiKills: 4,
       pgOutageMs: 30_000,
       pgIncidents: 12,
+      /** How long the "restarted" database refuses connections, and runbooks with the default retry policy in flight then. */
+      pgRefuseMs: 15_000,
+      pgDefaultPolicyIncidents: 6,
       slowIncidents: 20,
     }
   : {
@@ -48,21 +51,12 @@ export const PARAMS = LONG
       apiKills: 1,
       pgOutageMs: 8_000,
       pgIncidents: 6,
+      pgRefuseMs: 8_000,
+      pgDefaultPolicyIncidents: 3,
       slowIncidents: 5,
     };
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-/** `work`'s value, or false when it has not settled within `ms` (the timer does not outlive it). */
-export async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | false> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export const randomBetween = (min: number, max: number): number => min + Math.random() * (max - min);
 
 // ---------------------------------------------------------------------------------------------
@@ -263,11 +257,16 @@ export class WorkerFleet {
     return tracked;
   }
 
-  /** Waits until at least one worker polls, then SIGKILLs a random one and starts its replacement. */
+  /**
+   * Waits until the fleet is back at full strength (the last replacement polls), then SIGKILLs a
+   * random worker and starts its replacement. So there is always a survivor that has been up a
+   * while: with every worker killed within seconds of starting, each would spend its short life
+   * replaying the incidents' histories (its cache starts empty) and nothing would get done at all.
+   */
   async killOne(): Promise<void> {
-    while (this.ready.length === 0) {
+    while (this.ready.length < this.size) {
       if (this.starting.size === 0) await this.spawnOne();
-      await sleep(100);
+      else await sleep(100);
     }
     const victim = this.ready[Math.floor(Math.random() * this.ready.length)];
     this.ready.splice(this.ready.indexOf(victim), 1);
@@ -363,6 +362,27 @@ export class OwnTemporal {
     await sleep(downMs);
     await this.start();
   }
+}
+
+/**
+ * A Stack (API in-process, clients, the test database) on a Temporal dev server of its own, which
+ * `stop()` stops too. Each scenario has its own server: what a scenario does to Temporal, or the
+ * load it puts on it, stays there. (The dev server keeps its data in SQLite; under heavy load the
+ * CLI's driver can get stuck answering "interrupted (9)" to every query until restarted — a known
+ * upstream issue, temporalio/temporal#9198 — which on the shared server would fail unrelated tests.)
+ */
+export async function chaosStack(name: string, opts: { worker?: boolean } = {}): Promise<{ stack: Stack; temporal: OwnTemporal; stop(): Promise<void> }> {
+  const temporal = new OwnTemporal(join(testEnv().stateDir, 'chaos'), name);
+  await temporal.start();
+  const stack = await Stack.start(name, { worker: opts.worker ?? false, env: { TEMPORAL_ADDRESS: temporal.address } });
+  return {
+    stack,
+    temporal,
+    async stop() {
+      await stack.stop();
+      await temporal.stop('SIGKILL');
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,6 +482,8 @@ export class PgProxy {
 
   /** Heals the cut: silent connections resume (what was sent meanwhile arrives now), held ones go through. */
   restore(): void {
+    // Not cut: nothing to heal. (Piping an open pair a second time would send every byte twice.)
+    if (this.mode === 'open') return;
     this.mode = 'open';
     for (const close of this.deferred.splice(0)) close();
     for (const [client, upstream] of this.pairs) {
@@ -508,7 +530,9 @@ export function httpStep(base: string, rb: string, id: string, extra: Record<str
     name: id,
     action: 'http',
     params: { method: 'POST', url: `${base}/${rb}/${id}`, compensate: { method: 'POST', url: `${base}/${rb}/undo-${id}` } },
-    timeout: '4s',
+    // Well above the target's 100–1200 ms, so that a busy machine (workers replaying histories after
+    // a crash) does not time attempts out; a step whose worker was killed is retried after this.
+    timeout: '8s',
     retry: { maximumAttempts: 20, initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '3s' },
     ...extra,
   };

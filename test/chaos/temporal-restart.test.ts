@@ -75,7 +75,8 @@ describe('chaos: Temporal server restarted mid-runbook', () => {
       const finished = await d.finish(240_000);
       figures.workerStartFailures = fleet.startFailures.length;
       // The workers rode through the restarts: none died, none had to be replaced.
-      figures.workerProcessesExited = 2 - fleet.ready.length;
+      figures.workerCrashes = fleet.unexpectedExits.length;
+      expect(fleet.unexpectedExits).toEqual([]);
       expect(fleet.ready.length).toBe(2);
       expect(d.incidents.length).toBe(PARAMS.temporalIncidents + PARAMS.temporalRestarts);
       await verifyMixed(stack, tenant, target, rb, d.incidents, finished, figures);

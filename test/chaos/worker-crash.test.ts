@@ -1,7 +1,7 @@
 import { Receiver } from '../support/receiver';
 import { Stack, TestTenant, uniqueId } from '../support/stack';
 import { Driver, setUpMixed, verifyMixed } from './mixed';
-import { PARAMS, WorkerFleet, randomBetween, scenario, sleep } from './support';
+import { PARAMS, WorkerFleet, chaosStack, randomBetween, scenario, sleep } from './support';
 
 /**
  * SIGKILL worker processes at random moments, over and over, while twenty incidents run at all
@@ -12,13 +12,15 @@ import { PARAMS, WorkerFleet, randomBetween, scenario, sleep } from './support';
  */
 describe('chaos: worker processes killed at random', () => {
   let stack: Stack;
+  let own: Awaited<ReturnType<typeof chaosStack>> | undefined;
   let target: Receiver;
   let tenant: TestTenant;
   let fleet: WorkerFleet;
   let driver: Driver | undefined;
 
   beforeAll(async () => {
-    stack = await Stack.start('chaos-crash', { worker: false });
+    own = await chaosStack('chaos-crash');
+    stack = own.stack;
     target = await new Receiver().start();
     tenant = await stack.tenant('chaos-crash');
     fleet = new WorkerFleet(
@@ -29,7 +31,7 @@ describe('chaos: worker processes killed at random', () => {
   afterAll(async () => {
     driver?.stop();
     await fleet?.stop();
-    await stack?.stop();
+    await own?.stop();
     await target?.stop();
   });
 
@@ -62,6 +64,9 @@ describe('chaos: worker processes killed at random', () => {
       figures.workerProcessesStarted = fleet.started;
       figures.workerStartFailures = fleet.startFailures.length;
       expect(fleet.startFailures).toEqual([]);
+      // Every worker that ended was killed by the test: none crashed on its own.
+      figures.workerCrashes = fleet.unexpectedExits.length;
+      expect(fleet.unexpectedExits).toEqual([]);
 
       // Once the kills stop, everything finishes: each incident at its runbook's end, nothing applied twice.
       const finished = await d.finish(240_000);

@@ -10,7 +10,7 @@ import {
   updateIncident,
   upsertStep,
 } from '../db/incidents';
-import { Pool, withTenant } from '../db/pool';
+import { Pool, PoolClient, withTenant } from '../db/pool';
 import { checkBrakes } from '../db/brakes';
 import { getRunbook, latestRunbooks } from '../db/runbooks';
 import { IncidentDraft } from '../domain/incident';
@@ -50,92 +50,119 @@ export interface RunbookChoice {
   brakes?: string[];
 }
 
+type OpeningInput = IncidentWorkflowInput & { workflowId: string; at: string };
+type SelectionInput = { tenantId: string; incidentId: string; draft: IncidentDraft; at: string };
+
 export function createStoreActivities(deps: StoreDeps) {
   const sensitive = deps.config.AIRE_SENSITIVE_KEYS;
 
-  /** Writes the incident row (if the API has not already) and the first audit entry. */
-  async function recordIncident(input: IncidentWorkflowInput & { workflowId: string; at: string }): Promise<void> {
-    await withTenant(deps.pool, input.tenantId, async (client) => {
-      await insertIncident(client, {
-        id: input.incidentId,
-        tenantId: input.tenantId,
-        workflowId: input.workflowId,
-        declaredBy: input.declaredBy,
-        draft: input.draft,
-      });
-      await appendLog(client, {
-        tenantId: input.tenantId,
-        incidentId: input.incidentId,
-        eventKey: 'incident.opened',
-        kind: 'incident.opened',
-        actor: input.declaredBy,
-        at: input.at,
-        detail: redact(
-          { severity: input.draft.severity, source: input.draft.source, dedupKey: input.draft.dedupKey, severityReasons: input.draft.severityReasons },
-          sensitive,
-        ),
-      });
+  async function writeIncident(client: PoolClient, input: OpeningInput): Promise<void> {
+    await insertIncident(client, {
+      id: input.incidentId,
+      tenantId: input.tenantId,
+      workflowId: input.workflowId,
+      declaredBy: input.declaredBy,
+      draft: input.draft,
+    });
+    await appendLog(client, {
+      tenantId: input.tenantId,
+      incidentId: input.incidentId,
+      eventKey: 'incident.opened',
+      kind: 'incident.opened',
+      actor: input.declaredBy,
+      at: input.at,
+      detail: redact(
+        { severity: input.draft.severity, source: input.draft.source, dedupKey: input.draft.dedupKey, severityReasons: input.draft.severityReasons },
+        sensitive,
+      ),
     });
   }
 
-  /** Chooses the runbook in an activity so the choice, and the version pinned, are in the history. */
-  async function selectRunbook(input: { tenantId: string; incidentId: string; draft: IncidentDraft; at: string }): Promise<RunbookChoice> {
-    return withTenant(deps.pool, input.tenantId, async (client) => {
-      const candidates = input.draft.runbookId
-        ? [await getRunbook(client, input.draft.runbookId)].filter((r): r is NonNullable<typeof r> => r !== null)
-        : await latestRunbooks(client);
-      const choice = choose(candidates, input.draft);
-      const suggestions = rankRunbooks(input.draft.runbookId ? await latestRunbooks(client) : candidates, input.draft);
-      await updateIncident(client, input.incidentId, { at: input.at, suggestions });
-      const selected = choice.selected ? { runbook: choice.selected.runbook, version: choice.selected.version } : null;
-      if (selected) await updateIncident(client, input.incidentId, { at: input.at, runbook: { id: selected.runbook.id, version: selected.version } });
-      const brakes = selected ? await checkBrakes(client, input.tenantId, input.incidentId, selected.runbook, input.draft.affectedServices) : null;
-      if (brakes?.opened) {
-        await appendLog(client, {
-          tenantId: input.tenantId,
-          incidentId: input.incidentId,
-          eventKey: 'breaker.opened',
-          kind: 'breaker.opened',
-          actor: 'aire',
-          at: input.at,
-          detail: { ...brakes.opened },
-        });
-      }
+  async function chooseRunbook(client: PoolClient, input: SelectionInput): Promise<RunbookChoice> {
+    const candidates = input.draft.runbookId
+      ? [await getRunbook(client, input.draft.runbookId)].filter((r): r is NonNullable<typeof r> => r !== null)
+      : await latestRunbooks(client);
+    const choice = choose(candidates, input.draft);
+    const suggestions = rankRunbooks(input.draft.runbookId ? await latestRunbooks(client) : candidates, input.draft);
+    await updateIncident(client, input.incidentId, { at: input.at, suggestions });
+    const selected = choice.selected ? { runbook: choice.selected.runbook, version: choice.selected.version } : null;
+    if (selected) await updateIncident(client, input.incidentId, { at: input.at, runbook: { id: selected.runbook.id, version: selected.version } });
+    const brakes = selected ? await checkBrakes(client, input.tenantId, input.incidentId, selected.runbook, input.draft.affectedServices) : null;
+    if (brakes?.opened) {
       await appendLog(client, {
         tenantId: input.tenantId,
         incidentId: input.incidentId,
-        eventKey: 'runbook.selected',
-        kind: selected ? 'runbook.selected' : 'runbook.none',
+        eventKey: 'breaker.opened',
+        kind: 'breaker.opened',
         actor: 'aire',
         at: input.at,
-        detail: { reasons: choice.reasons, brakes: brakes?.reasons ?? [], suggestions, ...(selected ? { runbookId: selected.runbook.id, version: selected.version } : {}) },
+        detail: { ...brakes.opened },
       });
-      return { selected, reasons: choice.reasons, brakes: brakes?.reasons ?? [] };
+    }
+    await appendLog(client, {
+      tenantId: input.tenantId,
+      incidentId: input.incidentId,
+      eventKey: 'runbook.selected',
+      kind: selected ? 'runbook.selected' : 'runbook.none',
+      actor: 'aire',
+      at: input.at,
+      detail: { reasons: choice.reasons, brakes: brakes?.reasons ?? [], suggestions, ...(selected ? { runbookId: selected.runbook.id, version: selected.version } : {}) },
     });
+    return { selected, reasons: choice.reasons, brakes: brakes?.reasons ?? [] };
+  }
+
+  async function writeTransition(client: PoolClient, t: Transition): Promise<void> {
+    if (t.incident) await updateIncident(client, t.incidentId, { ...t.incident, at: t.at });
+    if (t.plan) await planSteps(client, t.tenantId, t.incidentId, t.plan);
+    if (t.step) await upsertStep(client, t.tenantId, t.incidentId, t.step.row, { ...t.step.update, at: t.at });
+    if (t.approval) {
+      await insertApproval(client, { tenantId: t.tenantId, incidentId: t.incidentId, ...t.approval, eventKey: `t:${t.seq}`, at: t.at });
+    }
+    await appendLog(client, {
+      tenantId: t.tenantId,
+      incidentId: t.incidentId,
+      eventKey: `t:${t.seq}`,
+      kind: t.kind,
+      actor: t.actor,
+      stepId: t.stepId,
+      at: t.at,
+      detail: redact(t.detail ?? {}, sensitive),
+    });
+  }
+
+  /**
+   * The incident's first write: its row and first audit entry, then the runbook chosen (in an
+   * activity, so the choice and the version pinned are in the history), in one transaction.
+   */
+  async function recordIncidentAndChooseRunbook(input: OpeningInput): Promise<RunbookChoice> {
+    return withTenant(deps.pool, input.tenantId, async (client) => {
+      await writeIncident(client, input);
+      return chooseRunbook(client, { tenantId: input.tenantId, incidentId: input.incidentId, draft: input.draft, at: input.at });
+    });
+  }
+
+  /** Transitions in their order, in one transaction (the workflow sends what queued while the last write ran). */
+  async function recordTransitions(transitions: Transition[]): Promise<void> {
+    if (transitions.length === 0) return;
+    await withTenant(deps.pool, transitions[0].tenantId, async (client) => {
+      for (const t of transitions) await writeTransition(client, t);
+    });
+  }
+
+  // The three below are what incidents recorded before LOCAL_STORE_PATCH call (src/workflows/incident.ts).
+  async function recordIncident(input: OpeningInput): Promise<void> {
+    await withTenant(deps.pool, input.tenantId, (client) => writeIncident(client, input));
+  }
+
+  async function selectRunbook(input: SelectionInput): Promise<RunbookChoice> {
+    return withTenant(deps.pool, input.tenantId, (client) => chooseRunbook(client, input));
   }
 
   async function recordTransition(t: Transition): Promise<void> {
-    await withTenant(deps.pool, t.tenantId, async (client) => {
-      if (t.incident) await updateIncident(client, t.incidentId, { ...t.incident, at: t.at });
-      if (t.plan) await planSteps(client, t.tenantId, t.incidentId, t.plan);
-      if (t.step) await upsertStep(client, t.tenantId, t.incidentId, t.step.row, { ...t.step.update, at: t.at });
-      if (t.approval) {
-        await insertApproval(client, { tenantId: t.tenantId, incidentId: t.incidentId, ...t.approval, eventKey: `t:${t.seq}`, at: t.at });
-      }
-      await appendLog(client, {
-        tenantId: t.tenantId,
-        incidentId: t.incidentId,
-        eventKey: `t:${t.seq}`,
-        kind: t.kind,
-        actor: t.actor,
-        stepId: t.stepId,
-        at: t.at,
-        detail: redact(t.detail ?? {}, sensitive),
-      });
-    });
+    await withTenant(deps.pool, t.tenantId, (client) => writeTransition(client, t));
   }
 
-  return { recordIncident, selectRunbook, recordTransition };
+  return { recordIncidentAndChooseRunbook, recordTransitions, recordIncident, selectRunbook, recordTransition };
 }
 
 export type StoreActivities = ReturnType<typeof createStoreActivities>;

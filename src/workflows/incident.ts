@@ -1,5 +1,5 @@
 import * as wf from '@temporalio/workflow';
-import type { NotificationActivities, StepActivity, StepCall, StoreActivities, Transition } from '../activities';
+import type { NotificationActivities, RunbookChoice, StepActivity, StepCall, StoreActivities, Transition } from '../activities';
 import type { IncidentStatus } from '../domain/incident';
 // Only schema-free modules are imported for their values here: see src/domain/severity-scale.ts.
 import { type GateDecision, approvalRefusal, gateDecision, requiredApprovals, runbookGate, stepGate } from '../domain/gates';
@@ -96,7 +96,8 @@ export interface CarriedState {
 export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: CarriedState): Promise<IncidentOutcome> {
   const { tenantId, incidentId, draft } = input;
   const now = (): string => new Date().toISOString();
-  const store = wf.patched(LOCAL_STORE_PATCH) ? localStore : remoteStore;
+  const localWrites = wf.patched(LOCAL_STORE_PATCH);
+  const store = localWrites ? localStore : remoteStore;
 
   const state: IncidentState = carried?.state ?? {
     incidentId,
@@ -142,9 +143,20 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
     return { tenantId, incidentId, seq: ++seq, at, kind, actor, ...extra };
   }
 
+  /**
+   * Transitions recorded while a write is queued go with it, in order, as one write: an incident
+   * costs a few store calls, not one per transition. (Older histories wrote one at a time.)
+   */
+  const queued: Transition[] = [];
   function record(kind: string, actor: string, extra: Extra = {}): void {
     const t = transition(kind, actor, extra);
-    writes = writes.then(() => store.recordTransition(t));
+    if (!localWrites) {
+      writes = writes.then(() => store.recordTransition(t));
+      return;
+    }
+    queued.push(t);
+    if (queued.length > 1) return;
+    writes = writes.then(() => store.recordTransitions(queued.splice(0)));
   }
 
   /**
@@ -689,9 +701,15 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
   if (carried) {
     slaWatch = watchAcknowledgement();
   } else {
-    await store.recordIncident({ ...input, workflowId: wf.workflowInfo().workflowId, at: now() });
-    slaWatch = watchAcknowledgement();
-    const choice = await store.selectRunbook({ tenantId, incidentId, draft, at: now() });
+    let choice: RunbookChoice;
+    if (localWrites) {
+      choice = await store.recordIncidentAndChooseRunbook({ ...input, workflowId: wf.workflowInfo().workflowId, at: now() });
+      slaWatch = watchAcknowledgement();
+    } else {
+      await store.recordIncident({ ...input, workflowId: wf.workflowInfo().workflowId, at: now() });
+      slaWatch = watchAcknowledgement();
+      choice = await store.selectRunbook({ tenantId, incidentId, draft, at: now() });
+    }
     if (choice.selected) {
       state.runbook = { id: choice.selected.runbook.id, version: choice.selected.version };
       wf.upsertSearchAttributes([{ key: AireRunbook, value: choice.selected.runbook.id }]);

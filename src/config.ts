@@ -64,16 +64,16 @@ export const ConfigSchema = z.object({
   /**
    * Incident workflows a worker keeps in memory between their tasks (Temporal's sticky cache). An
    * incident that waits (for an approval, a person, its close) stays cached until evicted; an evicted
-   * one is replayed from its history when it next wakes. Each cached incident holds about 1.5 MB of
-   * the workflow thread's heap (bench/, README "Performance"); 0: the SDK's default, sized from the
-   * main heap (about 2,300 here), which lets a backlog of waiting incidents grow the worker past 2 GB.
+   * one is replayed from its history when it next wakes. A cached incident costs about 0.15 MB now
+   * that the workflow bundle holds no schemas (it was 1.5 MB); 250 keeps a worker with 1,000 waiting
+   * incidents under 400 MB, measured (README, Performance). 0: the SDK's default, sized from the heap.
    */
-  AIRE_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(100),
+  AIRE_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(250),
   /**
    * Heap limit (MiB) of the thread that runs workflow code. Without it V8 lets that heap grow toward
    * the process default (about 4 GB) before collecting; keep it well above the cache's needs. 0: no limit.
    */
-  AIRE_WORKFLOW_HEAP_MB: z.coerce.number().int().min(0).max(65_536).default(384),
+  AIRE_WORKFLOW_HEAP_MB: z.coerce.number().int().min(0).max(65_536).default(192),
   /** Activities (store writes, steps, notifications) one worker runs at once; 0: the SDK's default (100). */
   AIRE_WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(0).max(10_000).default(0),
   /**

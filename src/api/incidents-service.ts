@@ -161,7 +161,10 @@ export async function openIncident(deps: Deps, principal: Principal, received: I
   }
   const created = started !== undefined;
   const severity = started?.draft.severity ?? received.severity;
-  deps.log?.info({ tenantId: principal.tenantId, incidentId: delivered.incidentId, workflowId, dedupKey: received.dedupKey, severity, created }, created ? 'incident opened' : 'event joined incident');
+  const fields = { tenantId: principal.tenantId, incidentId: delivered.incidentId, workflowId, dedupKey: received.dedupKey, severity, created };
+  // Joins are counted on the incident and written to its audit trail in batches; one log line each would flood an alert storm.
+  if (created) deps.log?.info(fields, 'incident opened');
+  else deps.log?.debug(fields, 'event joined incident');
   return { incidentId: delivered.incidentId, workflowId, created, severity };
 }
 

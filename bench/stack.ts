@@ -1,6 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -12,6 +11,7 @@ import { insertRunbookVersion } from '../src/db/runbooks';
 import { createApiKey, ensureTenant } from '../src/db/tenants';
 import { closeSignal } from '../src/workflows/definitions';
 import { SEARCH_ATTRIBUTE_NAMES } from '../src/workflows/search-attributes';
+import { freePort } from '../test/support/processes';
 import { sleep, until } from './load';
 
 /**
@@ -58,16 +58,6 @@ function temporalBinary(): string {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resident set size of a process in MiB, from /proc/<pid>/status (VmRSS); NaN when it is gone. */
 export function rssMb(pid: number | undefined): number {

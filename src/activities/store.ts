@@ -158,6 +158,14 @@ export function createStoreActivities(deps: StoreDeps) {
     return withTenant(deps.pool, input.tenantId, (client) => chooseRunbook(client, input));
   }
 
+  /**
+   * May run more than once under the same `seq`, with other content: a local activity whose
+   * workflow task failed or timed out before its result was recorded (e.g. UnhandledCommand:
+   * signals arrived while the task continued as new) has run, and the retried task runs it again on
+   * a history with more in it, e.g. a larger batch of joined events. So what it writes must be
+   * absolute (statuses, first-time stamps, the occurrence total), never an increment. The audit
+   * entry, append-only, keeps the first write.
+   */
   async function recordTransition(t: Transition): Promise<void> {
     await withTenant(deps.pool, t.tenantId, (client) => writeTransition(client, t));
   }

@@ -65,8 +65,11 @@ export interface IncidentUpdate {
   runbook?: { id: string; version: number };
   /** Runbooks ranked by relevance to the incident. */
   suggestions?: Suggestion[];
-  /** Duplicate events joined: count them. */
-  occurrences?: { count: number; lastSeenAt: string };
+  /**
+   * Duplicate events joined: `total` is the workflow's own count so far, which a write repeated
+   * with a larger batch cannot count twice; `count` alone (histories from before it) adds.
+   */
+  occurrences?: { count: number; total?: number; lastSeenAt: string };
   at: string;
 }
 
@@ -86,7 +89,8 @@ export async function updateIncident(client: PoolClient, incidentId: string, u: 
     add('runbook_version = ?', u.runbook.version);
   }
   if (u.occurrences) {
-    add('occurrences = occurrences + ?::int', u.occurrences.count);
+    if (u.occurrences.total !== undefined) add('occurrences = GREATEST(occurrences, ?::int)', u.occurrences.total);
+    else add('occurrences = occurrences + ?::int', u.occurrences.count);
     add('last_seen_at = GREATEST(last_seen_at, ?::timestamptz)', u.occurrences.lastSeenAt);
   }
   await client.query(`UPDATE incidents SET ${sets.join(', ')} WHERE id = $1`, params);

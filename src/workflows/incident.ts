@@ -172,7 +172,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
       const lastSeenAt = batch.map((e) => e.at).sort()[batch.length - 1];
       return store.recordTransition(
         transition('event.joined', 'aire', {
-          incident: { occurrences: { count: batch.length, lastSeenAt } },
+          // The total, not only the batch: a write can run again with more in it (see recordTransition).
+          incident: { occurrences: { count: batch.length, total: state.occurrences, lastSeenAt } },
           detail: { count: batch.length, eventIds: batch.slice(0, 10).map((e) => e.eventId), summary: batch[0].summary },
         }),
       );

@@ -149,7 +149,7 @@ export function createStoreActivities(deps: StoreDeps) {
     });
   }
 
-  // The three below are what incidents recorded before LOCAL_STORE_PATCH call (src/workflows/incident.ts).
+  // recordIncident and selectRunbook: how incidents from before BATCHED_STORE_PATCH open (src/workflows/incident.ts).
   async function recordIncident(input: OpeningInput): Promise<void> {
     await withTenant(deps.pool, input.tenantId, (client) => writeIncident(client, input));
   }
@@ -159,12 +159,10 @@ export function createStoreActivities(deps: StoreDeps) {
   }
 
   /**
-   * May run more than once under the same `seq`, with other content: a local activity whose
-   * workflow task failed or timed out before its result was recorded (e.g. UnhandledCommand:
-   * signals arrived while the task continued as new) has run, and the retried task runs it again on
-   * a history with more in it, e.g. a larger batch of joined events. So what it writes must be
-   * absolute (statuses, first-time stamps, the occurrence total), never an increment. The audit
-   * entry, append-only, keeps the first write.
+   * Like every activity, may run more than once for one transition (a retry after the worker died
+   * with the write done but not reported). So what it writes is absolute (statuses, first-time
+   * stamps, the occurrence total), never an increment; the audit entry, append-only, is keyed by
+   * the transition number and written once.
    */
   async function recordTransition(t: Transition): Promise<void> {
     await withTenant(deps.pool, t.tenantId, (client) => writeTransition(client, t));

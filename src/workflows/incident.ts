@@ -32,16 +32,23 @@ import { AireRunbook, AireSeverity, AireStatus } from './search-attributes';
 const STORE_RETRY: wf.RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' };
 
 /**
- * Store writes run as local activities: in the worker that runs the workflow task, recorded as a
- * marker, with no activity task and no extra workflow task through the Temporal server. They are
- * idempotent (keyed by incident and transition number), so a re-run after a crash is harmless, and
- * a worker killed mid-write holds its incident only for the workflow task timeout (10 s).
+ * Store writes are activities, idempotent by incident and transition number. 10 s is far above a
+ * write's time and bounds how long a worker killed mid-write holds its incident before the write is
+ * retried elsewhere.
  */
-const localStore = wf.proxyLocalActivities<StoreActivities>({ startToCloseTimeout: '15s', retry: STORE_RETRY });
+const store = wf.proxyActivities<StoreActivities>({ startToCloseTimeout: '10s', retry: STORE_RETRY });
 
-/** Histories recorded before LOCAL_STORE_PATCH replay with store writes as ordinary activities. */
-const remoteStore = wf.proxyActivities<StoreActivities>({ startToCloseTimeout: '30s', retry: STORE_RETRY });
-const LOCAL_STORE_PATCH = 'store-writes-as-local-activities';
+/**
+ * The incident's opening write (its row, then the runbook chosen) runs as a local activity: in the
+ * worker that runs the first workflow task, recorded as a marker, with no activity task and no
+ * extra workflow task on the way to the first step. Only that one: it depends on the input alone, so
+ * if its task fails and runs again it writes the same thing. Transitions depend on the signals a
+ * task has seen, and a local activity re-run in a retried task would have recorded, under the same
+ * transition number, what the retried task no longer does.
+ */
+const openingStore = wf.proxyLocalActivities<StoreActivities>({ startToCloseTimeout: '15s', retry: STORE_RETRY });
+/** Histories from before it open with two activities and write transitions one at a time. */
+const BATCHED_STORE_PATCH = 'store-writes-batched';
 
 /** Notifications retry a little and then give up: a dead channel must never hold remediation back. */
 const notifier = wf.proxyActivities<NotificationActivities>({
@@ -96,8 +103,7 @@ export interface CarriedState {
 export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: CarriedState): Promise<IncidentOutcome> {
   const { tenantId, incidentId, draft } = input;
   const now = (): string => new Date().toISOString();
-  const localWrites = wf.patched(LOCAL_STORE_PATCH);
-  const store = localWrites ? localStore : remoteStore;
+  const batchedWrites = wf.patched(BATCHED_STORE_PATCH);
 
   const state: IncidentState = carried?.state ?? {
     incidentId,
@@ -150,7 +156,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
   const queued: Transition[] = [];
   function record(kind: string, actor: string, extra: Extra = {}): void {
     const t = transition(kind, actor, extra);
-    if (!localWrites) {
+    if (!batchedWrites) {
       writes = writes.then(() => store.recordTransition(t));
       return;
     }
@@ -703,8 +709,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
     slaWatch = watchAcknowledgement();
   } else {
     let choice: RunbookChoice;
-    if (localWrites) {
-      choice = await store.recordIncidentAndChooseRunbook({ ...input, workflowId: wf.workflowInfo().workflowId, at: now() });
+    if (batchedWrites) {
+      choice = await openingStore.recordIncidentAndChooseRunbook({ ...input, workflowId: wf.workflowInfo().workflowId, at: now() });
       slaWatch = watchAcknowledgement();
     } else {
       await store.recordIncident({ ...input, workflowId: wf.workflowInfo().workflowId, at: now() });

@@ -10,9 +10,10 @@ import { Stack, TestTenant, uniqueId } from '../support/stack';
 const FIXTURES = join(__dirname, '..', 'fixtures', 'histories');
 /**
  * One directory per generation of the workflow's commands; running incidents of every generation
- * must still replay. v1: store writes as activities; v2: as local activities (LOCAL_STORE_PATCH).
+ * must still replay. v1: one store activity per write; v2: the opening as one local activity, transitions batched
+ * (BATCHED_STORE_PATCH in src/workflows/incident.ts).
  */
-const GENERATIONS = ['v1-store-activities', 'v2-local-store'];
+const GENERATIONS = ['v1-store-activities', 'v2-batched-store'];
 const RECORD = process.env.AIRE_RECORD_HISTORIES === '1';
 const KINDS = ['automated.json', 'failed-with-compensation.json', 'gated.json', 'rolled-back.json'];
 

@@ -53,6 +53,35 @@ export interface RunbookChoice {
 type OpeningInput = IncidentWorkflowInput & { workflowId: string; at: string };
 type SelectionInput = { tenantId: string; incidentId: string; draft: IncidentDraft; at: string };
 
+/**
+ * Writes one transition in the caller's transaction, once: the audit entry, keyed by the transition
+ * number, goes first, and the rest is applied only if it was new. An activity may run more than once
+ * for one transition (a retry after the worker died with the write done but not reported; a step
+ * that carried it and was retried), and applying a status again after later transitions would turn
+ * the incident back. What it writes is absolute anyway (statuses, first-time stamps, the occurrence
+ * total), never an increment. Returns false when it was already written.
+ */
+export async function writeTransition(client: PoolClient, t: Transition, sensitive: readonly string[]): Promise<boolean> {
+  const fresh = await appendLog(client, {
+    tenantId: t.tenantId,
+    incidentId: t.incidentId,
+    eventKey: `t:${t.seq}`,
+    kind: t.kind,
+    actor: t.actor,
+    stepId: t.stepId,
+    at: t.at,
+    detail: redact(t.detail ?? {}, sensitive),
+  });
+  if (!fresh) return false;
+  if (t.incident) await updateIncident(client, t.incidentId, { ...t.incident, at: t.at });
+  if (t.plan) await planSteps(client, t.tenantId, t.incidentId, t.plan);
+  if (t.step) await upsertStep(client, t.tenantId, t.incidentId, t.step.row, { ...t.step.update, at: t.at });
+  if (t.approval) {
+    await insertApproval(client, { tenantId: t.tenantId, incidentId: t.incidentId, ...t.approval, eventKey: `t:${t.seq}`, at: t.at });
+  }
+  return true;
+}
+
 export function createStoreActivities(deps: StoreDeps) {
   const sensitive = deps.config.AIRE_SENSITIVE_KEYS;
 
@@ -111,25 +140,6 @@ export function createStoreActivities(deps: StoreDeps) {
     return { selected, reasons: choice.reasons, brakes: brakes?.reasons ?? [] };
   }
 
-  async function writeTransition(client: PoolClient, t: Transition): Promise<void> {
-    if (t.incident) await updateIncident(client, t.incidentId, { ...t.incident, at: t.at });
-    if (t.plan) await planSteps(client, t.tenantId, t.incidentId, t.plan);
-    if (t.step) await upsertStep(client, t.tenantId, t.incidentId, t.step.row, { ...t.step.update, at: t.at });
-    if (t.approval) {
-      await insertApproval(client, { tenantId: t.tenantId, incidentId: t.incidentId, ...t.approval, eventKey: `t:${t.seq}`, at: t.at });
-    }
-    await appendLog(client, {
-      tenantId: t.tenantId,
-      incidentId: t.incidentId,
-      eventKey: `t:${t.seq}`,
-      kind: t.kind,
-      actor: t.actor,
-      stepId: t.stepId,
-      at: t.at,
-      detail: redact(t.detail ?? {}, sensitive),
-    });
-  }
-
   /**
    * The incident's first write: its row and first audit entry, then the runbook chosen (in an
    * activity, so the choice and the version pinned are in the history), in one transaction.
@@ -145,7 +155,7 @@ export function createStoreActivities(deps: StoreDeps) {
   async function recordTransitions(transitions: Transition[]): Promise<void> {
     if (transitions.length === 0) return;
     await withTenant(deps.pool, transitions[0].tenantId, async (client) => {
-      for (const t of transitions) await writeTransition(client, t);
+      for (const t of transitions) await writeTransition(client, t, sensitive);
     });
   }
 
@@ -158,14 +168,8 @@ export function createStoreActivities(deps: StoreDeps) {
     return withTenant(deps.pool, input.tenantId, (client) => chooseRunbook(client, input));
   }
 
-  /**
-   * Like every activity, may run more than once for one transition (a retry after the worker died
-   * with the write done but not reported). So what it writes is absolute (statuses, first-time
-   * stamps, the occurrence total), never an increment; the audit entry, append-only, is keyed by
-   * the transition number and written once.
-   */
   async function recordTransition(t: Transition): Promise<void> {
-    await withTenant(deps.pool, t.tenantId, (client) => writeTransition(client, t));
+    await withTenant(deps.pool, t.tenantId, (client) => writeTransition(client, t, sensitive));
   }
 
   return { recordIncidentAndChooseRunbook, recordTransitions, recordIncident, selectRunbook, recordTransition };

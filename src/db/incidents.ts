@@ -40,13 +40,15 @@ export interface LogEntry {
   at?: string;
 }
 
-export async function appendLog(client: PoolClient, e: LogEntry): Promise<void> {
-  await client.query(
+/** Appends an audit entry; false when one with its event key was already there (a repeated write). */
+export async function appendLog(client: PoolClient, e: LogEntry): Promise<boolean> {
+  const result = await client.query(
     `INSERT INTO action_log (tenant_id, incident_id, event_key, kind, actor, step_id, detail, at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8::timestamptz, clock_timestamp()))
      ON CONFLICT (incident_id, event_key) DO NOTHING`,
     [e.tenantId, e.incidentId, e.eventKey, e.kind, e.actor, e.stepId ?? null, JSON.stringify(e.detail ?? {}), e.at ?? null],
   );
+  return result.rowCount === 1;
 }
 
 const STAMP_COLUMN = {

@@ -160,9 +160,18 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
       writes = writes.then(() => store.recordTransition(t));
       return;
     }
-    queued.push(t);
-    if (queued.length > 1) return;
-    writes = writes.then(() => store.recordTransitions(queued.splice(0)));
+    enqueue([t]);
+  }
+
+  /** `first`: transitions numbered before everything queued (a failed step's, see `attempt`). */
+  function enqueue(transitions: Transition[], first = false): void {
+    if (transitions.length === 0) return;
+    const writeQueued = queued.length > 0;
+    if (first) queued.unshift(...transitions);
+    else queued.push(...transitions);
+    if (writeQueued) return;
+    // Empty when a step took them along (see `attempt`).
+    writes = writes.then(() => (queued.length > 0 ? store.recordTransitions(queued.splice(0)) : undefined));
   }
 
   /**
@@ -474,6 +483,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
     }
     const s = stepState(step.id);
     if (s) s.status = 'running';
+    // What is queued goes with the step, whose start record writes it first; what is already being written is awaited.
+    const carried = batchedWrites ? queued.splice(0) : [];
     await flush();
     const activities = wf.proxyActivities<Record<string, StepActivity>>({
       startToCloseTimeout: step.timeout,
@@ -482,8 +493,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
     });
     let output: unknown;
     try {
-      output = await activities[`${step.action}.execute`]({ ...stepCall(step, index, params), round });
+      output = await activities[`${step.action}.execute`]({ ...stepCall(step, index, params), round, ...(carried.length > 0 ? { transitions: carried } : {}) });
     } catch (err) {
+      // No attempt may have got as far as writing them; written twice, a transition counts once.
+      enqueue(carried, true);
       return { ok: false, error: wf.rootCause(err) ?? String(err) };
     }
     if (step.action === 'manual') {

@@ -1,9 +1,9 @@
 /**
- * The workflow's store writes (src/activities/store.ts) run as local activities, and a local
- * activity runs again when the workflow task that ran it fails or times out before its result is
- * recorded, on a history with more in it. Seen in the PostgreSQL lane (long-lived.test.ts): after
- * an UnhandledCommand at continue-as-new, a batch of 50 joined events counted twice (5,051 of
- * 5,001). Each event is counted once, whatever the batches.
+ * The workflow's store writes (src/activities/store.ts) may run more than once for one transition:
+ * an activity retried after its commit, a step that carried transitions and was retried, a failed
+ * step's transitions written again by the workflow. A transition is applied once, whatever repeats
+ * it, and repeating an earlier one never turns the incident back. (Found in the PostgreSQL lane:
+ * joined events were added per batch, and a repeated batch counted twice: 5,051 of 5,001.)
  *   npx jest -c test/actions/jest.actions.config.js store
  */
 import { randomUUID } from 'node:crypto';
@@ -45,32 +45,32 @@ async function newIncident(): Promise<string> {
   return id;
 }
 
-test('a transition written again, with more in it (a re-run local activity), counts each event once', async () => {
-  const { recordTransition } = createStoreActivities({ pool: admin, config });
+test('a transition written again counts once, and an earlier one repeated late changes nothing', async () => {
+  const { recordTransition, recordTransitions } = createStoreActivities({ pool: admin, config });
   const incidentId = await newIncident();
+  const at = (seq: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString();
   const join = (seq: number, count: number, total: number): Transition => ({
     tenantId,
     incidentId,
     seq,
-    at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
+    at: at(seq),
     kind: 'event.joined',
     actor: 'aire',
-    incident: { occurrences: { count, total, lastSeenAt: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString() } },
+    incident: { occurrences: { count, total, lastSeenAt: at(seq) } },
     detail: { count },
   });
-  // The first incident event counts 1. A batch of 50 written; its workflow task fails; the retried
-  // task has 30 more events by the time it writes the same transition, then a batch of 7.
+  const status = (seq: number, to: 'remediating' | 'mitigated'): Transition => ({ tenantId, incidentId, seq, at: at(seq), kind: `to.${to}`, actor: 'aire', incident: { status: to } });
+  // The incident's first event counts 1; a batch of 50 joins; the same write again (a retry after its commit).
   await recordTransition(join(1, 50, 51));
-  await recordTransition(join(1, 80, 81));
-  await recordTransition(join(2, 7, 88));
-  await recordTransition(join(2, 7, 88)); // an activity retried after its commit
-  await recordTransition(join(1, 80, 81)); // late: changes nothing
+  await recordTransition(join(1, 50, 51));
+  await recordTransitions([join(2, 7, 58), status(3, 'remediating'), status(4, 'mitigated')]);
+  await recordTransitions([join(2, 7, 58), status(3, 'remediating')]); // a failed step's carried transitions, written again
 
-  const { rows } = await admin.query<{ occurrences: number }>('SELECT occurrences FROM incidents WHERE id = $1', [incidentId]);
-  expect(rows[0].occurrences).toBe(88);
-  // The audit trail is append-only: one entry per transition number, the first write's.
+  const { rows } = await admin.query<{ occurrences: number; status: string }>('SELECT occurrences, status FROM incidents WHERE id = $1', [incidentId]);
+  expect(rows[0]).toEqual({ occurrences: 58, status: 'mitigated' });
+  // The audit trail is append-only: one entry per transition number.
   const { rows: log } = await admin.query<{ event_key: string }>(`SELECT event_key FROM action_log WHERE incident_id = $1 AND event_key LIKE 't:%' ORDER BY event_key`, [incidentId]);
-  expect(log.map((r) => r.event_key)).toEqual(['t:1', 't:2']);
+  expect(log.map((r) => r.event_key)).toEqual(['t:1', 't:2', 't:3', 't:4']);
 });
 
 test('histories from before the total: the batch is added', async () => {

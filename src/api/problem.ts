@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from '../logger';
 import { FieldError, ValidationError } from '../domain/validation';
+import { isConnectionError } from '../db/retry';
 
 /** An error the API answers with as RFC 9457 problem+json. */
 export class HttpProblem extends Error {
@@ -47,12 +48,11 @@ export function sendProblem(req: Request, res: Response, p: { status: number; ti
 
 /** Errors from infrastructure that is down for now: the client should retry, not give up. */
 function isUnavailable(err: unknown): boolean {
-  const e = err as { code?: unknown; name?: string; message?: string };
-  const code = typeof e?.code === 'string' ? e.code : undefined;
-  if (code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '53300', '08006', '08001'].includes(code)) return true;
+  if (isConnectionError(err)) return true;
+  // Temporal's client: the frontend did not answer, or answered UNAVAILABLE.
+  const e = err as { name?: string; message?: string } | null | undefined;
   if (e?.name === 'ServiceError' || e?.name === 'ConnectionError') return true;
-  // "Query read timeout": PostgreSQL did not answer within DATABASE_QUERY_TIMEOUT (src/db/pool.ts).
-  return /Connection terminated|connect ECONNREFUSED|UNAVAILABLE|timeout exceeded when trying to connect|Query read timeout/i.test(e?.message ?? '');
+  return /UNAVAILABLE/.test(e?.message ?? '');
 }
 
 /** Turns every error into problem+json; only a genuine bug becomes a 500, and it is logged. */

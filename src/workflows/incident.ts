@@ -49,6 +49,8 @@ const store = wf.proxyActivities<StoreActivities>({ startToCloseTimeout: '10s', 
 const openingStore = wf.proxyLocalActivities<StoreActivities>({ startToCloseTimeout: '15s', retry: STORE_RETRY });
 /** Histories from before it open with two activities and write transitions one at a time. */
 const BATCHED_STORE_PATCH = 'store-writes-batched';
+/** How long joined events gather before they are written (see recordJoin). */
+const JOIN_WRITE_DELAY = '1s';
 
 /** Notifications retry a little and then give up: a dead channel must never hold remediation back. */
 const notifier = wf.proxyActivities<NotificationActivities>({
@@ -176,23 +178,29 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
 
   /**
    * Duplicate events are written in batches: while one write is queued, later joins wait and go in
-   * the next one, so an alert storm costs a handful of activities, not one per event.
+   * the next one. Incidents since BATCHED_STORE_PATCH also let joins gather for JOIN_WRITE_DELAY on
+   * a chain of their own (counts are totals, so their order against other writes does not matter):
+   * an alert storm costs one store write a second, not one per signal, and nothing else waits.
    */
   const pendingJoins: EventJoin[] = [];
+  let joinWrites: Promise<void> = Promise.resolve();
   function recordJoin(event: EventJoin): void {
     pendingJoins.push(event);
     if (pendingJoins.length > 1) return;
-    writes = writes.then(() => {
+    const write = async (): Promise<void> => {
+      if (batchedWrites) await wf.sleep(JOIN_WRITE_DELAY);
       const batch = pendingJoins.splice(0);
       const lastSeenAt = batch.map((e) => e.at).sort()[batch.length - 1];
       return store.recordTransition(
         transition('event.joined', 'aire', {
-          // The total, not only the batch: a write can run again with more in it (see recordTransition).
+          // The total, not only the batch: absolute values make a repeated write harmless (see writeTransition).
           incident: { occurrences: { count: batch.length, total: state.occurrences, lastSeenAt } },
           detail: { count: batch.length, eventIds: batch.slice(0, 10).map((e) => e.eventId), summary: batch[0].summary },
         }),
       );
-    });
+    };
+    if (batchedWrites) joinWrites = joinWrites.then(write);
+    else writes = writes.then(write);
   }
 
   /** Waits until everything recorded so far is written, so the audit trail keeps causal order. */
@@ -708,11 +716,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
 
   /** Writes everything queued, including joins that arrive while writing, so nothing is lost across runs. */
   async function drain(): Promise<void> {
-    let seen: Promise<void>;
+    let seen: [Promise<void>, Promise<void>];
     do {
-      seen = writes;
-      await seen;
-    } while (seen !== writes);
+      seen = [writes, joinWrites];
+      await Promise.all(seen);
+    } while (seen[0] !== writes || seen[1] !== joinWrites);
   }
 
   // ---- the incident's life ----

@@ -237,7 +237,9 @@ export class BenchStack {
     const { stateDir, cpuProf } = this.options;
     // One file per thread (the worker runs workflow code in a worker thread): node's default names.
     const prof = cpuProf === component ? ['--cpu-prof', `--cpu-prof-dir=${join(stateDir, 'profiles')}`] : [];
-    const child = spawn(process.execPath, [...prof, '--import', 'tsx', script], {
+    // The worker's main heap bounded as it is shipped (deploy/docker/entrypoint.sh, package.json, scripts/dev.sh).
+    const heap = component === 'worker' ? ['--max-old-space-size=256'] : [];
+    const child = spawn(process.execPath, [...prof, ...heap, '--import', 'tsx', script], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -31,7 +31,7 @@ npx tsx src/cli/main.ts admin load-runbooks --tenant "${AIRE_TENANT:-default}" -
 npx tsx src/cli/main.ts admin load-rules --tenant "${AIRE_TENANT:-default}" --dir rules
 
 node --import tsx scripts/demo-target.ts & PIDS+=($!)
-node --import tsx src/worker/main.ts & PIDS+=($!)
+node --max-old-space-size=256 --import tsx src/worker/main.ts & PIDS+=($!)
 node --import tsx src/api/main.ts & PIDS+=($!)
 
 for _ in $(seq 1 60); do curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.5; done

@@ -12,7 +12,8 @@ cd /app
 cli() { node dist/src/cli/main.js "$@"; }
 case "${1:-api}" in
   api) shift; exec node dist/src/api/main.js "$@" ;;
-  worker) shift; exec node dist/src/worker/main.js "$@" ;;
+  # The main heap bounded, as measured in bench/ (README, Performance): V8 collects instead of growing.
+  worker) shift; exec node --max-old-space-size=256 dist/src/worker/main.js "$@" ;;
   setup)
     tenant="${2:-default}"
     cli admin bootstrap --tenant "$tenant" --key-file /var/lib/aire/admin.key

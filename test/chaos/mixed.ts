@@ -7,7 +7,7 @@
 import { stateQuery } from '../../src/workflows/definitions';
 import type { Receiver } from '../support/receiver';
 import type { HttpAnswer, Stack, TestTenant } from '../support/stack';
-import { duplicates, effectCounts, httpStep, randomBetween, sleep } from './support';
+import { WorkerFleet, duplicates, effectCounts, httpStep, randomBetween, sleep } from './support';
 
 export type Kind = 'automated' | 'gated' | 'failing';
 export const KINDS: Kind[] = ['automated', 'gated', 'failing'];
@@ -254,4 +254,68 @@ export async function verifyMixed(
     const live = await stack.temporal.workflow.getHandle(i.workflowId).query(stateQuery);
     expect({ id: i.id, status: live.status }).toEqual({ id: i.id, status: FINAL[i.kind] });
   }
+}
+
+/** What restarts a Temporal server: `down(crash)` stops it (by SIGKILL when `crash`), `up()` starts it again. */
+export interface TemporalControl {
+  down(crash: boolean): Promise<void>;
+  up(): Promise<void>;
+}
+
+/**
+ * The Temporal-restart scenario, for the dev server and for the PostgreSQL-backed one: `incidents`
+ * of the mixed runbooks run while the server goes away `restarts` times (a crash and a clean stop in
+ * turn), with one declaration made while it is down each time; then everything must complete, the
+ * workers must have ridden through (none died), and every workflow is still known and running.
+ */
+export async function restartTemporalWhileRunning(
+  stack: Stack,
+  tenant: TestTenant,
+  target: Receiver,
+  rb: string,
+  fleet: WorkerFleet,
+  temporal: TemporalControl,
+  opts: { incidents: number; restarts: number; onDriver?: (d: Driver) => void },
+  figures: Record<string, number | string | boolean>,
+): Promise<Driver> {
+  // All incidents opened up front (one more during each restart, below); the driver follows them and approves gates.
+  let restarting = true;
+  const d = new Driver(stack, tenant, rb);
+  opts.onDriver?.(d);
+  for (let n = 0; n < opts.incidents; n += 1) await d.open();
+  d.start(() => 0, () => restarting);
+
+  let downSeconds = 0;
+  const declaredWhileDown: Promise<void>[] = [];
+  try {
+    for (let r = 0; r < opts.restarts && !d.ended; r += 1) {
+      // Somewhere in the middle of the runbooks: steps in flight, gates waiting, compensations running.
+      await sleep(randomBetween(1_500, 4_000));
+      const down = Date.now();
+      await temporal.down(r % 2 === 0);
+      // Declared while the server is down: the API answers 503 (or waits for the server), and the
+      // declaration is retried with the same Idempotency-Key until it is taken, as one incident.
+      declaredWhileDown.push(d.open());
+      await sleep(randomBetween(1_000, 3_000));
+      await temporal.up();
+      downSeconds += (Date.now() - down) / 1000;
+    }
+    await Promise.all(declaredWhileDown);
+  } finally {
+    restarting = false;
+  }
+  figures.temporalDownSeconds = Math.round(downSeconds);
+  figures.declarationsRetried = d.refusals.filter((r) => r.startsWith('declare')).length;
+
+  const finished = await d.finish(240_000);
+  figures.workerStartFailures = fleet.startFailures.length;
+  figures.workerCrashes = fleet.unexpectedExits.length;
+  // The workers rode through the restarts: none died, none had to be replaced.
+  expect(fleet.unexpectedExits).toEqual([]);
+  expect(fleet.ready.length).toBe(2);
+  expect(d.incidents.length).toBe(opts.incidents + opts.restarts);
+  await verifyMixed(stack, tenant, target, rb, d.incidents, finished, figures);
+  // Every workflow is still known to the restarted server, running (incidents stay open until closed).
+  for (const i of d.incidents) expect((await stack.temporal.workflow.getHandle(i.workflowId).describe()).status.name).toBe('RUNNING');
+  return d;
 }

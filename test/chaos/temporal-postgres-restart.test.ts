@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { testEnv } from '../support/env';
 import { Receiver } from '../support/receiver';
 import { Stack, TestTenant, uniqueId } from '../support/stack';
-import { Driver, FINAL, setUpMixed, verifyMixed } from './mixed';
-import { WorkerFleet, randomBetween, sleep } from './support';
+import { Driver, FINAL, restartTemporalWhileRunning, setUpMixed } from './mixed';
+import { WorkerFleet, sleep } from './support';
 
 /**
  * The PostgreSQL-backed Temporal server (scripts/temporal-postgres.sh, deploy/temporal/) goes away
@@ -57,44 +57,17 @@ function control(command: 'kill' | 'stop' | 'start'): Promise<void> {
     await setUpMixed(stack, tenant, target, rb);
     await fleet.start();
 
-    let restarting = true;
-    const d = new Driver(stack, tenant, rb);
-    driver = d;
-    for (let n = 0; n < INCIDENTS; n += 1) await d.open();
-    d.start(() => 0, () => restarting);
-
-    let downSeconds = 0;
-    const declaredWhileDown: Promise<void>[] = [];
     try {
-      for (let r = 0; r < RESTARTS && !d.ended; r += 1) {
-        // Somewhere in the middle of the runbooks: steps in flight, gates waiting, compensations running.
-        await sleep(randomBetween(1_500, 4_000));
-        const down = Date.now();
-        await control(r % 2 === 0 ? 'kill' : 'stop');
-        // Declared while the server is down: retried with the same Idempotency-Key until taken, one incident.
-        declaredWhileDown.push(d.open());
-        await sleep(randomBetween(1_000, 3_000));
-        await control('start');
-        downSeconds += (Date.now() - down) / 1000;
-      }
-      await Promise.all(declaredWhileDown);
-    } finally {
-      restarting = false;
-    }
-    figures.temporalDownSeconds = Math.round(downSeconds);
-    figures.declarationsRetried = d.refusals.filter((r) => r.startsWith('declare')).length;
-
-    const finished = await d.finish(240_000);
-    figures.workerStartFailures = fleet.startFailures.length;
-    figures.workerCrashes = fleet.unexpectedExits.length;
-    try {
-      // The workers rode through the restarts: none died, none had to be replaced.
-      expect(fleet.unexpectedExits).toEqual([]);
-      expect(fleet.ready.length).toBe(2);
-      expect(d.incidents.length).toBe(INCIDENTS + RESTARTS);
-      await verifyMixed(stack, tenant, target, rb, d.incidents, finished, figures);
-      // Every workflow is still known to the restarted server, running (incidents stay open until closed).
-      for (const i of d.incidents) expect((await stack.temporal.workflow.getHandle(i.workflowId).describe()).status.name).toBe('RUNNING');
+      const d = await restartTemporalWhileRunning(
+        stack,
+        tenant,
+        target,
+        rb,
+        fleet,
+        { down: (crash) => control(crash ? 'kill' : 'stop'), up: () => control('start') },
+        { incidents: INCIDENTS, restarts: RESTARTS, onDriver: (created) => (driver = created) },
+        figures,
+      );
 
       // The visibility store lists each incident with its final status (it catches up asynchronously).
       const expected = Object.fromEntries(d.incidents.map((i) => [i.workflowId, FINAL[i.kind]]));

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { testEnv } from '../support/env';
 import { Receiver } from '../support/receiver';
 import { Stack, TestTenant, uniqueId } from '../support/stack';
-import { Driver, setUpMixed, verifyMixed } from './mixed';
-import { OwnTemporal, PARAMS, WorkerFleet, randomBetween, scenario, sleep } from './support';
+import { Driver, restartTemporalWhileRunning, setUpMixed } from './mixed';
+import { OwnTemporal, PARAMS, WorkerFleet, scenario } from './support';
 
 /**
  * The Temporal server itself goes away in the middle of runbooks, cleanly (SIGTERM) and by crash
@@ -42,46 +42,17 @@ describe('chaos: Temporal server restarted mid-runbook', () => {
       await setUpMixed(stack, tenant, target, rb);
       await fleet.start();
 
-      // All incidents opened up front (one more during each restart, below); the driver follows them and approves gates.
-      let restarting = true;
-      const d = new Driver(stack, tenant, rb);
-      driver = d;
-      for (let n = 0; n < PARAMS.temporalIncidents; n += 1) await d.open();
-      d.start(() => 0, () => restarting);
-
-      let downSeconds = 0;
-      const declaredWhileDown: Promise<void>[] = [];
-      try {
-        for (let r = 0; r < PARAMS.temporalRestarts && !d.ended; r += 1) {
-          // Somewhere in the middle of the runbooks: steps in flight, gates waiting, compensations running.
-          await sleep(randomBetween(1_500, 4_000));
-          const down = Date.now();
-          // A crash first, then a clean stop, alternately.
-          await temporal.stop(r % 2 === 0 ? 'SIGKILL' : 'SIGTERM');
-          // While it is down, an incident is declared: the API answers 503 (or waits for the server),
-          // and the declaration is retried with the same Idempotency-Key until it is taken.
-          declaredWhileDown.push(d.open());
-          await sleep(randomBetween(1_000, 3_000));
-          await temporal.start();
-          downSeconds += (Date.now() - down) / 1000;
-        }
-        await Promise.all(declaredWhileDown);
-      } finally {
-        restarting = false;
-      }
-      figures.temporalDownSeconds = Math.round(downSeconds);
-      figures.declarationsRetried = d.refusals.filter((r) => r.startsWith('declare')).length;
-
-      const finished = await d.finish(240_000);
-      figures.workerStartFailures = fleet.startFailures.length;
-      // The workers rode through the restarts: none died, none had to be replaced.
-      figures.workerCrashes = fleet.unexpectedExits.length;
-      expect(fleet.unexpectedExits).toEqual([]);
-      expect(fleet.ready.length).toBe(2);
-      expect(d.incidents.length).toBe(PARAMS.temporalIncidents + PARAMS.temporalRestarts);
-      await verifyMixed(stack, tenant, target, rb, d.incidents, finished, figures);
-      // Every workflow is still known to the restarted server, running (incidents stay open until closed).
-      for (const i of d.incidents) expect((await stack.temporal.workflow.getHandle(i.workflowId).describe()).status.name).toBe('RUNNING');
+      await restartTemporalWhileRunning(
+        stack,
+        tenant,
+        target,
+        rb,
+        fleet,
+        // A crash first, then a clean stop, alternately; back on the same port and database file.
+        { down: (crash) => temporal.stop(crash ? 'SIGKILL' : 'SIGTERM'), up: () => temporal.start() },
+        { incidents: PARAMS.temporalIncidents, restarts: PARAMS.temporalRestarts, onDriver: (d) => (driver = d) },
+        figures,
+      );
     });
   }, 900_000);
 });

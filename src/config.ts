@@ -20,12 +20,15 @@ export const ConfigSchema = z.object({
   DATABASE_ADMIN_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/aire'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /**
-   * API only: how long a request waits for a PostgreSQL connection (a new one, or a free one from
+   * How long the API and the worker wait for a PostgreSQL connection (a new one, or a free one from
    * the pool), and for the answer to each query. Without these bounds a database that stops
    * answering (a network partition, a host down or frozen without refusing connections) leaves
    * requests, and /readyz, hanging for as long as it is away; with them they fail and are answered
-   * 503 with Retry-After (src/api/problem.ts). API queries take milliseconds; the query bound is a
-   * backstop, not a budget. The worker keeps waiting: its activities have their own timeouts and retries.
+   * 503 with Retry-After (src/api/problem.ts). The worker's pool has the same bounds: an activity
+   * that times out does not free the connection it waits on, so after a failover that no client was
+   * told of (the old server's connections silent for ever) every pooled connection would hang its
+   * next activity, until TCP gives up. Queries take milliseconds; the query bound is a backstop, not
+   * a budget. A query that hits it fails as the database being away: retried, never half-applied.
    */
   DATABASE_CONNECT_TIMEOUT: DurationSchema.default(5_000),
   DATABASE_QUERY_TIMEOUT: DurationSchema.default(10_000),

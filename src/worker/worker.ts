@@ -22,7 +22,11 @@ export async function createWorker(
   overrides: Partial<Pick<WorkerOptions, 'workflowBundle' | 'taskQueue' | 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows'>> = {},
 ): Promise<AireWorker> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  // Bounded like the API's: see DATABASE_CONNECT_TIMEOUT in src/config.ts.
+  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, {
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT,
+    queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT,
+  });
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

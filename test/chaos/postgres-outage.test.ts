@@ -29,6 +29,9 @@ const DEFAULT_POLICY_STEP_MS = 4_000;
  * for PARAMS.pgRefuseMs) while runbooks left at the default retry policy have a step in flight at
  * the target: that step completes in the attempt it was in (its own records wait for the database,
  * src/activities/steps.ts), is sent once, and the runbook resolves as it would have without it.
+ *
+ * Last, the database fails over (PgProxy.failover): every open connection is stranded, silent for
+ * ever; the runbooks under way complete once the processes' query timeouts have let go of them.
  */
 describe('chaos: PostgreSQL unavailable mid-runbook', () => {
   let stack: Stack;
@@ -225,6 +228,29 @@ describe('chaos: PostgreSQL unavailable mid-runbook', () => {
       expect(probeRows.map((r) => r.dedup_key).sort()).toEqual(refusedKeys.map((k) => `manual:${k}`).sort());
       figures.declarationsRefusedThenAccepted = refusedKeys.length;
 
+      // Last, the database fails over: the server behind every open connection is gone and no
+      // client is told, new connections reach the new one at once. The processes get off their
+      // stranded connections only by their own query timeouts (DATABASE_QUERY_TIMEOUT): without
+      // them the worker would wait on those for as long as TCP takes, or for ever, and every
+      // runbook with it. The default-policy runbooks finish first: what is checked of them below is
+      // what the restart alone did to them.
+      await plainRunbook.resolved(plainIds);
+      for (let n = 0; n < 3; n += 1) await d.open();
+      await sleep(1_500);
+      const runningAtFailover = d.incidents.filter((i) => i.finishedAt === undefined);
+      figures.incidentsInFlightAtFailover = runningAtFailover.length;
+      expect(runningAtFailover.length).toBeGreaterThan(0);
+      figures.connectionsStrandedByFailover = proxy.failover();
+      const failedOverAt = Date.now();
+      await eventually(async () => (runningAtFailover.every((i) => i.finishedAt !== undefined) ? true : undefined), 120_000, 300);
+      figures.secondsToCompleteAfterFailover = Math.round((Date.now() - failedOverAt) / 1000);
+      // And no process is left waiting on a stranded connection (each would hold a pool slot for ever):
+      // every one is let go of, by a query timeout if it was in use, by the pool's idle timeout if not.
+      await eventually(async () => (proxy.strandedOpen === 0 ? true : undefined), 60_000, 250).catch(() => undefined);
+      figures.strandedConnectionsStillHeld = proxy.strandedOpen;
+      expect(proxy.strandedOpen).toBe(0);
+      figures.secondsUntilStrandedLetGo = Math.round((Date.now() - failedOverAt) / 1000);
+
       cutting = false;
       const finished = await d.finish(240_000);
       // Neither process under test died of it.
@@ -247,7 +273,6 @@ describe('chaos: PostgreSQL unavailable mid-runbook', () => {
       // The runbooks at the default retry policy: resolved, as without the restart; each step sent
       // once and applied once; the steps in flight at the restart completed in the attempt they
       // were in (their bookkeeping waited for the database instead of failing the attempt).
-      await plainRunbook.resolved(plainIds);
       const { rows: plainRows } = await stack.admin.query<{ id: string; status: string }>('SELECT id, status FROM incidents WHERE id = ANY($1)', [plainIds]);
       figures.defaultPolicyIncidentsResolved = plainRows.filter((r) => r.status === 'resolved').length;
       expect(plainRows.map((r) => `${r.id}:${r.status}`).sort()).toEqual(plainIds.map((id) => `${id}:resolved`).sort());

@@ -396,6 +396,7 @@ export async function chaosStack(name: string, opts: { worker?: boolean } = {}):
  *   Only bounded waits (connect and query timeouts) notice.
  * - `cut('refuse')` is a stopped server: open connections are reset, new ones refused.
  * - `restore()` heals it: silent connections carry on where they were, held ones are put through.
+ * - `failover()` replaces the server behind the address (see there).
  */
 export class PgProxy {
   private server?: Server;
@@ -403,6 +404,8 @@ export class PgProxy {
   private readonly held = new Set<Socket>();
   /** Closes that happened during a partition reach the other side only when it heals. */
   private readonly deferred: (() => void)[] = [];
+  /** Client ends whose server went with a failover: silent for ever, closed only by their client or `stop()`. */
+  private readonly stranded = new Set<Socket>();
   private mode: 'open' | 'partition' | 'refuse' = 'open';
   port = 0;
   connections = 0;
@@ -451,6 +454,7 @@ export class PgProxy {
     upstream.pipe(client);
     this.pairs.set(client, upstream);
     const drop = (): void => {
+      if (this.stranded.has(client)) return;
       const close = (): void => {
         this.pairs.delete(client);
         client.destroy();
@@ -497,8 +501,39 @@ export class PgProxy {
     }
   }
 
+  /**
+   * The database fails over to a new server at the same address (a primary replaced, a host that
+   * died): the server end of every open connection is gone, and no client is told (no FIN, no
+   * RST): what a client sends goes nowhere and nothing comes back, for ever. New connections reach
+   * the new server at once. Only a client's own timeouts get it off a stranded connection. Returns
+   * how many connections were stranded.
+   */
+  failover(): number {
+    this.restore();
+    const stranded = [...this.pairs];
+    for (const [client, upstream] of stranded) {
+      this.pairs.delete(client);
+      this.stranded.add(client);
+      client.once('close', () => this.stranded.delete(client));
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      // What the client sends is lost; reading it still shows when the client lets go (its FIN).
+      client.on('data', () => undefined);
+      client.resume();
+      // The old server's sessions end with it, their open transactions rolled back.
+      upstream.destroy();
+    }
+    return stranded.length;
+  }
+
+  /** Stranded connections (see `failover`) their client has not let go of. */
+  get strandedOpen(): number {
+    return this.stranded.size;
+  }
+
   async stop(): Promise<void> {
     this.restore();
+    for (const client of [...this.stranded]) client.destroy();
     for (const [client, upstream] of [...this.pairs]) {
       client.destroy();
       upstream.destroy();

@@ -95,8 +95,12 @@ describe('chaos: slow, hanging and dead notification targets', () => {
       figures.meanRemediationSeconds = mean(seconds(resolved)).toFixed(1);
       figures.slowestRemediationSeconds = Math.max(...seconds(resolved)).toFixed(1);
       figures.meanRemediationSecondsWithoutChannels = mean(seconds(control)).toFixed(1);
-      // Waiting for the slow channel even once would cost each incident 8 s more than the tenant without channels.
-      expect(mean(seconds(resolved))).toBeLessThan(mean(seconds(control)) + SLOW_MS / 2 / 1000);
+      // Waiting for the slow channel would cost each incident at least 8 s more than the tenant
+      // without channels. Delivering beside the runbook costs the tenant with channels something
+      // too (its workflows have the deliveries' results to handle): 1–2 s of mean on an idle
+      // machine, 4.5 s measured beside the worker-crash scenario on 2 cores. The bound sits between
+      // the two; the hard evidence, per incident, is the hanging channel's below.
+      expect(mean(seconds(resolved))).toBeLessThan(mean(seconds(control)) + (SLOW_MS * 3) / 4 / 1000);
       const firstSlowAnswer = (id: string): number => {
         const arrivals = target.requests.filter((r) => r.path === `/${rb}/slow` && (r.body as { incident?: { id?: string } })?.incident?.id === id).map((r) => r.at);
         return arrivals.length > 0 ? Math.min(...arrivals) + SLOW_MS : Infinity;

@@ -17,7 +17,12 @@ cd "$ROOT"
 say "chaos suite ($([ "$AIRE_CHAOS_LONG" = 1 ] && echo long || echo short) parameters)"
 started=$(date +%s)
 status=0
-npx jest test/chaos "$@" || status=$?
+# Two jest runs, one results file. Worker crash runs last and on its own: its kills saturate both
+# cores, and slow-notification compares remediation times of two tenants, which a saturated machine
+# distorts (remediation 30 s instead of 10, the tenant with channels up to 6 s behind).
+export AIRE_CHAOS_RUN_ID="${AIRE_CHAOS_RUN_ID:-$(date -u +%Y-%m-%dT%H:%M:%S.000Z)}"
+npx jest test/chaos --passWithNoTests --testPathIgnorePatterns worker-crash "$@" || status=$?
+npx jest test/chaos/worker-crash --passWithNoTests "$@" || status=$?
 say "chaos figures ($(( $(date +%s) - started )) s in all)"
 npx tsx test/chaos/summary.ts
 exit $status

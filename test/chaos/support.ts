@@ -81,9 +81,12 @@ interface RunFile {
   scenarios: Record<string, ScenarioResult & { finishedAt: string }>;
 }
 
-/** The global setup writes env.json at the start of every jest run: its time tells runs apart. */
+/**
+ * The global setup writes env.json at the start of every jest run: its time tells runs apart.
+ * scripts/chaos.sh runs the suite as two jest runs and names the run itself (AIRE_CHAOS_RUN_ID).
+ */
 function runId(): string {
-  return statSync(TEST_ENV_FILE).mtime.toISOString();
+  return process.env.AIRE_CHAOS_RUN_ID || statSync(TEST_ENV_FILE).mtime.toISOString();
 }
 
 /** Scenario files of several jest workers are merged into one file under a lock (a directory: mkdir is atomic). */

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
-import { createPool } from '../db/pool';
+import { createAppPool } from '../db/pool';
 import { createLogger } from '../logger';
 import { createApp } from './app';
 import { createApiServer } from './server';
@@ -10,10 +10,7 @@ async function main(): Promise<void> {
   const log = createLogger(config, 'api');
   // Bounded waits for a connection and for each answer: with PostgreSQL away, requests get
   // 503 + Retry-After instead of hanging until it is back (see DATABASE_CONNECT_TIMEOUT in src/config.ts).
-  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, {
-    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT,
-    queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT,
-  });
+  const pool = createAppPool(config);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const app = createApp({ pool, temporal, config }, log);

@@ -1,4 +1,5 @@
 import { Pool, PoolClient } from 'pg';
+import type { Config } from '../config';
 
 export type { Pool, PoolClient };
 
@@ -15,6 +16,18 @@ export interface PoolTimeouts {
    * query waits as long as TCP takes to give up — many minutes. Fails with "Query read timeout".
    */
   queryTimeoutMs?: number;
+}
+
+/**
+ * The application's pool, as the API and the worker use it: `DATABASE_URL`, `DATABASE_POOL_SIZE`
+ * connections, and the bounded waits of DATABASE_CONNECT_TIMEOUT / DATABASE_QUERY_TIMEOUT (see
+ * src/config.ts for why both processes need them).
+ */
+export function createAppPool(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_SIZE' | 'DATABASE_CONNECT_TIMEOUT' | 'DATABASE_QUERY_TIMEOUT'>): Pool {
+  return createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, {
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT,
+    queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT,
+  });
 }
 
 export function createPool(connectionString: string, max = 10, timeouts: PoolTimeouts = {}): Pool {

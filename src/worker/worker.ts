@@ -1,7 +1,7 @@
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Config } from '../config';
-import { Pool, createPool } from '../db/pool';
+import { Pool, createAppPool } from '../db/pool';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -22,11 +22,7 @@ export async function createWorker(
   overrides: Partial<Pick<WorkerOptions, 'workflowBundle' | 'taskQueue' | 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows'>> = {},
 ): Promise<AireWorker> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  // Bounded like the API's: see DATABASE_CONNECT_TIMEOUT in src/config.ts.
-  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, {
-    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT,
-    queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT,
-  });
+  const pool = createAppPool(config);
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

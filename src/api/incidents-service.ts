@@ -11,7 +11,7 @@ import { Principal } from '../db/tenants';
 import { IncidentDraft } from '../domain/incident';
 import { TenantSettings, TenantSettingsSchema, activeSilence } from '../domain/tenant-settings';
 import { incidentWorkflowId } from '../workflows/definitions';
-import { AireSeverity, AireSource, AireStatus, AireTenant } from '../workflows/search-attributes';
+import { incidentRunAttributes } from '../workflows/search-attributes';
 import { actorOf } from './auth';
 import { EventDelivery, StartRequest } from './event-delivery';
 
@@ -98,7 +98,7 @@ const deliveries = new WeakMap<Deps, EventDelivery>();
 function eventDelivery(deps: Deps): EventDelivery {
   let delivery = deliveries.get(deps);
   if (!delivery) {
-    delivery = new EventDelivery(deps.temporal, deps.config.AIRE_TASK_QUEUE);
+    delivery = new EventDelivery(deps.temporal, deps.config.AIRE_TASK_QUEUE, deps.config.AIRE_INTAKE_ANSWER_TIMEOUT);
     deliveries.set(deps, delivery);
   }
   return delivery;
@@ -108,28 +108,26 @@ function eventDelivery(deps: Deps): EventDelivery {
 async function startRequest(deps: Deps, principal: Principal, received: IncidentDraft, eventId: string, settings: TenantSettings): Promise<StartRequest> {
   const draft = await analysed(deps, principal, received);
   const incidentId = randomUUID();
+  const input = { tenantId: principal.tenantId, tenantSlug: principal.tenantSlug, incidentId, declaredBy: actorOf(principal), draft, settings, firstEventId: eventId };
+  const { memo, searchAttributes } = incidentRunAttributes(input);
   return {
-    input: { tenantId: principal.tenantId, tenantSlug: principal.tenantSlug, incidentId, declaredBy: actorOf(principal), draft, settings, firstEventId: eventId },
+    input,
     options: {
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      memo: { incidentId, title: draft.title },
+      memo,
       staticSummary: `${draft.severity.toUpperCase()}: ${draft.title}`.slice(0, 200),
       staticDetails: `source ${draft.source}, dedup key ${draft.dedupKey}, incident ${incidentId}`,
-      typedSearchAttributes: new TypedSearchAttributes([
-        { key: AireTenant, value: principal.tenantSlug },
-        { key: AireSeverity, value: draft.severity },
-        { key: AireStatus, value: 'open' },
-        { key: AireSource, value: draft.source },
-      ]),
+      typedSearchAttributes: new TypedSearchAttributes(searchAttributes),
     },
   };
 }
 
 /**
- * Opens an incident, or joins the open one with the same dedup key (signal-with-start, grouped with
- * concurrent events for the same incident: src/api/event-delivery.ts). The workflow start is the
- * commit point: once Temporal has it, the incident cannot be lost, and the workflow writes its own
- * record even if this process dies the next instant.
+ * Opens an incident, or joins the open one with the same dedup key (update-with-start, grouped with
+ * concurrent events for the same incident: src/api/event-delivery.ts). The workflow's answer is the
+ * commit point: once it has the event, the event cannot be lost, and the workflow writes its own
+ * record even if this process dies the next instant. An incident that is closing hands the event on
+ * to a new one, whose id the answer carries.
  */
 export async function openIncident(deps: Deps, principal: Principal, received: IncidentDraft, eventId: string, options: OpenOptions = {}): Promise<Opened> {
   const workflowId = incidentWorkflowId(principal.tenantSlug, received.dedupKey);

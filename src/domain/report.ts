@@ -313,6 +313,8 @@ export function describeEntry(e: LogEntry, steps: Map<string, Step>): string {
       return 'No runbook matched: people handle the incident';
     case 'event.joined':
       return `A duplicate event joined the incident${str(d.summary) ? ` (${str(d.summary)})` : ''}`;
+    case 'incident.succeeded':
+      return `An event for the same dedup key arrived after the close and opened incident ${str(d.nextIncidentId) ?? '?'}`;
     case 'approval.requested': {
       const reasons = Array.isArray(d.reasons) ? d.reasons.filter((r): r is string => typeof r === 'string') : [];
       return `Approval requested for ${gate}${reasons.length ? `: ${reasons.join('; ')}` : ''}`;

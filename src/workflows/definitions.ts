@@ -1,7 +1,8 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { IncidentStatus } from '../domain/incident';
 import type { Severity } from '../domain/severity';
 import type { Decision, EventJoin, ManualCompletion, Note, StepDecision } from '../domain/signals';
+import type { EventDelivery, EventsDelivered } from '../domain/workflow-input';
 
 /**
  * The incident workflow's messages, defined once and shared by the workflow and every client
@@ -13,8 +14,16 @@ export const acknowledgeSignal = defineSignal<[Note]>('acknowledge');
 export const rollbackSignal = defineSignal<[Note]>('rollback');
 export const resolveSignal = defineSignal<[Note]>('resolve');
 export const closeSignal = defineSignal<[Note]>('close');
+/**
+ * How the intake delivers events (update-with-start): the workflow answers which incident took them,
+ * so `joined` is said only when that incident will process them. A closing incident refuses events
+ * that come without a `next` incident (failure type INCIDENT_CLOSING) and hands those that do on to
+ * it. Several events go at once: the API sends what arrived while its previous delivery was in flight.
+ */
+export const deliverEventsUpdate = defineUpdate<EventsDelivered, [EventDelivery]>('deliverEvents');
+export const INCIDENT_CLOSING = 'IncidentClosing';
+/** Fire-and-forget joins, for an engineer with `temporal workflow signal` (and histories from before deliverEvents). */
 export const addEventSignal = defineSignal<[EventJoin]>('addEvent');
-/** Several events for the incident at once: the API sends what arrived while its previous signal was in flight. */
 export const addEventsSignal = defineSignal<[EventJoin[]]>('addEvents');
 export const completeManualStepSignal = defineSignal<[ManualCompletion]>('completeManualStep');
 export const decideStepSignal = defineSignal<[StepDecision]>('decideStep');

@@ -9,8 +9,9 @@ import { type Severity, isAtLeast } from '../domain/severity-scale';
 import type { Decision, EventJoin, ManualCompletion, Note, StepDecision } from '../domain/signals';
 import { TemplateError, render } from '../domain/template';
 import type { Channel, NotificationEvent } from '../domain/tenant-settings';
-import type { IncidentWorkflowInput } from '../domain/workflow-input';
+import type { EventDelivery, EventsDelivered, IncidentWorkflowInput } from '../domain/workflow-input';
 import {
+  INCIDENT_CLOSING,
   IncidentState,
   StepState,
   acknowledgeSignal,
@@ -21,12 +22,13 @@ import {
   closeSignal,
   completeManualStepSignal,
   decideStepSignal,
+  deliverEventsUpdate,
   rejectSignal,
   resolveSignal,
   rollbackSignal,
   stateQuery,
 } from './definitions';
-import { AireRunbook, AireSeverity, AireStatus } from './search-attributes';
+import { AireRunbook, AireSeverity, AireStatus, incidentRunAttributes } from './search-attributes';
 
 /** Store writes retry until PostgreSQL answers: an outage delays the record, it never loses it. */
 const STORE_RETRY: wf.RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' };
@@ -51,6 +53,12 @@ const openingStore = wf.proxyLocalActivities<StoreActivities>({ startToCloseTime
 const BATCHED_STORE_PATCH = 'store-writes-batched';
 /** How long joined events gather before they are written (see recordJoin). */
 const JOIN_WRITE_DELAY = '1s';
+/**
+ * Joins gathering when a close is requested are written at once, before the close is recorded, so
+ * the audit trail never shows a join after `incident.closed`. Histories from before it wrote them
+ * after the gathering delay, whatever came in between.
+ */
+const JOINS_BEFORE_CLOSE_PATCH = 'joins-written-before-close';
 
 /** Notifications retry a little and then give up: a dead channel must never hold remediation back. */
 const notifier = wf.proxyActivities<NotificationActivities>({
@@ -188,7 +196,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
     pendingJoins.push(event);
     if (pendingJoins.length > 1) return;
     const write = async (): Promise<void> => {
-      if (batchedWrites) await wf.sleep(JOIN_WRITE_DELAY);
+      if (batchedWrites && wf.patched(JOINS_BEFORE_CLOSE_PATCH)) await wf.condition(() => requested.close !== undefined, JOIN_WRITE_DELAY);
+      else if (batchedWrites) await wf.sleep(JOIN_WRITE_DELAY);
       const batch = pendingJoins.splice(0);
       const lastSeenAt = batch.map((e) => e.at).sort()[batch.length - 1];
       return store.recordTransition(
@@ -383,6 +392,53 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
   }
   wf.setHandler(addEventSignal, onEvent);
   wf.setHandler(addEventsSignal, (events) => events.forEach(onEvent));
+
+  // ---- events after close: they open the next incident, never join this one ----
+
+  /**
+   * Once a close is requested, events for this dedup key belong to the next incident. The run hands
+   * them to it as it ends (continue-as-new with that incident's input), so however an event and the
+   * close interleave, it is processed by an open incident, and the intake's answer names that one.
+   */
+  const closing = (): boolean => requested.close !== undefined;
+  let successor: { input: IncidentWorkflowInput; events: EventJoin[]; more: number } | undefined;
+
+  function handOn(events: EventJoin[], next: IncidentWorkflowInput): EventsDelivered {
+    if (!successor) {
+      successor = { input: next, events: [], more: 0 };
+      record('incident.succeeded', 'aire', {
+        detail: { nextIncidentId: next.incidentId, eventId: next.firstEventId, reason: 'an event for the same dedup key arrived after the incident was closed' },
+      });
+    }
+    const carried = successor;
+    for (const event of events) {
+      if (event.eventId === carried.input.firstEventId || carried.events.some((e) => e.eventId === event.eventId)) continue;
+      if (carried.events.length < SEEN_EVENTS_LIMIT) carried.events.push(event);
+      else carried.more += 1;
+    }
+    return { incidentId: carried.input.incidentId };
+  }
+
+  wf.setHandler(
+    deliverEventsUpdate,
+    (delivery: EventDelivery): EventsDelivered => {
+      if (!closing()) {
+        delivery.events.forEach(onEvent);
+        return { incidentId };
+      }
+      if (!delivery.next) throw closingFailure();
+      return handOn(delivery.events, delivery.next);
+    },
+    {
+      validator: (delivery: EventDelivery): void => {
+        if (closing() && !delivery.next) throw closingFailure();
+      },
+    },
+  );
+
+  function closingFailure(): wf.ApplicationFailure {
+    return wf.ApplicationFailure.create({ type: INCIDENT_CLOSING, message: `incident ${incidentId} is closing: events for its dedup key open the next incident`, nonRetryable: true });
+  }
 
   wf.setHandler(alertResolvedSignal, (event) => {
     if (seenEvents.has(event.eventId)) return;
@@ -708,6 +764,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
       }
       if (requested.close) {
         const note = requested.close;
+        if (wf.patched(JOINS_BEFORE_CLOSE_PATCH)) await joinWrites;
         setStatus('closed', 'incident.closed', note.actor, { incident: { stamp: 'closed' }, detail: { reason: note.reason } });
         return 'closed';
       }
@@ -724,6 +781,12 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
   }
 
   // ---- the incident's life ----
+
+  // Events the previous incident with this dedup key took while it was closing.
+  if (!carried && input.earlyEvents) {
+    input.earlyEvents.events.forEach(onEvent);
+    state.occurrences += input.earlyEvents.more;
+  }
 
   let slaWatch: Promise<void>;
   if (carried) {
@@ -745,9 +808,13 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
     }
   }
   const ending = await settle();
+  if (ending === 'closed') await slaWatch; // ended by the close request
   await Promise.all(deliveries);
   await wf.condition(wf.allHandlersFinished);
   await drain();
+  // No await from here to the end of the run: a message that arrives now is not lost with it, the
+  // server turns it away (an update) or makes this task run again with it (a signal).
+  if (successor) return openSuccessor(successor);
   if (ending === 'continue-as-new') {
     const info = wf.workflowInfo();
     record('history.continued', 'aire', { detail: { historyLength: info.historyLength, reason: 'Temporal suggested a fresh history' } });
@@ -768,6 +835,12 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
     // Memo (the incident id the API reads) and search attributes go along explicitly.
     return wf.makeContinueAsNewFunc<typeof incidentWorkflow>({ memo: info.memo, typedSearchAttributes: info.typedSearchAttributes })(input, next);
   }
-  await slaWatch;
   return { incidentId, status: state.status };
+}
+
+/** Ends a closed incident's run by starting the next incident in its place, with the events it took. */
+function openSuccessor(successor: { input: IncidentWorkflowInput; events: EventJoin[]; more: number }): Promise<never> {
+  const { memo, searchAttributes } = incidentRunAttributes(successor.input);
+  const input: IncidentWorkflowInput = { ...successor.input, earlyEvents: { events: successor.events, more: successor.more } };
+  return wf.makeContinueAsNewFunc<typeof incidentWorkflow>({ memo, typedSearchAttributes: searchAttributes })(input);
 }

@@ -14,6 +14,8 @@ export interface Behaviour {
   status?: number;
   body?: unknown;
   delayMs?: number;
+  /** The answer waits until this settles: a target the test holds, then lets go. */
+  until?: Promise<unknown>;
 }
 
 /**
@@ -85,6 +87,7 @@ export class Receiver {
     const responder = this.responders.get(key);
     const behaviour = responder ? responder(entry) : queue && queue.length > 1 ? (queue.shift() as Behaviour) : queue?.[0] ?? {};
     if (behaviour.delayMs) await new Promise((r) => setTimeout(r, behaviour.delayMs));
+    if (behaviour.until) await behaviour.until.catch(() => undefined);
 
     const idem = req.headers['idempotency-key'];
     const idemKey = typeof idem === 'string' && entry.method !== 'GET' ? `${key} ${idem}` : undefined;

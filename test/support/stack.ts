@@ -71,7 +71,8 @@ export class Stack {
     const stack = new Stack(testConfig(uniqueId(`tq-${name}`), opts.env));
     stack.connection = await Connection.connect({ address: stack.config.TEMPORAL_ADDRESS });
     stack.temporal = new Client({ connection: stack.connection });
-    const app = createApp({ pool: stack.pool, temporal: stack.temporal, config: stack.config }, pino({ level: 'silent' }));
+    // AIRE_TEST_API_LOG=error (or debug…) shows the in-process API's log while a test runs.
+    const app = createApp({ pool: stack.pool, temporal: stack.temporal, config: stack.config }, pino({ level: process.env.AIRE_TEST_API_LOG ?? 'silent' }));
     stack.server = await new Promise<Server>((resolve) => {
       // The server as src/api/main.ts makes it: header and request timeouts, problem+json for parser errors.
       const s = createApiServer(app);

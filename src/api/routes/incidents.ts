@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { WorkflowHandle } from '@temporalio/client';
+import { WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { IncidentRecord, incidentDetails, listIncidents } from '../../db/incidents';
 import { approvalRefusal } from '../../domain/gates';
@@ -105,6 +105,19 @@ export const SIGNALS: SignalSpec[] = [
   { path: 'close', roles: ['responder', 'approver'], schema: ReasonBody, allowed: notClosed, send: (h, m) => h.signal(closeSignal, m) },
 ];
 
+/**
+ * Sends a message to the incident's workflow. The row can say an incident is open while its run has
+ * already ended (the row is written before the run finishes): that is a conflict, not a server error.
+ */
+async function toWorkflow(send: () => Promise<void>): Promise<void> {
+  try {
+    await send();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw conflict('the incident has ended: its workflow is no longer running');
+    throw err;
+  }
+}
+
 function encodeCursor(createdAt: string, id: string): string {
   return Buffer.from(JSON.stringify({ createdAt, id })).toString('base64url');
 }
@@ -150,7 +163,7 @@ export function incidentRoutes(deps: Deps): Router {
       if (refusal) throw conflict(refusal);
       const forbidden = spec.refuse?.(incident, actorOf(principal));
       if (forbidden) throw new HttpProblem(403, 'Forbidden', forbidden);
-      await spec.send(deps.temporal.workflow.getHandle(incident.workflowId), { ...message, actor: actorOf(principal), incidentId: id });
+      await toWorkflow(() => spec.send(deps.temporal.workflow.getHandle(incident.workflowId), { ...message, actor: actorOf(principal), incidentId: id }));
       res.status(202).json({ id, accepted: spec.path, actor: actorOf(principal) });
     });
   }
@@ -171,9 +184,9 @@ export function incidentRoutes(deps: Deps): Router {
     const principal = principalOf(res);
     const { incident, step } = await findStep(principal, id, stepId);
     if (step.action !== 'manual' || step.status !== 'running') throw conflict(`step ${stepId} is not a manual step waiting for a person (status ${step.status})`);
-    await deps.temporal.workflow
-      .getHandle(incident.workflowId)
-      .signal(completeManualStepSignal, { ...report, stepId, actor: actorOf(principal), incidentId: id });
+    await toWorkflow(() =>
+      deps.temporal.workflow.getHandle(incident.workflowId).signal(completeManualStepSignal, { ...report, stepId, actor: actorOf(principal), incidentId: id }),
+    );
     res.status(202).json({ id, stepId, accepted: 'complete', outcome: report.outcome, actor: actorOf(principal) });
   });
 
@@ -185,7 +198,7 @@ export function incidentRoutes(deps: Deps): Router {
     if (incident.status !== 'awaiting_approval' || step.status !== 'failed') {
       throw conflict(`step ${stepId} is not waiting for a decision (step ${step.status}, incident ${incident.status})`);
     }
-    await deps.temporal.workflow.getHandle(incident.workflowId).signal(decideStepSignal, { ...choice, stepId, actor: actorOf(principal), incidentId: id });
+    await toWorkflow(() => deps.temporal.workflow.getHandle(incident.workflowId).signal(decideStepSignal, { ...choice, stepId, actor: actorOf(principal), incidentId: id }));
     res.status(202).json({ id, stepId, accepted: choice.decision, actor: actorOf(principal) });
   });
 

@@ -333,8 +333,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
   wf.setHandler(
     rollbackSignal,
     forThisIncident((note) => {
-      if (requested.rollback) {
-        record('rollback.ignored', note.actor, { detail: { reason: note.reason, why: 'a rollback was already requested' } });
+      // The row may still say otherwise: the API checked it before the close was written.
+      const why = state.status === 'closed' ? 'the incident is closed' : requested.rollback ? 'a rollback was already requested' : undefined;
+      if (why) {
+        record('rollback.ignored', note.actor, { detail: { reason: note.reason, why } });
         return;
       }
       requested.rollback = note;

@@ -11,11 +11,14 @@ const FIXTURES = join(__dirname, '..', 'fixtures', 'histories');
 /**
  * One directory per generation of the workflow's commands; running incidents of every generation
  * must still replay. v1: one store activity per write; v2: the opening as one local activity, transitions batched
- * (BATCHED_STORE_PATCH in src/workflows/incident.ts).
+ * (BATCHED_STORE_PATCH in src/workflows/incident.ts); v3: events delivered as the `deliverEvents`
+ * update, joins written before the close (JOINS_BEFORE_CLOSE_PATCH), and an incident that hands an
+ * event arriving while it closes on to the next incident.
  */
-const GENERATIONS = ['v1-store-activities', 'v2-batched-store'];
+const GENERATIONS = ['v1-store-activities', 'v2-batched-store', 'v3-update-intake'];
 const RECORD = process.env.AIRE_RECORD_HISTORIES === '1';
 const KINDS = ['automated.json', 'failed-with-compensation.json', 'gated.json', 'rolled-back.json'];
+const KINDS_OF: Record<string, string[]> = { 'v3-update-intake': [...KINDS, 'handed-on.json'].sort() };
 
 /**
  * Workflow determinism: histories of representative incidents, recorded once and committed, are
@@ -41,17 +44,24 @@ describe('replaying recorded incident histories', () => {
       await target?.stop();
     });
 
+    /** Exported the documented way, as `temporal workflow show --output json` writes it. */
+    function save(name: string, workflowId: string, runId: string): void {
+      const json = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId, '--output', 'json', '--address', testEnv().temporalAddress]);
+      writeFileSync(join(FIXTURES, GENERATIONS[GENERATIONS.length - 1], `${name}.json`), json);
+    }
+
+    /** Declares an incident and a duplicate of it (a join, delivered as an update), drives it, and closes it. */
     async function run(name: string, steps: unknown[], drive: (id: string) => Promise<void>, extra: Record<string, unknown> = {}): Promise<void> {
       const rb = uniqueId(name);
       await stack.call('POST', '/api/runbooks', tenant.keys.admin, { id: rb, name: rb, triggers: { titlePattern: rb }, steps, ...extra });
-      const res = await stack.call<{ id: string; workflowId: string }>('POST', '/api/incidents', tenant.keys.ingest, { title: `${rb} incident`, severity: 'medium' });
+      const declaration = { title: `${rb} incident`, severity: 'medium', dedupKey: rb };
+      const res = await stack.call<{ id: string; workflowId: string }>('POST', '/api/incidents', tenant.keys.ingest, declaration);
+      expect((await stack.call('POST', '/api/incidents', tenant.keys.ingest, declaration)).status).toBe(200);
       await drive(res.body.id);
       await stack.call('POST', `/api/incidents/${res.body.id}/close`, tenant.keys.responder, {});
       const handle = stack.temporal.workflow.getHandle(res.body.workflowId);
       await handle.result();
-      // Exported the documented way, as `temporal workflow show --output json` writes it.
-      const json = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', res.body.workflowId, '--output', 'json', '--address', testEnv().temporalAddress]);
-      writeFileSync(join(FIXTURES, GENERATIONS[GENERATIONS.length - 1], `${name}.json`), json);
+      save(name, res.body.workflowId, (await handle.describe()).runId);
     }
 
     const http = (id: string, extra: Record<string, unknown> = {}) => ({
@@ -81,12 +91,33 @@ describe('replaying recorded incident histories', () => {
         await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'rolled_back');
       });
     });
+
+    test('record an incident that hands an event arriving while it closes on to the next', async () => {
+      const rb = uniqueId('handed-on');
+      const handOn = await stack.tenant('handed-on');
+      let release: () => void = () => undefined;
+      target.on('POST', `/${rb}/resolved`, { until: new Promise<void>((r) => (release = r)) });
+      await stack.call('PUT', '/api/settings', handOn.keys.admin, { channels: [{ name: 'hold', target: { url: `${target.url}/${rb}/resolved` }, events: ['incident.resolved'] }] });
+      await stack.call('POST', '/api/runbooks', handOn.keys.admin, { id: rb, name: rb, triggers: { titlePattern: rb }, steps: [http('one')] });
+      const declaration = { title: `${rb} incident`, severity: 'medium', dedupKey: rb };
+      const first = await stack.call<{ id: string; workflowId: string }>('POST', '/api/incidents', handOn.keys.ingest, declaration);
+      await stack.incidentWhen(handOn, first.body.id, (v) => v.incident.status === 'mitigated');
+      const { runId } = await stack.temporal.workflow.getHandle(first.body.workflowId).describe();
+      await stack.call('POST', `/api/incidents/${first.body.id}/resolve`, handOn.keys.responder, {});
+      await stack.call('POST', `/api/incidents/${first.body.id}/close`, handOn.keys.responder, {});
+      await stack.incidentWhen(handOn, first.body.id, (v) => v.incident.status === 'closed');
+      const next = await stack.call<{ id: string }>('POST', '/api/incidents', handOn.keys.ingest, declaration);
+      expect(next.status).toBe(201);
+      release();
+      await stack.incidentWhen(handOn, next.body.id, (v) => v.incident.status === 'mitigated');
+      save('handed-on', first.body.workflowId, runId);
+    });
   });
 
   test.each(GENERATIONS)('every recorded history of %s replays against the current workflow code', async (generation) => {
     const dir = join(FIXTURES, generation);
     const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
-    expect(files).toEqual(KINDS);
+    expect(files).toEqual(KINDS_OF[generation] ?? KINDS);
     const histories = files.map((f) => ({ workflowId: `${generation}/${f.replace(/\.json$/, '')}`, history: historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8'))) }));
     const results = [];
     for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: testEnv().workflowBundlePath } }, histories)) results.push(result);

@@ -36,12 +36,12 @@ export const ConfigSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   AIRE_TASK_QUEUE: z.string().min(1).default('aire-incidents'),
   /**
-   * How long an intake request waits for the incident workflow's answer (which incident took the
-   * event: src/api/event-delivery.ts). Past it, with no worker answering, the request is answered
-   * 503 with Retry-After and the event counts as not accepted; a repeat with the same event id
+   * How long a request waits for the incident workflow's own answer (for intake: which incident took
+   * the event, src/api/event-delivery.ts). Past it, with no worker answering, the request is
+   * answered 503 with Retry-After and counts as not accepted; a repeated event with the same event id
    * counts once. Workers answer in milliseconds; the bound is for a fleet that is down.
    */
-  AIRE_INTAKE_ANSWER_TIMEOUT: DurationSchema.default(10_000),
+  AIRE_WORKFLOW_ANSWER_TIMEOUT: DurationSchema.default(10_000),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Hosts outbound actions may reach: exact names or `*.example.com`. Loopback only by default. */

@@ -98,7 +98,7 @@ const deliveries = new WeakMap<Deps, EventDelivery>();
 function eventDelivery(deps: Deps): EventDelivery {
   let delivery = deliveries.get(deps);
   if (!delivery) {
-    delivery = new EventDelivery(deps.temporal, deps.config.AIRE_TASK_QUEUE, deps.config.AIRE_INTAKE_ANSWER_TIMEOUT);
+    delivery = new EventDelivery(deps.temporal, deps.config.AIRE_TASK_QUEUE, deps.config.AIRE_WORKFLOW_ANSWER_TIMEOUT);
     deliveries.set(deps, delivery);
   }
   return delivery;

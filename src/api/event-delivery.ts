@@ -5,7 +5,7 @@ import type { EventJoin } from '../domain/signals';
 import type { IncidentWorkflowInput } from '../domain/workflow-input';
 import { INCIDENT_CLOSING, deliverEventsUpdate } from '../workflows/definitions';
 import { incidentWorkflow } from '../workflows/incident';
-import { HttpProblem } from './problem';
+import { noAnswer } from './workflow-answer';
 
 /** What starts the incident workflow if no incident with this dedup key is open. */
 export interface StartRequest {
@@ -101,7 +101,7 @@ export class EventDelivery {
         );
         return incidentId === next?.input.incidentId ? { incidentId, started: next } : { incidentId };
       } catch (err) {
-        if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) throw noAnswer(this.answerTimeoutMs);
+        if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) throw noAnswer(this.answerTimeoutMs, 'the event was not accepted (its event id makes a repeat count once)');
         if (!next && isClosingRefusal(err)) {
           next = await prepare();
           continue;
@@ -150,14 +150,4 @@ function neverApplied(err: unknown): boolean {
   const message = (err as { message?: string } | null)?.message ?? '';
   const cause = (err as { cause?: { message?: string; details?: string } } | null)?.cause;
   return /already completed|workflow is closing|unexpected workflow task failure/i.test(`${message} ${cause?.message ?? ''} ${cause?.details ?? ''}`);
-}
-
-function noAnswer(timeoutMs: number): HttpProblem {
-  return new HttpProblem(
-    503,
-    'Service Unavailable',
-    `no AIRE worker answered within ${timeoutMs} ms, so the event was not accepted; send it again (its event id makes a repeat count once)`,
-    undefined,
-    { 'Retry-After': '5' },
-  );
 }

@@ -23,7 +23,7 @@ import {
   IdParams as IncidentIdParams,
   ListQuery,
   ReasonBody,
-  SIGNALS,
+  MESSAGES,
   StepParams,
 } from './routes/incidents';
 import { IdempotencyKey } from './routes/intake';
@@ -156,6 +156,15 @@ const AcceptedSchema = z.object({
   accepted: z.string(),
   outcome: z.enum(['done', 'failed']).optional(),
   actor: z.string(),
+});
+/** What an update-backed route answers: the workflow's own account of what it did, and its live state. */
+const MessageAnswerSchema = z.object({
+  id: z.uuid(),
+  stepId: SlugSchema.optional(),
+  accepted: z.string(),
+  outcome: z.enum(['approved', 'approval-recorded', 'rejected', 'rollback-requested', 'step-reported', 'step-decided']),
+  actor: z.string(),
+  state: z.looseObject({ incidentId: z.uuid(), status: z.string() }),
 });
 const IncidentPageSchema = z.object({
   items: z.array(z.looseObject({ id: z.uuid(), status: z.string(), severity: SeveritySchema })),
@@ -392,19 +401,25 @@ export const OPERATIONS: readonly OperationSpec[] = [
     responses: { 200: { description: 'the incident', component: 'IncidentDetails', schema: IncidentDetailsSchema } },
     problems: problemsFor(true, false),
   },
-  // One operation per workflow signal, from the same table the routes are registered from.
-  ...SIGNALS.map(
+  // One operation per workflow message, from the same table the routes are registered from.
+  ...MESSAGES.map(
     (spec): OperationSpec => ({
       method: 'post',
       path: `/api/incidents/:id/${spec.path}`,
       operationId: `${spec.path}Incident`,
       tag: 'incidents',
-      summary: SIGNAL_SUMMARIES[spec.path] ?? `Send the ${spec.path} signal to the incident`,
-      description: 'Answers 409 when the incident is in a status where this makes no sense.',
+      summary: SIGNAL_SUMMARIES[spec.path] ?? `Send ${spec.path} to the incident`,
+      description:
+        'update' in spec
+          ? 'The workflow answers from its own state: 409 when nothing can take this now (nothing waiting, already decided, an approver counted already), 403 when this caller may not (four-eyes), 503 when no worker answers in time.'
+          : 'Answers 409 when the incident is closed.',
       roles: spec.roles,
       params: IncidentIdParams,
       body: spec.schema === DecisionBody ? { component: 'DecisionBody', schema: DecisionBody } : { component: 'ReasonBody', schema: ReasonBody },
-      responses: { 202: { description: 'the signal was sent to the workflow', component: 'Accepted', schema: AcceptedSchema } },
+      responses:
+        'update' in spec
+          ? { 200: { description: 'what the workflow did, and its state after', component: 'MessageAnswer', schema: MessageAnswerSchema } }
+          : { 202: { description: 'the signal was sent to the workflow', component: 'Accepted', schema: AcceptedSchema } },
       problems: [...problemsFor(true, true), ...(spec.path === 'approve' || spec.path === 'reject' ? RATE_LIMITED : [])],
     }),
   ),
@@ -417,7 +432,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
     roles: ['responder', 'approver'],
     params: StepParams,
     body: { component: 'CompleteStepBody', schema: CompleteBody },
-    responses: { 202: { description: 'the report was sent to the workflow', component: 'Accepted' } },
+    responses: { 200: { description: 'what the workflow did, and its state after', component: 'MessageAnswer', schema: MessageAnswerSchema } },
     problems: problemsFor(true, true),
   },
   {
@@ -429,7 +444,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
     roles: ['approver'],
     params: StepParams,
     body: { component: 'StepDecisionBody', schema: DecisionOnStepBody },
-    responses: { 202: { description: 'the decision was sent to the workflow', component: 'Accepted' } },
+    responses: { 200: { description: 'what the workflow did, and its state after', component: 'MessageAnswer', schema: MessageAnswerSchema } },
     problems: problemsFor(true, true),
   },
 

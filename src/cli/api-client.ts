@@ -126,6 +126,8 @@ export interface Accepted {
   id: string;
   accepted: string;
   actor: string;
+  /** What the workflow did, where it answered (approve, reject, rollback): approved, approval-recorded, … */
+  outcome?: string;
 }
 
 export type RunbookView = Runbook & { version: number; createdAt?: string; createdBy?: string };

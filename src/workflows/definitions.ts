@@ -8,6 +8,33 @@ import type { EventDelivery, EventsDelivered } from '../domain/workflow-input';
  * The incident workflow's messages, defined once and shared by the workflow and every client
  * (API, CLI, tests), as in Temporal's own samples.
  */
+/**
+ * Decisions are Workflow Updates: the workflow's validator refuses, from its own state, what cannot
+ * apply (nothing waiting, four-eyes, an approver counted already, an incident that has ended), and
+ * the caller gets the workflow's answer. approve and reject (and the others, for histories from
+ * before the updates) are also signals of the same name, handled by the same code; a refused signal
+ * is recorded in the audit trail, since nobody waits for its answer.
+ */
+export const approveUpdate = defineUpdate<MessageAnswer, [Decision]>('approve');
+export const rejectUpdate = defineUpdate<MessageAnswer, [Decision]>('reject');
+export const rollbackUpdate = defineUpdate<MessageAnswer, [Note]>('rollback');
+export const completeManualStepUpdate = defineUpdate<MessageAnswer, [ManualCompletion]>('completeManualStep');
+export const decideStepUpdate = defineUpdate<MessageAnswer, [StepDecision]>('decideStep');
+
+/** What applying a decision did. */
+export type MessageOutcome = 'approved' | 'approval-recorded' | 'rejected' | 'rollback-requested' | 'step-reported' | 'step-decided';
+/** An update's answer: what it did, and the incident's live state right after. */
+export interface MessageAnswer {
+  incidentId: string;
+  outcome: MessageOutcome;
+  state: IncidentState;
+}
+
+/** Failure types of a refused update: the API answers 409 and 403 with the workflow's reason. */
+export const REFUSED_CONFLICT = 'Conflict';
+export const REFUSED_FORBIDDEN = 'Forbidden';
+export type RefusalType = typeof REFUSED_CONFLICT | typeof REFUSED_FORBIDDEN;
+
 export const approveSignal = defineSignal<[Decision]>('approve');
 export const rejectSignal = defineSignal<[Decision]>('reject');
 export const acknowledgeSignal = defineSignal<[Note]>('acknowledge');

@@ -1,4 +1,5 @@
 import * as wf from '@temporalio/workflow';
+import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import type { NotificationActivities, RunbookChoice, StepActivity, StepCall, StoreActivities, Transition } from '../activities';
 import type { IncidentStatus } from '../domain/incident';
 // Only schema-free modules are imported for their values here: see src/domain/severity-scale.ts.
@@ -13,6 +14,16 @@ import type { EventDelivery, EventsDelivered, IncidentWorkflowInput } from '../d
 import {
   INCIDENT_CLOSING,
   IncidentState,
+  MessageAnswer,
+  MessageOutcome,
+  REFUSED_CONFLICT,
+  REFUSED_FORBIDDEN,
+  RefusalType,
+  approveUpdate,
+  completeManualStepUpdate,
+  decideStepUpdate,
+  rejectUpdate,
+  rollbackUpdate,
   StepState,
   acknowledgeSignal,
   addEventSignal,
@@ -283,40 +294,126 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
     };
   }
 
-  function onDecision(kind: 'approve' | 'reject', by: Decision): void {
+  /**
+   * Why a message cannot apply now, from the workflow's own state. One implementation for both
+   * ways in: an update's validator answers it to the caller (409 or 403); a signal, which cannot be
+   * answered, records it in the audit trail under `audit`.
+   */
+  interface Refusal {
+    refusal: RefusalType;
+    why: string;
+    audit: { kind: string; extra: Extra };
+  }
+
+  /** A message for an earlier incident under this workflow id (a signal for one is dropped unrecorded, as before). */
+  function ended(message: { incidentId?: string }): Pick<Refusal, 'refusal' | 'why'> | undefined {
+    if (message.incidentId === undefined || message.incidentId === incidentId) return undefined;
+    return { refusal: REFUSED_CONFLICT, why: `incident ${message.incidentId} has ended; its workflow id now runs incident ${incidentId}` };
+  }
+
+  const gateName = (stepId: string | null): string => (stepId ? `step "${stepId}"` : 'the runbook gate');
+
+  function decisionRefusal(kind: 'approve' | 'reject', by: Decision): Refusal | undefined {
     const pending = state.pendingApproval;
     if (!pending || decision || (by.stepId !== undefined && by.stepId !== pending.stepId)) {
-      const why = pending ? `the pending gate is ${pending.stepId ? `step "${pending.stepId}"` : 'the runbook gate'}` : 'nothing is waiting for approval';
-      record('approval.ignored', by.actor, { stepId: by.stepId, detail: { decision: kind, reason: by.reason, why } });
-      return;
+      const why = !pending ? 'nothing is waiting for approval' : decision ? `${gateName(pending.stepId)} is already decided` : `the pending gate is ${gateName(pending.stepId)}`;
+      return { refusal: REFUSED_CONFLICT, why, audit: { kind: 'approval.ignored', extra: { stepId: by.stepId, detail: { decision: kind, reason: by.reason, why } } } };
     }
+    if (kind === 'reject') return undefined;
+    const gate = pending.stepId ?? undefined;
+    const fourEyes = approvalRefusal(state.severity, input.declaredBy, by.actor);
+    if (fourEyes) return { refusal: REFUSED_FORBIDDEN, why: fourEyes, audit: { kind: 'approval.refused', extra: { stepId: gate, detail: { why: fourEyes } } } };
+    if (pending.approvals.includes(by.actor)) {
+      const why = `${by.actor} has already approved ${gateName(pending.stepId)}: an approver counts once`;
+      return { refusal: REFUSED_CONFLICT, why, audit: { kind: 'approval.duplicate', extra: { stepId: gate, detail: { why: 'an approver counts once' } } } };
+    }
+    return undefined;
+  }
+
+  /** Applies a decision that `decisionRefusal` let through. */
+  function applyDecision(kind: 'approve' | 'reject', by: Decision): MessageOutcome {
+    const pending = state.pendingApproval;
+    if (!pending) throw refusalFailure({ refusal: REFUSED_CONFLICT, why: 'nothing is waiting for approval' });
     if (kind === 'reject') {
       decision = { kind, by };
-      return;
-    }
-    const gate = pending.stepId ?? undefined;
-    const refusal = approvalRefusal(state.severity, input.declaredBy, by.actor);
-    if (refusal) {
-      record('approval.refused', by.actor, { stepId: gate, detail: { why: refusal } });
-      return;
-    }
-    if (pending.approvals.includes(by.actor)) {
-      record('approval.duplicate', by.actor, { stepId: gate, detail: { why: 'an approver counts once' } });
-      return;
+      return 'rejected';
     }
     pending.approvals.push(by.actor);
     if (pending.approvals.length >= pending.required) {
       decision = { kind, by };
-      return;
+      return 'approved';
     }
     record('approval.recorded', by.actor, {
-      stepId: gate,
+      stepId: pending.stepId ?? undefined,
       approval: { stepId: pending.stepId, decision: 'approve', approver: by.actor, reason: by.reason },
       detail: { approvals: pending.approvals.length, required: pending.required, reason: by.reason },
     });
+    return 'approval-recorded';
   }
-  wf.setHandler(approveSignal, forThisIncident((by) => onDecision('approve', by)));
-  wf.setHandler(rejectSignal, forThisIncident((by) => onDecision('reject', by)));
+
+  function rollbackRefusal(note: Note): Refusal | undefined {
+    // The row may still say otherwise: the API read it before the close was written.
+    const why =
+      state.status === 'closed' ? 'the incident is closed' : rolledBack ? 'the incident was already rolled back' : requested.rollback ? 'a rollback was already requested' : undefined;
+    return why ? { refusal: REFUSED_CONFLICT, why, audit: { kind: 'rollback.ignored', extra: { detail: { reason: note.reason, why } } } } : undefined;
+  }
+
+  function applyRollback(note: Note): MessageOutcome {
+    requested.rollback = note;
+    record('rollback.requested', note.actor, { detail: { reason: note.reason } });
+    return 'rollback-requested';
+  }
+
+  function manualRefusal(report: ManualCompletion): Refusal | undefined {
+    if (state.pendingManual?.stepId === report.stepId && !manualReport) return undefined;
+    const why = `step "${report.stepId}" is not waiting for a person`;
+    return { refusal: REFUSED_CONFLICT, why, audit: { kind: 'manual.ignored', extra: { stepId: report.stepId, detail: { why } } } };
+  }
+
+  function stepDecisionRefusal(d: StepDecision): Refusal | undefined {
+    if (state.pendingDecision?.stepId === d.stepId && !stepDecision) return undefined;
+    const why = `step "${d.stepId}" is not waiting for a decision`;
+    return { refusal: REFUSED_CONFLICT, why, audit: { kind: 'decision.ignored', extra: { stepId: d.stepId, detail: { decision: d.decision, why } } } };
+  }
+
+  /**
+   * Registers one message both ways: as an update that answers its caller (refused by the
+   * validator, from this state, before anything is applied), and, where `signal` is given, as a
+   * signal handled by the same code, whose refusal goes to the audit trail instead.
+   */
+  function handle<T extends { actor: string; incidentId?: string }>(
+    update: UpdateDefinition<MessageAnswer, [T]>,
+    signal: SignalDefinition<[T]>,
+    refuse: (message: T) => Refusal | undefined,
+    apply: (message: T) => MessageOutcome,
+  ): void {
+    wf.setHandler(update, (message) => ({ incidentId, outcome: apply(message), state }), {
+      validator: (message) => {
+        const refusal = ended(message) ?? refuse(message);
+        if (refusal) throw refusalFailure(refusal);
+      },
+    });
+    wf.setHandler(
+      signal,
+      forThisIncident((message: T) => {
+        const refusal = refuse(message);
+        if (refusal) record(refusal.audit.kind, message.actor, refusal.audit.extra);
+        else apply(message);
+      }),
+    );
+  }
+
+  handle(approveUpdate, approveSignal, (by) => decisionRefusal('approve', by), (by) => applyDecision('approve', by));
+  handle(rejectUpdate, rejectSignal, (by) => decisionRefusal('reject', by), (by) => applyDecision('reject', by));
+  handle(rollbackUpdate, rollbackSignal, rollbackRefusal, applyRollback);
+  handle(completeManualStepUpdate, completeManualStepSignal, manualRefusal, (report) => {
+    manualReport = report;
+    return 'step-reported';
+  });
+  handle(decideStepUpdate, decideStepSignal, stepDecisionRefusal, (d) => {
+    stepDecision = d;
+    return 'step-decided';
+  });
 
   wf.setHandler(
     acknowledgeSignal,
@@ -331,20 +428,6 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
   );
 
   wf.setHandler(
-    rollbackSignal,
-    forThisIncident((note) => {
-      // The row may still say otherwise: the API checked it before the close was written.
-      const why = state.status === 'closed' ? 'the incident is closed' : requested.rollback ? 'a rollback was already requested' : undefined;
-      if (why) {
-        record('rollback.ignored', note.actor, { detail: { reason: note.reason, why } });
-        return;
-      }
-      requested.rollback = note;
-      record('rollback.requested', note.actor, { detail: { reason: note.reason } });
-    }),
-  );
-
-  wf.setHandler(
     resolveSignal,
     forThisIncident((note) => {
       requested.resolve ??= note;
@@ -355,28 +438,6 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
     closeSignal,
     forThisIncident((note) => {
       requested.close ??= note;
-    }),
-  );
-
-  wf.setHandler(
-    completeManualStepSignal,
-    forThisIncident((report) => {
-      if (state.pendingManual?.stepId !== report.stepId || manualReport) {
-        record('manual.ignored', report.actor, { stepId: report.stepId, detail: { why: `step "${report.stepId}" is not waiting for a person` } });
-        return;
-      }
-      manualReport = report;
-    }),
-  );
-
-  wf.setHandler(
-    decideStepSignal,
-    forThisIncident((d) => {
-      if (state.pendingDecision?.stepId !== d.stepId || stepDecision) {
-        record('decision.ignored', d.actor, { stepId: d.stepId, detail: { decision: d.decision, why: `step "${d.stepId}" is not waiting for a decision` } });
-        return;
-      }
-      stepDecision = d;
     }),
   );
 
@@ -838,6 +899,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
     return wf.makeContinueAsNewFunc<typeof incidentWorkflow>({ memo: info.memo, typedSearchAttributes: info.typedSearchAttributes })(input, next);
   }
   return { incidentId, status: state.status };
+}
+
+/** What an update's validator throws to refuse a message: the API answers it as 409 or 403 with `why`. */
+function refusalFailure(refusal: { refusal: RefusalType; why: string }): wf.ApplicationFailure {
+  return wf.ApplicationFailure.create({ type: refusal.refusal, message: refusal.why, nonRetryable: true });
 }
 
 /** Ends a closed incident's run by starting the next incident in its place, with the events it took. */

@@ -138,7 +138,7 @@ export class Driver {
           status: 0,
           body: { error: err.message },
         }));
-        if (res.status === 202) i.approved = true;
+        if (res.status === 200) i.approved = true;
         else this.refusals.push(`approve ${res.status}`);
       }
     }

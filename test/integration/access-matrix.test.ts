@@ -48,7 +48,9 @@ describe('access matrix: every route × every role × own and other tenant', () 
   }
 
   beforeAll(async () => {
-    stack = await Stack.start('matrix', { worker: false });
+    // No worker: routes the workflow answers (approve, reject, rollback, step reports) get past the
+    // role and tenant checks and then find nobody to answer; AIRE_WORKFLOW_ANSWER_TIMEOUT keeps that short.
+    stack = await Stack.start('matrix', { worker: false, env: { AIRE_WORKFLOW_ANSWER_TIMEOUT: '300ms' } });
     a = await stack.tenant('matrix-a');
     b = await stack.tenant('matrix-b');
     const incident = await stack.call<{ id: string }>('POST', '/api/incidents', a.keys.ingest, { title: 'matrix incident', severity: 'high' });
@@ -98,14 +100,14 @@ describe('access matrix: every route × every role × own and other tenant', () 
     declareIncident: { own: [201], other: 'own-data', request: async () => ({ path: '/api/incidents', body: { title: 'declared', severity: 'low' }, headers: { 'idempotency-key': uniqueId('idem') } }) },
     listIncidents: { own: [200], other: 'own-data', request: async () => ({ path: '/api/incidents?limit=200' }) },
     getIncident: { own: [200], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}` }) },
-    approveIncident: { own: [202], other: 'resource', request: async () => ({ path: `/api/incidents/${A.gated}/approve`, body: { reason: 'ok' } }) },
-    rejectIncident: { own: [202], other: 'resource', request: async () => ({ path: `/api/incidents/${A.gated}/reject`, body: { reason: 'no' } }) },
+    approveIncident: { own: [503], other: 'resource', request: async () => ({ path: `/api/incidents/${A.gated}/approve`, body: { reason: 'ok' } }) },
+    rejectIncident: { own: [503], other: 'resource', request: async () => ({ path: `/api/incidents/${A.gated}/reject`, body: { reason: 'no' } }) },
     acknowledgeIncident: { own: [202], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/acknowledge`, body: {} }) },
-    rollbackIncident: { own: [202], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/rollback`, body: {} }) },
+    rollbackIncident: { own: [503], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/rollback`, body: {} }) },
     resolveIncident: { own: [202], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/resolve`, body: {} }) },
     closeIncident: { own: [202], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/close`, body: {} }) },
-    completeManualStep: { own: [202], other: 'resource', request: async () => ({ path: `/api/incidents/${A.gated}/steps/manual-step/complete`, body: { outcome: 'done' } }) },
-    decideFailedStep: { own: [202], other: 'resource', request: async () => ({ path: `/api/incidents/${A.gated}/steps/failed-step/decision`, body: { decision: 'skip' } }) },
+    completeManualStep: { own: [503], other: 'resource', request: async () => ({ path: `/api/incidents/${A.gated}/steps/manual-step/complete`, body: { outcome: 'done' } }) },
+    decideFailedStep: { own: [503], other: 'resource', request: async () => ({ path: `/api/incidents/${A.gated}/steps/failed-step/decision`, body: { decision: 'skip' } }) },
     incidentReport: { own: [200], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/report` }) },
     addActionItem: { own: [201], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/action-items`, body: { title: 'another follow-up' } }) },
     listIncidentActionItems: { own: [200], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/action-items` }) },

@@ -221,7 +221,7 @@ steps:
   test('incident approve lets the gated step run; a second approve is a conflict', async () => {
     const res = await aire(['incident', 'approve', incidentId, '--step', 'two', '--reason', 'change window open'], { AIRE_API_KEY: tenant.keys.approver });
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain(`approve: accepted for incident ${incidentId} (as key:approver-key)`);
+    expect(res.stdout).toContain(`approve: approved for incident ${incidentId} (as key:approver-key)`);
 
     const done = await stack.incidentWhen(tenant, incidentId, (v) => v.incident.status === 'mitigated');
     expect(target.paths(rb)).toEqual([`POST /${rb}/one`, `POST /${rb}/checkout`]);

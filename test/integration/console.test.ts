@@ -203,7 +203,7 @@ describe('approval console', () => {
     expect(statSync(shot).size).toBeGreaterThan(10_000);
 
     await page.getByRole('button', { name: 'Approve', exact: true }).click();
-    await waitForText(page.getByRole('status', { name: 'Notice' }), 'Accepted: approve by key:approver-key');
+    await waitForText(page.getByRole('status', { name: 'Notice' }), 'Accepted: approve by key:approver-key (approved).');
     // No reload: the open incident refreshes itself every 2 s.
     await waitForText(incidentStatus(page), 'mitigated');
     expect(target.paths(rb)).toEqual([`POST /${rb}/page-oncall`, `POST /${rb}/restart`, `POST /${rb}/verify`]);
@@ -215,7 +215,7 @@ describe('approval console', () => {
     // Nothing waits any more: the API's 409 is shown, not swallowed.
     await page.getByRole('button', { name: 'Approve', exact: true }).click();
     await waitForText(problem(page), 'Conflict (409)');
-    await waitForText(problem(page), 'nothing is waiting for approval (status is mitigated)');
+    await waitForText(problem(page), 'nothing is waiting for approval');
 
     await page.getByRole('button', { name: 'Acknowledge', exact: true }).click();
     await waitForText(page.getByRole('status', { name: 'Notice' }), 'Accepted: acknowledge');

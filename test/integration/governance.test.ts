@@ -1,4 +1,5 @@
 import { createApiKey } from '../../src/db/tenants';
+import { approveSignal } from '../../src/workflows/definitions';
 import { Receiver } from '../support/receiver';
 import { Stack, TestTenant, eventually, uniqueId } from '../support/stack';
 
@@ -42,6 +43,17 @@ describe('governance', () => {
     return res.body.id;
   }
 
+  /** A critical incident whose tenant requires two distinct approvers, waiting at its runbook gate; and the second approver's key. */
+  async function criticalAwaitingTwoApprovers(prefix: string) {
+    const tenant = await tenantWith({ approval: { requiredApprovalsCritical: 2 } });
+    const second = (await createApiKey(stack.admin, tenant.id, 'second-approver', ['approver'])).key;
+    const rb = uniqueId(prefix);
+    await runbook(tenant, rb, [httpStep(rb, 'one')]);
+    const id = await declare(tenant.keys.ingest, { title: `${rb} down`, severity: 'critical' });
+    await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'awaiting_approval' && v.live?.pendingApproval != null);
+    return { tenant, second, rb, id };
+  }
+
   test('four-eyes: who declared a critical incident cannot approve it', async () => {
     const tenant = await stack.tenant('foureyes');
     const rb = uniqueId('four');
@@ -54,22 +66,45 @@ describe('governance', () => {
     expect(self.body.detail).toMatch(/four-eyes/);
     expect(target.paths(rb)).toEqual([]);
 
-    expect((await stack.call('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'second pair of eyes' })).status).toBe(202);
+    // The same rule holds for an approval sent as a signal (`temporal workflow signal`): refused, and the refusal is in the audit trail.
+    const { incident } = await stack.incidentWhen(tenant, id, () => true);
+    await stack.temporal.workflow.getHandle(incident.workflowId).signal(approveSignal, { actor: 'key:admin-key', reason: 'via the CLI', incidentId: id });
+    const refused = await stack.incidentWhen(tenant, id, (v) => v.actionLog.some((e) => e.kind === 'approval.refused'));
+    expect(refused.incident.status).toBe('awaiting_approval');
+    expect(target.paths(rb)).toEqual([]);
+
+    const approved = await stack.call<{ outcome: string; state: { pendingApproval: unknown } }>('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'second pair of eyes' });
+    expect([approved.status, approved.body.outcome]).toEqual([200, 'approved']);
     await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'mitigated');
     expect(target.paths(rb)).toEqual([`POST /${rb}/one`]);
   });
 
-  test('a tenant can require two distinct approvers for critical incidents; the same approver counts once', async () => {
-    const tenant = await tenantWith({ approval: { requiredApprovalsCritical: 2 } });
-    const second = (await createApiKey(stack.admin, tenant.id, 'second-approver', ['approver'])).key;
-    const rb = uniqueId('two');
-    await runbook(tenant, rb, [httpStep(rb, 'one')]);
-    const id = await declare(tenant.keys.ingest, { title: `${rb} down`, severity: 'critical' });
-    await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'awaiting_approval');
+  test('twenty concurrent approvals from two approvers: one 200 per approver, every other answer 409 with the reason', async () => {
+    const { tenant, second, rb, id } = await criticalAwaitingTwoApprovers('race');
 
-    await stack.call('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'first' });
-    await stack.call('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'first again' });
-    const half = await stack.incidentWhen(tenant, id, (v) => v.actionLog.some((e) => e.kind === 'approval.duplicate'));
+    const keys = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? tenant.keys.approver : second));
+    const answers = await Promise.all(keys.map((key, i) => stack.call<{ outcome?: string; detail?: string; actor?: string }>('POST', `/api/incidents/${id}/approve`, key, { reason: `try ${i}` })));
+    const ok = answers.filter((a) => a.status === 200);
+    expect(ok.map((a) => a.body.actor).sort()).toEqual(['key:approver-key', 'key:second-approver']);
+    expect(ok.map((a) => a.body.outcome).sort()).toEqual(['approval-recorded', 'approved']);
+    const refused = answers.filter((a) => a.status !== 200);
+    expect(refused).toHaveLength(18);
+    for (const a of refused) {
+      expect(a.status).toBe(409);
+      expect(a.body.detail).toMatch(/an approver counts once|already decided|nothing is waiting/);
+    }
+    const done = await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'mitigated');
+    expect(done.approvals.map((a) => a.approver).sort()).toEqual(['key:approver-key', 'key:second-approver']);
+    expect(target.paths(rb)).toEqual([`POST /${rb}/one`]);
+  });
+
+  test('a tenant can require two distinct approvers for critical incidents; the same approver counts once', async () => {
+    const { tenant, second, rb, id } = await criticalAwaitingTwoApprovers('two');
+
+    expect((await stack.call('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'first' })).status).toBe(200);
+    const again = await stack.call<{ detail: string }>('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'first again' });
+    expect([again.status, again.body.detail]).toEqual([409, expect.stringContaining('an approver counts once')]);
+    const half = await stack.incidentWhen(tenant, id, (v) => v.actionLog.some((e) => e.kind === 'approval.recorded'));
     expect(half.live?.pendingApproval).toMatchObject({ approvals: ['key:approver-key'], required: 2 });
     expect(target.paths(rb)).toEqual([]);
 

@@ -47,8 +47,10 @@ describe('people in the runbook', () => {
     expect((await stack.call('POST', `/api/incidents/${id}/steps/one/complete`, tenant.keys.responder, {})).status).toBe(409);
     expect((await stack.call('POST', `/api/incidents/${id}/steps/nope/complete`, tenant.keys.responder, {})).status).toBe(404);
     expect((await stack.call('POST', `/api/incidents/${id}/steps/drain/complete`, tenant.keys.viewer, {})).status).toBe(403);
-    const done = await stack.call('POST', `/api/incidents/${id}/steps/drain/complete`, tenant.keys.responder, { note: 'drained, 0 pods left' });
-    expect(done.status).toBe(202);
+    const done = await stack.call<{ outcome: string }>('POST', `/api/incidents/${id}/steps/drain/complete`, tenant.keys.responder, { note: 'drained, 0 pods left' });
+    expect([done.status, done.body.outcome]).toEqual([200, 'step-reported']);
+    // Reported once: a second report finds nothing waiting for a person.
+    expect((await stack.call('POST', `/api/incidents/${id}/steps/drain/complete`, tenant.keys.responder, {})).status).toBe(409);
 
     const view = await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'mitigated');
     expect(target.paths(rb)).toEqual([`POST /${rb}/one`, `POST /${rb}/pager`, `POST /${rb}/three`]);
@@ -70,7 +72,7 @@ describe('people in the runbook', () => {
     expect(waiting.steps.find((s) => s.stepId === 'flaky')?.status).toBe('failed');
     expect((await stack.call('POST', `/api/incidents/${id}/steps/flaky/decision`, tenant.keys.responder, { decision: 'retry' })).status).toBe(403);
     expect((await stack.call('POST', `/api/incidents/${id}/steps/flaky/decision`, tenant.keys.approver, { decision: 'again' })).status).toBe(400);
-    expect((await stack.call('POST', `/api/incidents/${id}/steps/flaky/decision`, tenant.keys.approver, { decision: 'retry', reason: 'db is back' })).status).toBe(202);
+    expect((await stack.call('POST', `/api/incidents/${id}/steps/flaky/decision`, tenant.keys.approver, { decision: 'retry', reason: 'db is back' })).status).toBe(200);
 
     const view = await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'mitigated');
     const keys = target.requests.filter((r) => r.path === `/${rb}/flaky`).map((r) => r.headers['idempotency-key']);
@@ -84,7 +86,7 @@ describe('people in the runbook', () => {
     target.on('POST', `/${skipRb}/broken`, { status: 500 });
     const skipId = await start(skipRb, [http(skipRb, 'one'), http(skipRb, 'broken', { onFailure: 'escalate', retry: { maximumAttempts: 1 } }), http(skipRb, 'three')]);
     await stack.incidentWhen(tenant, skipId, (v) => v.incident.status === 'awaiting_approval' && v.live?.pendingDecision != null);
-    expect((await stack.call('POST', `/api/incidents/${skipId}/steps/broken/decision`, tenant.keys.approver, { decision: 'skip' })).status).toBe(202);
+    expect((await stack.call('POST', `/api/incidents/${skipId}/steps/broken/decision`, tenant.keys.approver, { decision: 'skip' })).status).toBe(200);
     const skipped = await stack.incidentWhen(tenant, skipId, (v) => v.incident.status === 'mitigated');
     expect(skipped.steps.map((s) => s.status)).toEqual(['succeeded', 'skipped', 'succeeded']);
 
@@ -92,7 +94,7 @@ describe('people in the runbook', () => {
     target.on('POST', `/${abortRb}/broken`, { status: 500 });
     const abortId = await start(abortRb, [http(abortRb, 'one'), http(abortRb, 'broken', { onFailure: 'escalate', retry: { maximumAttempts: 1 } }), http(abortRb, 'three')]);
     await stack.incidentWhen(tenant, abortId, (v) => v.incident.status === 'awaiting_approval' && v.live?.pendingDecision != null);
-    expect((await stack.call('POST', `/api/incidents/${abortId}/steps/broken/decision`, tenant.keys.approver, { decision: 'abort', reason: 'give up' })).status).toBe(202);
+    expect((await stack.call('POST', `/api/incidents/${abortId}/steps/broken/decision`, tenant.keys.approver, { decision: 'abort', reason: 'give up' })).status).toBe(200);
     const aborted = await stack.incidentWhen(tenant, abortId, (v) => v.incident.status === 'failed');
     expect(target.paths(abortRb)).toEqual([`POST /${abortRb}/one`, `POST /${abortRb}/undo-one`]);
     expect(aborted.steps.map((s) => s.status)).toEqual(['compensated', 'failed', 'pending']);
@@ -112,7 +114,7 @@ describe('people in the runbook', () => {
     expect(target.applied.find((r) => r.path === `/${rb}/pager`)?.body).toMatchObject({ type: 'aire.escalation', incident: { severity: 'critical' }, message: 'still failing' });
     expect(waiting.actionLog.find((e) => e.kind === 'incident.escalated')).toMatchObject({ detail: { from: 'medium', to: 'critical' } });
 
-    expect((await stack.call('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'IC approves' })).status).toBe(202);
+    expect((await stack.call('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'IC approves' })).status).toBe(200);
     await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'mitigated');
     expect(target.paths(rb)).toEqual([`POST /${rb}/one`, `POST /${rb}/pager`, `POST /${rb}/three`]);
   });

@@ -183,9 +183,10 @@ describe('incident remediation', () => {
     await stack.incidentWhen(tenant, opened.id, (v) => v.incident.status === 'mitigated');
 
     const rollback = await stack.call('POST', `/api/incidents/${opened.id}/rollback`, tenant.keys.approver, { reason: 'made it worse' });
-    expect(rollback.status).toBe(202);
-    // A second request while the first runs is recorded and ignored, never applied twice.
-    await stack.call('POST', `/api/incidents/${opened.id}/rollback`, tenant.keys.approver, { reason: 'again' });
+    expect(rollback.status).toBe(200);
+    // A second request while the first runs is refused by the workflow, never applied twice.
+    const meanwhile = await stack.call<{ detail: string }>('POST', `/api/incidents/${opened.id}/rollback`, tenant.keys.approver, { reason: 'again' });
+    expect([meanwhile.status, meanwhile.body.detail]).toEqual([409, expect.stringMatching(/^(a rollback was already requested|the incident was already rolled back)$/)]);
     const view = await stack.incidentWhen(tenant, opened.id, (v) => v.incident.status === 'rolled_back');
 
     expect(target.paths(rb)).toEqual([

@@ -98,14 +98,17 @@ describe('two API processes behave as one', () => {
     const id = opened.body.id;
     await viewVia(1, tenant, id, (v) => v.incident.status === 'awaiting_approval' && v.live?.pendingApproval !== undefined && v.live?.pendingApproval !== null);
 
-    // The same approver through both APIs counts once.
-    expect((await call(0, 'POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'first, via A' })).status).toBe(202);
-    expect((await call(1, 'POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'first again, via B' })).status).toBe(202);
-    const half = await viewVia(0, tenant, id, (v) => v.actionLog.some((e) => e.kind === 'approval.duplicate'));
+    // The same approver through both APIs counts once: the workflow answers, whichever process asks.
+    const first = await call<{ outcome: string }>(0, 'POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'first, via A' });
+    expect([first.status, first.body.outcome]).toEqual([200, 'approval-recorded']);
+    const again = await call<{ detail: string }>(1, 'POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'first again, via B' });
+    expect([again.status, again.body.detail]).toEqual([409, expect.stringContaining('an approver counts once')]);
+    const half = await viewVia(0, tenant, id, (v) => v.actionLog.some((e) => e.kind === 'approval.recorded'));
     expect(half.live?.pendingApproval).toMatchObject({ approvals: ['key:approver-key'], required: 2 });
     expect(target.paths(rb)).toEqual([]);
 
-    expect((await call(1, 'POST', `/api/incidents/${id}/approve`, second, { reason: 'second, via B' })).status).toBe(202);
+    const last = await call<{ outcome: string }>(1, 'POST', `/api/incidents/${id}/approve`, second, { reason: 'second, via B' });
+    expect([last.status, last.body.outcome]).toEqual([200, 'approved']);
     const done = await viewVia(0, tenant, id, (v) => v.incident.status === 'mitigated');
     expect(done.approvals.map((a) => [a.approver, a.decision])).toEqual([
       ['key:approver-key', 'approve'],

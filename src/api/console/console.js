@@ -460,7 +460,9 @@
     api('POST', '/api/incidents/' + id + '/' + action, body)
       .then(
         function (answer) {
-          notice('Accepted: ' + (answer.accepted || action) + ' by ' + (answer.actor || 'you') + '.');
+          // Decisions are answered by the workflow with what they did (approved, approval-recorded, …).
+          var what = answer.outcome ? ' (' + answer.outcome.replace('-', ' ') + ')' : '';
+          notice('Accepted: ' + (answer.accepted || action) + ' by ' + (answer.actor || 'you') + what + '.');
           $('reason').value = '';
           loadIncident();
         },

@@ -1,27 +1,28 @@
 import { Router } from 'express';
 import { WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
-import { IncidentRecord, incidentDetails, listIncidents } from '../../db/incidents';
-import { approvalRefusal } from '../../domain/gates';
+import { incidentDetails, listIncidents } from '../../db/incidents';
 import { withTenant } from '../../db/pool';
 import { IncidentSourceSchema, IncidentStatus, IncidentStatusSchema, SlugSchema } from '../../domain/incident';
 import { redact } from '../../domain/redact';
-import { Severity, SeveritySchema } from '../../domain/severity';
+import { SeveritySchema } from '../../domain/severity';
 import {
   IncidentState,
+  MessageAnswer,
   acknowledgeSignal,
-  approveSignal,
+  approveUpdate,
   closeSignal,
-  completeManualStepSignal,
-  decideStepSignal,
-  rejectSignal,
+  completeManualStepUpdate,
+  decideStepUpdate,
+  rejectUpdate,
   resolveSignal,
-  rollbackSignal,
+  rollbackUpdate,
   stateQuery,
 } from '../../workflows/definitions';
 import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
 import { Deps, findIncident } from '../incidents-service';
 import { HttpProblem, conflict, notFound } from '../problem';
+import { askWorkflow } from '../workflow-answer';
 import { rateLimit } from '../rate-limit';
 import { body, params, query } from '../validate';
 import { Role } from '../../db/tenants';
@@ -68,45 +69,34 @@ async function liveState(deps: Deps, workflowId: string): Promise<IncidentState 
 
 type Message = { actor: string; reason?: string; incidentId: string; stepId?: string };
 
-export interface SignalSpec {
+/**
+ * A message to the incident's workflow, sent one of two ways. `update`: the workflow answers it
+ * from its own state (200 with what it did, or its refusal as 409/403). `signal`: fire and forget
+ * (202), after the row's status is checked; for acknowledge, resolve and close, which apply
+ * whenever the incident is not closed.
+ */
+export type MessageSpec = {
   path: string;
   roles: Role[];
   schema: typeof ReasonBody | typeof DecisionBody;
-  /** null when the signal makes sense in this status, else why not (answered as 409). */
-  allowed: (status: IncidentStatus) => string | null;
-  /** A refusal that depends on who asks (answered as 403). */
-  refuse?: (incident: IncidentRecord, actor: string) => string | null;
-  send: (handle: WorkflowHandle, message: Message) => Promise<void>;
-}
+} & (
+  | { update: (handle: WorkflowHandle, message: Message) => Promise<MessageAnswer> }
+  | { signal: (handle: WorkflowHandle, message: Message) => Promise<void>; allowed: (status: IncidentStatus) => string | null }
+);
 
 const notClosed = (status: IncidentStatus): string | null => (status === 'closed' ? 'the incident is closed' : null);
-const awaitingApproval = (status: IncidentStatus): string | null =>
-  status === 'awaiting_approval' ? null : `nothing is waiting for approval (status is ${status})`;
 
-export const SIGNALS: SignalSpec[] = [
-  {
-    path: 'approve',
-    roles: ['approver'],
-    schema: DecisionBody,
-    allowed: awaitingApproval,
-    refuse: (incident, actor) => approvalRefusal(incident.severity as Severity, incident.declaredBy, actor),
-    send: (h, m) => h.signal(approveSignal, m),
-  },
-  { path: 'reject', roles: ['approver'], schema: DecisionBody, allowed: awaitingApproval, send: (h, m) => h.signal(rejectSignal, m) },
-  { path: 'acknowledge', roles: ['responder', 'approver'], schema: ReasonBody, allowed: notClosed, send: (h, m) => h.signal(acknowledgeSignal, m) },
-  {
-    path: 'rollback',
-    roles: ['approver'],
-    schema: ReasonBody,
-    allowed: (s) => notClosed(s) ?? (s === 'rolled_back' ? 'the incident was already rolled back' : null),
-    send: (h, m) => h.signal(rollbackSignal, m),
-  },
-  { path: 'resolve', roles: ['responder', 'approver'], schema: ReasonBody, allowed: notClosed, send: (h, m) => h.signal(resolveSignal, m) },
-  { path: 'close', roles: ['responder', 'approver'], schema: ReasonBody, allowed: notClosed, send: (h, m) => h.signal(closeSignal, m) },
+export const MESSAGES: MessageSpec[] = [
+  { path: 'approve', roles: ['approver'], schema: DecisionBody, update: (h, m) => h.executeUpdate(approveUpdate, { args: [m] }) },
+  { path: 'reject', roles: ['approver'], schema: DecisionBody, update: (h, m) => h.executeUpdate(rejectUpdate, { args: [m] }) },
+  { path: 'acknowledge', roles: ['responder', 'approver'], schema: ReasonBody, allowed: notClosed, signal: (h, m) => h.signal(acknowledgeSignal, m) },
+  { path: 'rollback', roles: ['approver'], schema: ReasonBody, update: (h, m) => h.executeUpdate(rollbackUpdate, { args: [m] }) },
+  { path: 'resolve', roles: ['responder', 'approver'], schema: ReasonBody, allowed: notClosed, signal: (h, m) => h.signal(resolveSignal, m) },
+  { path: 'close', roles: ['responder', 'approver'], schema: ReasonBody, allowed: notClosed, signal: (h, m) => h.signal(closeSignal, m) },
 ];
 
 /**
- * Sends a message to the incident's workflow. The row can say an incident is open while its run has
+ * Sends a signal to the incident's workflow. The row can say an incident is open while its run has
  * already ended (the row is written before the run finishes): that is a conflict, not a server error.
  */
 async function toWorkflow(send: () => Promise<void>): Promise<void> {
@@ -151,7 +141,8 @@ export function incidentRoutes(deps: Deps): Router {
   });
 
   const approvalLimit = rateLimit(deps, 'approvals');
-  for (const spec of SIGNALS) {
+  const ask = <T>(send: () => Promise<T>): Promise<T> => askWorkflow(deps.temporal, deps.config.AIRE_WORKFLOW_ANSWER_TIMEOUT, send);
+  for (const spec of MESSAGES) {
     const limits = spec.path === 'approve' || spec.path === 'reject' ? [approvalLimit] : [];
     router.post(`/incidents/:id/${spec.path}`, requireRole(...spec.roles), ...limits, async (req, res) => {
       const { id } = params(IdParams, req);
@@ -159,51 +150,51 @@ export function incidentRoutes(deps: Deps): Router {
       const principal = principalOf(res);
       const incident = await findIncident(deps, principal, id);
       if (!incident) throw notFound(`incident ${id}`);
+      const handle = deps.temporal.workflow.getHandle(incident.workflowId);
+      const sent = { ...message, actor: actorOf(principal), incidentId: id };
+      if ('update' in spec) {
+        const answer = await ask(() => spec.update(handle, sent));
+        res.json(redact({ id, accepted: spec.path, actor: sent.actor, outcome: answer.outcome, state: answer.state }, sensitive));
+        return;
+      }
       const refusal = spec.allowed(incident.status);
       if (refusal) throw conflict(refusal);
-      const forbidden = spec.refuse?.(incident, actorOf(principal));
-      if (forbidden) throw new HttpProblem(403, 'Forbidden', forbidden);
-      await toWorkflow(() => spec.send(deps.temporal.workflow.getHandle(incident.workflowId), { ...message, actor: actorOf(principal), incidentId: id }));
-      res.status(202).json({ id, accepted: spec.path, actor: actorOf(principal) });
+      await toWorkflow(() => spec.signal(handle, sent));
+      res.status(202).json({ id, accepted: spec.path, actor: sent.actor });
     });
   }
 
-  /** The step of this tenant's incident, or 404; with the incident's workflow id for signalling. */
+  /** The step of this tenant's incident, or 404; with the incident's workflow id to send to. */
   async function findStep(principal: ReturnType<typeof principalOf>, id: string, stepId: string) {
     const incident = await findIncident(deps, principal, id);
     if (!incident) throw notFound(`incident ${id}`);
     const { steps } = await withTenant(deps.pool, principal.tenantId, (c) => incidentDetails(c, id));
-    const step = steps.find((s) => s.stepId === stepId);
-    if (!step) throw notFound(`step ${stepId} of incident ${id}`);
-    return { incident, step: step as { status: string; action: string } };
+    if (!steps.some((s) => s.stepId === stepId)) throw notFound(`step ${stepId} of incident ${id}`);
+    return deps.temporal.workflow.getHandle(incident.workflowId);
   }
 
   router.post('/incidents/:id/steps/:stepId/complete', requireRole('responder', 'approver'), async (req, res) => {
     const { id, stepId } = params(StepParams, req);
     const report = body(CompleteBody, req);
     const principal = principalOf(res);
-    const { incident, step } = await findStep(principal, id, stepId);
-    if (step.action !== 'manual' || step.status !== 'running') throw conflict(`step ${stepId} is not a manual step waiting for a person (status ${step.status})`);
-    await toWorkflow(() =>
-      deps.temporal.workflow.getHandle(incident.workflowId).signal(completeManualStepSignal, { ...report, stepId, actor: actorOf(principal), incidentId: id }),
-    );
-    res.status(202).json({ id, stepId, accepted: 'complete', outcome: report.outcome, actor: actorOf(principal) });
+    const handle = await findStep(principal, id, stepId);
+    const sent = { ...report, stepId, actor: actorOf(principal), incidentId: id };
+    const answer = await ask(() => handle.executeUpdate(completeManualStepUpdate, { args: [sent] }));
+    res.json(redact({ id, stepId, accepted: 'complete', outcome: answer.outcome, actor: sent.actor, state: answer.state }, sensitive));
   });
 
   router.post('/incidents/:id/steps/:stepId/decision', requireRole('approver'), async (req, res) => {
     const { id, stepId } = params(StepParams, req);
     const choice = body(DecisionOnStepBody, req);
     const principal = principalOf(res);
-    const { incident, step } = await findStep(principal, id, stepId);
-    if (incident.status !== 'awaiting_approval' || step.status !== 'failed') {
-      throw conflict(`step ${stepId} is not waiting for a decision (step ${step.status}, incident ${incident.status})`);
-    }
-    await toWorkflow(() => deps.temporal.workflow.getHandle(incident.workflowId).signal(decideStepSignal, { ...choice, stepId, actor: actorOf(principal), incidentId: id }));
-    res.status(202).json({ id, stepId, accepted: choice.decision, actor: actorOf(principal) });
+    const handle = await findStep(principal, id, stepId);
+    const sent = { ...choice, stepId, actor: actorOf(principal), incidentId: id };
+    const answer = await ask(() => handle.executeUpdate(decideStepUpdate, { args: [sent] }));
+    res.json(redact({ id, stepId, accepted: choice.decision, outcome: answer.outcome, actor: sent.actor, state: answer.state }, sensitive));
   });
 
   router.all('/incidents/:id/:action', () => {
-    throw new HttpProblem(404, 'Not Found', `unknown incident action; one of: ${SIGNALS.map((s) => s.path).join(', ')}`);
+    throw new HttpProblem(404, 'Not Found', `unknown incident action; one of: ${MESSAGES.map((s) => s.path).join(', ')}`);
   });
 
   return router;

@@ -127,7 +127,8 @@ export function registerIncidentCommands(program: Command): void {
         if (opts.reason !== undefined) body.reason = opts.reason;
         if (opts.step !== undefined) body.stepId = opts.step;
         const answer = await client.signalIncident(id, action.path, body);
-        emit(opts, answer.text, () => `${action.path}: accepted for incident ${answer.body.id} (as ${answer.body.actor}); see aire incident show ${answer.body.id}`);
+        const what = answer.body.outcome ? `${answer.body.outcome.replace('-', ' ')}` : 'accepted';
+        emit(opts, answer.text, () => `${action.path}: ${what} for incident ${answer.body.id} (as ${answer.body.actor}); see aire incident show ${answer.body.id}`);
       }),
     );
   }

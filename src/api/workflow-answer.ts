@@ -1,0 +1,28 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { REFUSED_CONFLICT, REFUSED_FORBIDDEN } from '../workflows/definitions';
+import { HttpProblem, conflict } from './problem';
+
+/** No worker answered in time: nothing was applied, and the caller may send the same again. */
+export function noAnswer(timeoutMs: number, what: string): HttpProblem {
+  return new HttpProblem(503, 'Service Unavailable', `no AIRE worker answered within ${timeoutMs} ms, so ${what}; send it again`, undefined, { 'Retry-After': '5' });
+}
+
+/**
+ * Asks the incident's workflow (an update) and returns its answer, or the problem the API answers
+ * instead: the workflow's refusal as 409 or 403 with its reason, an ended workflow as 409, and no
+ * worker within `timeoutMs` as 503 with Retry-After.
+ */
+export async function askWorkflow<T>(temporal: Client, timeoutMs: number, ask: () => Promise<T>): Promise<T> {
+  try {
+    return await temporal.withDeadline(Date.now() + timeoutMs, ask);
+  } catch (err) {
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) throw noAnswer(timeoutMs, 'the request was not applied');
+    if (err instanceof WorkflowNotFoundError) throw conflict('the incident has ended: its workflow is no longer running');
+    const refusal = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    if (refusal?.type === REFUSED_CONFLICT) throw conflict(refusal.message);
+    if (refusal?.type === REFUSED_FORBIDDEN) throw new HttpProblem(403, 'Forbidden', refusal.message);
+    throw err;
+  }
+}

@@ -28,7 +28,7 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
   const httpMs: number[] = [];
   const loop = await openLoop(count, ratePerS, 200, 120_000, async (i) => {
     const answer = await call('POST', `${stack.apiUrl}/api/incidents/${ids[i]}/approve`, tenant.approverKey, { reason: 'bench' });
-    if (answer.status !== 202) throw new Error(`approve answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
+    if (answer.status !== 200) throw new Error(`approve answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
     httpMs.push(answer.ms);
     const at = await receiver.waitFor(`/a/s4-${i}/1`, 60_000);
     if (at === undefined) throw new Error(`incident s4-${i}: no action within 60 s of its approval`);

@@ -845,7 +845,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
 
   // ---- the incident's life ----
 
-  // Events the previous incident with this dedup key took while it was closing.
+  // Events that opened the incident with the first: the rest of the intake's batch, or those the
+  // previous incident with this dedup key took while it was closing.
   if (!carried && input.earlyEvents) {
     input.earlyEvents.events.forEach(onEvent);
     state.occurrences += input.earlyEvents.more;

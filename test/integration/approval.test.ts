@@ -48,8 +48,14 @@ describe('approval gates', () => {
 
     // Wrong role and wrong step are refused; the viewer cannot approve.
     expect((await stack.call('POST', `/api/incidents/${id}/approve`, tenant.keys.viewer, {})).status).toBe(403);
-    const res = await stack.call('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'change window open', stepId: 'two' });
-    expect(res.status).toBe(202);
+    // A decision naming a step that is not waiting is refused by the workflow, which says which gate waits.
+    const wrongStep = await stack.call<{ detail: string }>('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { stepId: 'three' });
+    expect([wrongStep.status, wrongStep.body.detail]).toEqual([409, 'the pending gate is step "two"']);
+    const res = await stack.call<{ outcome: string; state: { pendingApproval: { approvals: string[] } } }>('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, {
+      reason: 'change window open',
+      stepId: 'two',
+    });
+    expect([res.status, res.body.outcome, res.body.state.pendingApproval.approvals]).toEqual([200, 'approved', ['key:approver-key']]);
 
     const done = await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'mitigated');
     expect(target.paths(rb)).toEqual([`POST /${rb}/one`, `POST /${rb}/two`, `POST /${rb}/three`]);
@@ -72,8 +78,8 @@ describe('approval gates', () => {
     const waiting = await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'awaiting_approval');
     expect(waiting.steps.find((s) => s.stepId === 'two')?.status).toBe('awaiting_approval');
 
-    const res = await stack.call('POST', `/api/incidents/${id}/reject`, tenant.keys.approver, { reason: 'too risky at peak' });
-    expect(res.status).toBe(202);
+    const res = await stack.call<{ outcome: string }>('POST', `/api/incidents/${id}/reject`, tenant.keys.approver, { reason: 'too risky at peak' });
+    expect([res.status, res.body.outcome]).toEqual([200, 'rejected']);
     const done = await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'failed');
     expect(target.paths(rb)).toEqual([`POST /${rb}/one`, `POST /${rb}/undo-one`]);
     expect(done.approvals).toEqual([{ stepId: 'two', decision: 'reject', approver: 'key:approver-key', reason: 'too risky at peak', at: expect.any(String) }]);

@@ -39,8 +39,8 @@ const RETRIES = 5;
  * the start alone holds them (a new incident opens even while no worker is up). The caller's answer
  * waits for either, so nothing accepted is lost. While one delivery to a workflow is in flight,
  * events for it queue and go together in the next: an alert storm on one fingerprint costs
- * Temporal one update per round trip instead of one per alert. Only the first event of a batch pays
- * for preparing a start request (analysis).
+ * Temporal one update per round trip instead of one per alert. Only a start (or the `next` a
+ * closing incident asks for) pays for preparing a start request (analysis); a join does not.
  *
  * Not update-with-start: its answer waits for a worker to accept the update even when it starts the
  * workflow, and opening an incident must not depend on a worker being up.

@@ -5,7 +5,7 @@ import type { EventJoin } from '../domain/signals';
 import type { IncidentWorkflowInput } from '../domain/workflow-input';
 import { INCIDENT_CLOSING, deliverEventsUpdate } from '../workflows/definitions';
 import { incidentWorkflow } from '../workflows/incident';
-import { noAnswer } from './workflow-answer';
+import { noAnswer, notApplied } from './workflow-answer';
 
 /** What starts the incident workflow if no incident with this dedup key is open. */
 export interface StartRequest {
@@ -106,7 +106,9 @@ export class EventDelivery {
           next = await prepare();
           continue;
         }
-        if (retries >= RETRIES || !(err instanceof WorkflowNotFoundError || neverApplied(err))) throw err;
+        if (!(err instanceof WorkflowNotFoundError || neverApplied(err))) throw err;
+        // Never applied each time: the events are not accepted, and the sender tries again later.
+        if (retries >= RETRIES) throw notApplied(`the incident's workflow ended or failed its task ${RETRIES + 1} times in a row under the event, so it was not accepted`);
         if (!(err instanceof WorkflowNotFoundError)) continue;
         const start = await prepare();
         if (await this.start(workflowId, start, events)) return { incidentId: start.input.incidentId, started: start };

@@ -4,9 +4,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import { REFUSED_CONFLICT, REFUSED_FORBIDDEN } from '../workflows/definitions';
 import { HttpProblem, conflict } from './problem';
 
-/** No worker answered in time: nothing was applied, and the caller may send the same again. */
+/** 503 with Retry-After: nothing was applied, and the caller may send the same again. */
+export function notApplied(detail: string): HttpProblem {
+  return new HttpProblem(503, 'Service Unavailable', `${detail}; send it again`, undefined, { 'Retry-After': '5' });
+}
+
+/** No worker answered in time. */
 export function noAnswer(timeoutMs: number, what: string): HttpProblem {
-  return new HttpProblem(503, 'Service Unavailable', `no AIRE worker answered within ${timeoutMs} ms, so ${what}; send it again`, undefined, { 'Retry-After': '5' });
+  return notApplied(`no AIRE worker answered within ${timeoutMs} ms, so ${what}`);
 }
 
 /**

@@ -1,11 +1,11 @@
-import { WorkflowIdConflictPolicy, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { Client, WorkflowStartOptions } from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { EventJoin } from '../domain/signals';
 import type { IncidentWorkflowInput } from '../domain/workflow-input';
 import { INCIDENT_CLOSING, deliverEventsUpdate } from '../workflows/definitions';
 import { incidentWorkflow } from '../workflows/incident';
-import { noAnswer, notApplied } from './workflow-answer';
+import { noAnswer, notApplied, refusalOf } from './workflow-answer';
 
 /** What starts the incident workflow if no incident with this dedup key is open. */
 export interface StartRequest {
@@ -140,7 +140,7 @@ export class EventDelivery {
 }
 
 function isClosingRefusal(err: unknown): boolean {
-  return err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === INCIDENT_CLOSING;
+  return refusalOf(err)?.type === INCIDENT_CLOSING;
 }
 
 /**

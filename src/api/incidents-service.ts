@@ -123,8 +123,8 @@ async function startRequest(deps: Deps, principal: Principal, received: Incident
 }
 
 /**
- * Opens an incident, or joins the open one with the same dedup key (update-with-start, grouped with
- * concurrent events for the same incident: src/api/event-delivery.ts). The workflow's answer is the
+ * Opens an incident, or joins the open one with the same dedup key (an update the running incident
+ * answers, or a start; grouped with concurrent events for the same incident: src/api/event-delivery.ts). The workflow's answer is the
  * commit point: once it has the event, the event cannot be lost, and the workflow writes its own
  * record even if this process dies the next instant. An incident that is closing hands the event on
  * to a new one, whose id the answer carries.

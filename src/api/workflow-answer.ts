@@ -9,6 +9,14 @@ export function notApplied(detail: string): HttpProblem {
   return new HttpProblem(503, 'Service Unavailable', `${detail}; send it again`, undefined, { 'Retry-After': '5' });
 }
 
+/** A message reached no running workflow: the incident's run has ended. */
+export const ended = (): HttpProblem => conflict('the incident has ended: its workflow is no longer running');
+
+/** The failure type a workflow refused an update with (its validator or handler threw an ApplicationFailure), if it did. */
+export function refusalOf(err: unknown): ApplicationFailure | undefined {
+  return err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+}
+
 /** No worker answered in time. */
 export function noAnswer(timeoutMs: number, what: string): HttpProblem {
   return notApplied(`no AIRE worker answered within ${timeoutMs} ms, so ${what}`);
@@ -24,8 +32,8 @@ export async function askWorkflow<T>(temporal: Client, timeoutMs: number, ask: (
     return await temporal.withDeadline(Date.now() + timeoutMs, ask);
   } catch (err) {
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) throw noAnswer(timeoutMs, 'the request was not applied');
-    if (err instanceof WorkflowNotFoundError) throw conflict('the incident has ended: its workflow is no longer running');
-    const refusal = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    if (err instanceof WorkflowNotFoundError) throw ended();
+    const refusal = refusalOf(err);
     if (refusal?.type === REFUSED_CONFLICT) throw conflict(refusal.message);
     if (refusal?.type === REFUSED_FORBIDDEN) throw new HttpProblem(403, 'Forbidden', refusal.message);
     throw err;

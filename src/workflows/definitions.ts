@@ -42,7 +42,7 @@ export const rollbackSignal = defineSignal<[Note]>('rollback');
 export const resolveSignal = defineSignal<[Note]>('resolve');
 export const closeSignal = defineSignal<[Note]>('close');
 /**
- * How the intake delivers events (update-with-start): the workflow answers which incident took them,
+ * How the intake delivers events to a running incident: the workflow answers which incident took them,
  * so `joined` is said only when that incident will process them. A closing incident refuses events
  * that come without a `next` incident (failure type INCIDENT_CLOSING) and hands those that do on to
  * it. Several events go at once: the API sends what arrived while its previous delivery was in flight.

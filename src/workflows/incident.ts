@@ -499,8 +499,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
     },
   );
 
+  // A declaration, not a const: buffered updates run as soon as their handler is set, above this line.
   function closingFailure(): wf.ApplicationFailure {
-    return wf.ApplicationFailure.create({ type: INCIDENT_CLOSING, message: `incident ${incidentId} is closing: events for its dedup key open the next incident`, nonRetryable: true });
+    return refusalFailure({ refusal: INCIDENT_CLOSING, why: `incident ${incidentId} is closing: events for its dedup key open the next incident` });
   }
 
   wf.setHandler(alertResolvedSignal, (event) => {
@@ -902,8 +903,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
   return { incidentId, status: state.status };
 }
 
-/** What an update's validator throws to refuse a message: the API answers it as 409 or 403 with `why`. */
-function refusalFailure(refusal: { refusal: RefusalType; why: string }): wf.ApplicationFailure {
+/** What an update's validator throws to refuse a message: the API answers it (409, 403, or a resend with `next`) with `why`. */
+function refusalFailure(refusal: { refusal: RefusalType | typeof INCIDENT_CLOSING; why: string }): wf.ApplicationFailure {
   return wf.ApplicationFailure.create({ type: refusal.refusal, message: refusal.why, nonRetryable: true });
 }
 

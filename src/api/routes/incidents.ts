@@ -22,7 +22,7 @@ import {
 import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
 import { Deps, findIncident } from '../incidents-service';
 import { HttpProblem, conflict, notFound } from '../problem';
-import { askWorkflow } from '../workflow-answer';
+import { askWorkflow, ended } from '../workflow-answer';
 import { rateLimit } from '../rate-limit';
 import { body, params, query } from '../validate';
 import { Role } from '../../db/tenants';
@@ -103,7 +103,7 @@ async function toWorkflow(send: () => Promise<void>): Promise<void> {
   try {
     await send();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw conflict('the incident has ended: its workflow is no longer running');
+    if (err instanceof WorkflowNotFoundError) throw ended();
     throw err;
   }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The chaos suite (test/chaos/, README "Reliability"), with the LONG parameters unless
+# The chaos suite (test/chaos/, docs/reliability.md), with the LONG parameters unless
 # AIRE_CHAOS_LONG=0: 100 worker SIGKILLs, 5 Temporal restarts, 4 API kills under 600 declarations,
 # PostgreSQL cut for 30 s, slow/hanging/dead notification channels. The short parameters run
 # inside `npm test`. Figures are printed at the end and kept in test/chaos/results/last-run.json

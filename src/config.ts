@@ -11,6 +11,19 @@ function isEgressEntry(entry: string): boolean {
   return /^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/i.test(entry) || canonicalIp(entry.replace(/^\[(.*)\]$/, '$1')) !== undefined;
 }
 
+/** `id:base64` → a 32-byte key with its id (AIRE_PAYLOAD_KEYS). */
+function payloadKey(entry: string, ctx: z.RefinementCtx): { id: string; key: Buffer } {
+  const match = /^([A-Za-z0-9._-]{1,64}):([A-Za-z0-9+/_-]+={0,2})$/.exec(entry);
+  const key = match ? Buffer.from(match[2], 'base64') : Buffer.alloc(0);
+  if (!match || key.length !== 32) {
+    ctx.addIssue({ code: 'custom', message: 'write each key as id:base64 of 32 bytes, e.g. k2026:$(openssl rand -base64 32)' });
+    return z.NEVER;
+  }
+  return { id: match[1], key };
+}
+
+const uniqueIds = (keys: { id: string }[]): boolean => new Set(keys.map((k) => k.id)).size === keys.length;
+
 /**
  * Every setting comes from the environment (twelve-factor) and is checked at start, so a typo fails
  * loudly with the variable's name instead of surfacing at 3 a.m. as a strange runtime error.
@@ -57,6 +70,15 @@ export const ConfigSchema = z.object({
     .default([]),
   /** Keys whose values are replaced by "[REDACTED]" in the action log, notifications and API answers. */
   AIRE_SENSITIVE_KEYS: csv.default([]),
+  /**
+   * Keys that encrypt every payload exchanged with Temporal (AES-256-GCM, src/temporal/payload-codec.ts):
+   * `id:base64` pairs, comma-separated, each key 32 bytes (`openssl rand -base64 32`). The first
+   * encrypts, all decrypt: to rotate, put the new key first and keep the old ones while open
+   * incidents' histories need them. Unset: payloads are stored as readable JSON (development).
+   */
+  AIRE_PAYLOAD_KEYS: csv.pipe(z.array(z.string().transform(payloadKey))).pipe(z.array(z.object({ id: z.string(), key: z.instanceof(Buffer) })).refine(uniqueIds, 'each key id may appear once')).default([]),
+  /** Origins the codec endpoint answers (CORS): the Temporal Web UI's address. */
+  AIRE_CODEC_CORS_ORIGINS: csv.pipe(z.array(z.string().url())).default(['http://localhost:8233', 'http://127.0.0.1:8233']),
   /** Signs outbound webhook notifications (HMAC-SHA256) when set. */
   AIRE_WEBHOOK_SECRET: z.string().optional(),
   /** The SMTP relay `notify` with `channel: email` sends through, unless the step names one; it must be on the egress allowlist. */
@@ -76,7 +98,7 @@ export const ConfigSchema = z.object({
    * incident that waits (for an approval, a person, its close) stays cached until evicted; an evicted
    * one is replayed from its history when it next wakes. A cached incident costs about 0.15 MB now
    * that the workflow bundle holds no schemas (it was 1.5 MB); 250 keeps a worker with 1,000 waiting
-   * incidents under 400 MB, measured (README, Performance). 0: the SDK's default, sized from the heap.
+   * incidents under 400 MB, measured (docs/performance.md). 0: the SDK's default, sized from the heap.
    */
   AIRE_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(250),
   /**

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Entry point of the AIRE image: the first argument chooses the process. Configuration is the
-# environment only (the README's configuration table); a bad value stops the process at start.
+# environment only (docs/operations.md, Configuration); a bad value stops the process at start.
 #   api                 the HTTP API (PORT, HOST)
 #   worker              a worker on AIRE_TASK_QUEUE; run as many as you like
 #   setup [tenant]      migrations, the tenant (default "default") with an admin key in
@@ -12,7 +12,7 @@ cd /app
 cli() { node dist/src/cli/main.js "$@"; }
 case "${1:-api}" in
   api) shift; exec node dist/src/api/main.js "$@" ;;
-  # The main heap bounded, as measured in bench/ (README, Performance): V8 collects instead of growing.
+  # The main heap bounded, as measured in bench/ (docs/performance.md): V8 collects instead of growing.
   worker) shift; exec node --max-old-space-size=256 dist/src/worker/main.js "$@" ;;
   setup)
     tenant="${2:-default}"

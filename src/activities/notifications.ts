@@ -2,7 +2,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Config } from '../config';
 import { appendLog } from '../db/incidents';
 import { Pool, withTenant } from '../db/pool';
-import type { Channel, NotificationEvent } from '../domain/tenant-settings';
+import { tenantSettings } from '../db/tenant-settings';
+import type { NotificationEvent } from '../domain/tenant-settings';
 import { notifyAction } from './actions/notify';
 import { ActionContext } from './actions/types';
 import { NON_RETRYABLE } from './egress';
@@ -19,14 +20,19 @@ export interface NotificationCall {
   event: NotificationEvent;
   /** Unique per delivery within the incident: the idempotency key and audit key derive from it. */
   key: string;
-  channel: Channel;
+  /**
+   * The channel, by name: its target (a URL with a token, a routing key) is read from the tenant's
+   * settings here, so it never enters workflow history. Calls scheduled before that carry the
+   * target they were routed with; it is used only if the channel has since been removed.
+   */
+  channel: { name: string; target?: Record<string, unknown> };
   incident: { id: string; title: string; severity: string; source: string };
   message: string;
 }
 
 /** PagerDuty follows the incident: one alert (one dedup key), acknowledged and resolved with it. */
-function pagerdutyAction(call: NotificationCall): { eventAction?: 'trigger' | 'acknowledge' | 'resolve' } {
-  if (call.channel.target.channel !== 'pagerduty') return {};
+function pagerdutyAction(call: NotificationCall, target: Record<string, unknown>): { eventAction?: 'trigger' | 'acknowledge' | 'resolve' } {
+  if (target.channel !== 'pagerduty') return {};
   if (call.event === 'incident.resolved') return { eventAction: 'resolve' };
   if (call.event === 'incident.acknowledged') return { eventAction: 'acknowledge' };
   return { eventAction: 'trigger' };
@@ -37,8 +43,17 @@ function pagerdutyAction(call: NotificationCall): { eventAction?: 'trigger' | 'a
  * resolved) through the tenant's channels, with the same `notify` action runbooks use.
  */
 export function createNotificationActivities(deps: NotificationDeps) {
+  /** The channel's target as the tenant's settings say now: a fixed webhook URL reaches open incidents too. */
+  async function targetOf(call: NotificationCall): Promise<Record<string, unknown>> {
+    const settings = await tenantSettings(deps.pool, call.tenantId);
+    const target = settings.channels.find((c) => c.name === call.channel.name)?.target ?? call.channel.target;
+    if (target) return target;
+    throw ApplicationFailure.nonRetryable(`channel "${call.channel.name}" is no longer in the tenant's settings`, NON_RETRYABLE.invalidParams);
+  }
+
   async function deliverNotification(call: NotificationCall): Promise<{ channel: string; delivered: true }> {
-    const parsed = notifyAction.params.safeParse({ ...call.channel.target, message: call.message, ...pagerdutyAction(call) });
+    const target = await targetOf(call);
+    const parsed = notifyAction.params.safeParse({ ...target, message: call.message, ...pagerdutyAction(call, target) });
     if (!parsed.success) {
       throw ApplicationFailure.nonRetryable(`channel "${call.channel.name}" is misconfigured: ${parsed.error.issues[0]?.message}`, NON_RETRYABLE.invalidParams);
     }

@@ -10,6 +10,7 @@ import { keepRawBody } from './signature';
 import { actionItemRoutes } from './routes/action-items';
 import { alertmanagerRoutes } from './routes/alertmanager';
 import { breakerRoutes } from './routes/breakers';
+import { codecRoutes } from './routes/codec';
 import { controlRoutes } from './routes/controls';
 import { eventRoutes } from './routes/events';
 import { incidentRoutes } from './routes/incidents';
@@ -67,6 +68,9 @@ export function createApp(appDeps: Deps, log: Logger): express.Express {
 
   // The approval console: a static page (no key needed to load it) that calls the API below with one.
   app.use('/console', consoleRoutes());
+
+  // The codec endpoint answers the Web UI's CORS preflight, which carries no key: mounted before the API router.
+  app.use('/api/codec', codecRoutes(deps));
 
   const api = express.Router();
   api.use(requireKey(deps.pool));

@@ -9,7 +9,9 @@ import { classifySeverity } from '../domain/severity';
 import { Pool, withTenant } from '../db/pool';
 import { Principal } from '../db/tenants';
 import { IncidentDraft } from '../domain/incident';
-import { TenantSettings, TenantSettingsSchema, activeSilence } from '../domain/tenant-settings';
+import { incidentSettings } from '../domain/incident-settings';
+import { TenantSettings, activeSilence } from '../domain/tenant-settings';
+import { cachedTenantSettings } from '../db/tenant-settings';
 import { incidentWorkflowId } from '../workflows/definitions';
 import { incidentRunAttributes } from '../workflows/search-attributes';
 import { actorOf } from './auth';
@@ -36,43 +38,8 @@ export type Opened =
   /** A silence or maintenance window matched: the event is recorded and no incident opens. */
   | { incidentId: null; workflowId: string; created: false; silenced: { reason: string } };
 
-/** The tenant's settings, with defaults for what it does not set. */
-export async function tenantSettings(pool: Pool, tenantId: string): Promise<TenantSettings> {
-  const { rows } = await withTenant(pool, tenantId, (c) => c.query<{ settings: unknown }>('SELECT settings FROM tenants'));
-  return TenantSettingsSchema.parse(rows[0]?.settings ?? {});
-}
-
-/**
- * How long intake reuses a tenant's settings. Every event needs them (silences, signing secrets,
- * channels), and reading them is a transaction of its own; a change made through another API
- * process takes effect within this time, one made through this process at once.
- */
-export const SETTINGS_CACHE_MS = 1_000;
-const settingsCache = new WeakMap<Pool, Map<string, { until: number; settings: Promise<TenantSettings> }>>();
-
-/** `tenantSettings`, reused for up to SETTINGS_CACHE_MS: for intake's hot path, not for reads people see. */
-export function cachedTenantSettings(pool: Pool, tenantId: string): Promise<TenantSettings> {
-  let tenants = settingsCache.get(pool);
-  if (!tenants) {
-    tenants = new Map();
-    settingsCache.set(pool, tenants);
-  }
-  const hit = tenants.get(tenantId);
-  if (hit && hit.until > Date.now()) return hit.settings;
-  const settings = tenantSettings(pool, tenantId);
-  const entry = { until: Date.now() + SETTINGS_CACHE_MS, settings };
-  tenants.set(tenantId, entry);
-  // A failed read is not remembered: the next event asks the database again.
-  settings.catch(() => {
-    if (tenants.get(tenantId) === entry) tenants.delete(tenantId);
-  });
-  return settings;
-}
-
-/** Called after this process changes a tenant's settings, so its own next event sees them. */
-export function forgetTenantSettings(pool: Pool, tenantId: string): void {
-  settingsCache.get(pool)?.delete(tenantId);
-}
+// Settings are read through the service, from src/db/tenant-settings.ts (the notification activity reads them too).
+export { cachedTenantSettings, forgetTenantSettings, tenantSettings } from '../db/tenant-settings';
 
 export interface OpenOptions {
   /** The settings a new incident starts with, from the tenant's (detection rules route their channels this way). */
@@ -108,7 +75,7 @@ function eventDelivery(deps: Deps): EventDelivery {
 async function startRequest(deps: Deps, principal: Principal, received: IncidentDraft, eventId: string, settings: TenantSettings): Promise<StartRequest> {
   const draft = await analysed(deps, principal, received);
   const incidentId = randomUUID();
-  const input = { tenantId: principal.tenantId, tenantSlug: principal.tenantSlug, incidentId, declaredBy: actorOf(principal), draft, settings, firstEventId: eventId };
+  const input = { tenantId: principal.tenantId, tenantSlug: principal.tenantSlug, incidentId, declaredBy: actorOf(principal), draft, settings: incidentSettings(settings), firstEventId: eventId };
   const { memo, searchAttributes } = incidentRunAttributes(input);
   return {
     input,

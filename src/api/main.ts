@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { createAppPool } from '../db/pool';
 import { createLogger } from '../logger';
+import { aireDataConverter } from '../temporal/payload-codec';
 import { createApp } from './app';
 import { createApiServer } from './server';
 
@@ -12,7 +13,7 @@ async function main(): Promise<void> {
   // 503 + Retry-After instead of hanging until it is back (see DATABASE_CONNECT_TIMEOUT in src/config.ts).
   const pool = createAppPool(config);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: aireDataConverter(config.AIRE_PAYLOAD_KEYS) });
   const app = createApp({ pool, temporal, config }, log);
   // Header, request and keep-alive timeouts against slow clients: see src/api/server.ts.
   const server = createApiServer(app);

@@ -13,6 +13,7 @@ import { SeveritySchema } from '../domain/severity';
 import { TenantSettingsSchema } from '../domain/tenant-settings';
 import { AlertmanagerPayloadSchema } from '../domain/alertmanager';
 import { BreakersQuery, ResetBody } from './routes/breakers';
+import { CodecPayloadsSchema } from './routes/codec';
 import { READ_ROLES } from './auth';
 import { IncidentParams as ActionItemIncidentParams, ItemParams, NewItemBody, PatchBody, TenantListQuery } from './routes/action-items';
 import { ControlsQuery } from './routes/controls';
@@ -74,7 +75,7 @@ export interface OperationSpec {
   /** The path exactly as registered in Express (`/api/incidents/:id`); the document writes `{id}`. */
   path: string;
   operationId: string;
-  tag: 'health' | 'meta' | 'console' | 'intake' | 'incidents' | 'reviews' | 'runbooks' | 'rules' | 'controls' | 'settings' | 'keys' | 'breakers' | 'metrics';
+  tag: 'health' | 'meta' | 'console' | 'intake' | 'incidents' | 'reviews' | 'runbooks' | 'rules' | 'controls' | 'settings' | 'keys' | 'breakers' | 'metrics' | 'codec';
   summary: string;
   description?: string;
   /** Roles that may call it (`admin` always may); null: public, no API key. */
@@ -621,6 +622,22 @@ export const OPERATIONS: readonly OperationSpec[] = [
     responses: { 200: { description: 'the settings as stored (signing secrets are never answered)', component: 'PublicSettings' } },
   },
 
+  // --- codec (src/api/routes/codec.ts) ---
+  ...(['encode', 'decode'] as const).map(
+    (op): OperationSpec => ({
+      method: 'post',
+      path: `/api/codec/${op}`,
+      operationId: `codec${op === 'encode' ? 'Encode' : 'Decode'}`,
+      tag: 'codec',
+      summary: op === 'decode' ? 'Decrypt payloads of a Temporal history (the Web UI and `temporal --codec-endpoint` call it)' : 'Encrypt payloads as the worker does',
+      description: 'Temporal\'s codec server protocol: payloads in protobuf JSON. 404 when payload encryption is off.',
+      roles: ['admin'],
+      body: { component: 'CodecPayloads', schema: CodecPayloadsSchema },
+      responses: { 200: { description: 'the payloads, converted', component: 'CodecPayloads', schema: CodecPayloadsSchema } },
+      problems: [400],
+    }),
+  ),
+
   // --- API keys (src/api/routes/keys.ts) ---
   {
     method: 'post',
@@ -906,6 +923,7 @@ function buildDocument(): JsonSchema {
       { name: 'keys', description: 'the tenant\'s API keys' },
       { name: 'breakers', description: 'circuit breakers on automatic remediation' },
       { name: 'metrics', description: 'Prometheus metrics and response metrics' },
+      { name: 'codec', description: 'Temporal codec endpoint: encrypted payloads for the Web UI and CLI (AIRE_PAYLOAD_KEYS)' },
     ],
     paths,
     components: {

@@ -3,14 +3,15 @@
  * over a tenant's settings. Schema-free, like every module the incident workflow imports.
  */
 import { DEFAULT_RESPONSE_SLA_MS, type Severity, isAtLeast } from './severity-scale';
-import type { Channel, NotificationEvent, TenantSettings } from './tenant-settings';
+import type { ChannelRoute, IncidentSettings } from './incident-settings';
+import type { NotificationEvent } from './tenant-settings';
 
-export function responseSlaMs(settings: TenantSettings, severity: Severity): number {
+export function responseSlaMs(settings: IncidentSettings, severity: Severity): number {
   return settings.responseSla[severity] ?? DEFAULT_RESPONSE_SLA_MS[severity];
 }
 
 /** The channels that want this event for this incident. */
-export function routeChannels(settings: TenantSettings, event: NotificationEvent, incident: { severity: Severity; category?: string }): Channel[] {
+export function routeChannels(settings: IncidentSettings, event: NotificationEvent, incident: { severity: Severity; category?: string }): ChannelRoute[] {
   return settings.channels.filter(
     (c) =>
       isAtLeast(incident.severity, c.minSeverity) &&
@@ -20,7 +21,7 @@ export function routeChannels(settings: TenantSettings, event: NotificationEvent
 }
 
 /** The escalation tiers in the order they fire, the last one repeated `repeat` times. */
-export function escalationSequence(settings: TenantSettings): { after: number; channels: Channel[] }[] {
+export function escalationSequence(settings: IncidentSettings): { after: number; channels: ChannelRoute[] }[] {
   if (!settings.escalation) return [];
   const { tiers, repeat } = settings.escalation;
   const all = [...tiers, ...Array.from({ length: repeat }, () => tiers[tiers.length - 1])];

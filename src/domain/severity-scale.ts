@@ -1,7 +1,7 @@
 /**
  * The severity scale and comparisons on it, without schemas: the incident workflow imports this,
  * and every module a workflow imports is instantiated again for each cached incident, so keeping
- * zod out of here keeps an incident's memory and replay cost small (README, Performance).
+ * zod out of here keeps an incident's memory and replay cost small (docs/performance.md).
  */
 
 /** Ordered from most to least severe: index 0 is the worst. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IncidentDraftSchema, SlugSchema } from './incident';
 import { EventJoinSchema } from './signals';
-import { TenantSettingsSchema } from './tenant-settings';
+import { IncidentSettingsSchema } from './incident-settings';
 
 /** Everything an incident workflow starts from. Built by the API, checked by the same schema. */
 export const IncidentWorkflowInputSchema = z.object({
@@ -10,8 +10,12 @@ export const IncidentWorkflowInputSchema = z.object({
   incidentId: z.uuid(),
   declaredBy: z.string().min(1),
   draft: IncidentDraftSchema,
-  /** The tenant's settings when the incident opened: approval policy, SLAs, escalation, channels. */
-  settings: TenantSettingsSchema,
+  /**
+   * The tenant's settings when the incident opened, as far as the workflow decides with them:
+   * approval policy, SLAs, escalation, channel routing. Never a secret or a channel target: this
+   * input is in the history for anyone with Web UI access (src/domain/incident-settings.ts).
+   */
+  settings: IncidentSettingsSchema,
   /** The id of the event that opened the incident, so its own start signal is not counted twice. */
   firstEventId: z.string().min(1),
   /**

@@ -2,6 +2,7 @@ import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Config } from '../config';
 import { Pool, createAppPool } from '../db/pool';
+import { aireDataConverter } from '../temporal/payload-codec';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -29,6 +30,7 @@ export async function createWorker(
     taskQueue: overrides.taskQueue ?? config.AIRE_TASK_QUEUE,
     ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ pool, config }),
+    dataConverter: aireDataConverter(config.AIRE_PAYLOAD_KEYS),
     shutdownGraceTime: config.AIRE_WORKER_SHUTDOWN_GRACE,
     ...(overrides.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: overrides.maxConcurrentActivityTaskExecutions } : {}),
     ...(overrides.maxCachedWorkflows ? { maxCachedWorkflows: overrides.maxCachedWorkflows } : {}),

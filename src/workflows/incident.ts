@@ -9,7 +9,8 @@ import type { Runbook, RunbookStep } from '../domain/runbook';
 import { type Severity, isAtLeast } from '../domain/severity-scale';
 import type { Decision, EventJoin, ManualCompletion, Note, StepDecision } from '../domain/signals';
 import { TemplateError, render } from '../domain/template';
-import type { Channel, NotificationEvent } from '../domain/tenant-settings';
+import type { ChannelRoute } from '../domain/incident-settings';
+import type { NotificationEvent } from '../domain/tenant-settings';
 import type { EventDelivery, EventsDelivered, IncidentWorkflowInput } from '../domain/workflow-input';
 import {
   INCIDENT_CLOSING,
@@ -230,10 +231,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
   const channelQueues = new Map<string, Promise<unknown>>();
 
   /** Sends `message` to the channels that want `event` (or to `channels`), without waiting. */
-  function notify(event: NotificationEvent, message: string, channels: Channel[] = routeChannels(settings, event, { severity: state.severity, category: draft.category })): void {
+  function notify(event: NotificationEvent, message: string, channels: ChannelRoute[] = routeChannels(settings, event, { severity: state.severity, category: draft.category })): void {
     for (const channel of channels) {
       const key = `${++notificationSeq}:${channel.name}`;
-      const call = { tenantId, incidentId, event, key, channel, incident: { id: incidentId, title: draft.title, severity: state.severity, source: draft.source }, message };
+      const call = { tenantId, incidentId, event, key, channel: { name: channel.name }, incident: { id: incidentId, title: draft.title, severity: state.severity, source: draft.source }, message };
       const delivery = (channelQueues.get(channel.name) ?? Promise.resolve())
         .then(() => notifier.deliverNotification(call))
         .catch((err: unknown) => record('notification.failed', 'aire', { detail: { event, channel: channel.name, error: wf.rootCause(err) ?? String(err) } }));

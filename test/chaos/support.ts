@@ -4,7 +4,7 @@
  * figures each scenario reports (stdout and test/chaos/results/last-run.json).
  *
  * Short parameters run inside `npm test`; `AIRE_CHAOS_LONG=1` (what `npm run chaos` sets) switches
- * to the long ones. README, section "Reliability", has the command and the last long run's figures.
+ * to the long ones. docs/reliability.md has the command and the last long run's figures.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -119,7 +119,7 @@ function readRun(file: string): RunFile | undefined {
 
 /**
  * Prints a scenario's figures and merges them into results/last-run.json (and, for a long run,
- * results/last-long-run.json, the figures the README quotes). A file from an earlier run is replaced.
+ * results/last-long-run.json, the figures docs/reliability.md quotes). A file from an earlier run is replaced.
  */
 export async function report(scenario: string, result: ScenarioResult): Promise<void> {
   mkdirSync(RESULTS_DIR, { recursive: true });

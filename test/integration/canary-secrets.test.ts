@@ -1,8 +1,8 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { signBody } from '../../src/activities/actions/notify';
-import { testEnv } from '../support/env';
+import { temporalBinary, testEnv } from '../support/env';
 import { Receiver } from '../support/receiver';
 import { Stack, TestTenant, eventually, uniqueId } from '../support/stack';
 import { freePort } from '../support/processes';
@@ -27,7 +27,23 @@ const CANARIES = {
   contextApiKey: `aire_${randomBytes(24).toString('base64url')}`,
 };
 
+/**
+ * Canaries only the Temporal history is checked for: a token in a channel's target, and costs (the
+ * policy's threshold, a step's estimate) that are business data, shown in API answers on purpose.
+ */
+const HISTORY_CANARIES = { channelToken: canary('channel'), costThreshold: '8675.31', estimatedCost: '9191.37' };
+
 const ROOT = join(__dirname, '..', '..');
+
+/** A history as `temporal workflow show --output json` prints it, with every base64 payload also decoded, so a plain value cannot hide. */
+function readable(json: string): string {
+  const decoded: string[] = [];
+  JSON.stringify(JSON.parse(json), (_key, value: unknown) => {
+    if (typeof value === 'string' && /^[A-Za-z0-9+/]{8,}={0,2}$/.test(value)) decoded.push(Buffer.from(value, 'base64').toString('utf8'));
+    return value;
+  });
+  return `${json}\n${decoded.join('\n')}`;
+}
 
 interface Component {
   child: ChildProcess;
@@ -119,8 +135,9 @@ describe('canary secrets never leave where they belong', () => {
     const admin = tenant.keys.admin;
     // Tenant settings: a notification channel, and a signing secret for forecast intake.
     const settings = await call('PUT', '/api/settings', admin, {
-      channels: [{ name: 'ops', target: { channel: 'webhook', url: `${notifications.url}/channel` } }],
+      channels: [{ name: 'ops', target: { channel: 'webhook', url: `${notifications.url}/channel/${HISTORY_CANARIES.channelToken}` } }],
       intake: { signingSecrets: { forecast: CANARIES.signingSecret } },
+      approval: { costThreshold: Number(HISTORY_CANARIES.costThreshold) },
     });
     expect(settings.status).toBe(200);
     const runbook = await call('POST', '/api/runbooks', admin, {
@@ -141,7 +158,7 @@ describe('canary secrets never leave where they belong', () => {
             body: { service: '{{incident.context.service}}', password: '{{incident.context.password}}' },
           },
         },
-        { id: 'scale', name: 'Scale', action: 'scale', params: { url: `${target.url}/capacity`, replicas: '{{incident.context.replicas}}' } },
+        { id: 'scale', name: 'Scale', action: 'scale', estimatedCost: Number(HISTORY_CANARIES.estimatedCost), params: { url: `${target.url}/capacity`, replicas: '{{incident.context.replicas}}' } },
         { id: 'done', name: 'Done', action: 'notify', params: { url: `${notifications.url}/hook`, message: 'Scaled {{incident.context.service}} from {{steps.scale.output.previous}}' } },
       ],
     });
@@ -170,6 +187,10 @@ describe('canary secrets never leave where they belong', () => {
     });
     expect(dry.status).toBe(200);
     expect((await call('POST', `/api/incidents/${incidentId}/approve`, tenant.keys.approver, { reason: 'capacity review done' })).status).toBe(200);
+    // The scale step costs more than the policy allows: a second gate.
+    const live = async () => (await call('GET', `/api/incidents/${incidentId}`, tenant.keys.viewer)).json as { live: { pendingApproval: { stepId: string | null } | null } | null };
+    await eventually(async () => ((await live()).live?.pendingApproval?.stepId === 'scale' ? true : undefined), 60_000, 300);
+    expect((await call('POST', `/api/incidents/${incidentId}/approve`, tenant.keys.approver, { reason: 'worth it' })).status).toBe(200);
     await eventually(async () => ((await view()).incident?.status === 'mitigated' ? true : undefined), 60_000, 300);
     expect((await call('POST', `/api/incidents/${incidentId}/acknowledge`, tenant.keys.responder, {})).status).toBe(202);
     expect((await call('POST', `/api/incidents/${incidentId}/action-items`, tenant.keys.responder, { title: 'Rotate the credential' })).status).toBe(201);
@@ -201,7 +222,8 @@ describe('canary secrets never leave where they belong', () => {
     expect(deploy?.body).toEqual({ service: 'checkout', password: CANARIES.password });
     // Notifications arrived, signed with the HMAC secret (but not carrying it).
     expect(notifications.requests.filter((r) => r.path === '/hook')).toHaveLength(2);
-    expect(notifications.requests.some((r) => r.path === '/channel')).toBe(true);
+    // The channel's target (and its token) came from the settings when the notification went out, not from the workflow.
+    expect(notifications.requests.some((r) => r.path === `/channel/${HISTORY_CANARIES.channelToken}`)).toBe(true);
     expect(notifications.requests.every((r) => /^t=\d+,v1=[0-9a-f]{64}$/.test(String(r.headers['x-aire-signature'])))).toBe(true);
   }, 240_000);
 
@@ -232,5 +254,36 @@ describe('canary secrets never leave where they belong', () => {
     expect(found).toEqual([]);
     // What is stored for the steps says a value was there, without it.
     expect(places['audit rows']).toContain('[REDACTED]');
+  });
+
+  test('the Temporal history, read with the real CLI, holds none of them; decoded, still no setting secret', async () => {
+    const { json } = await call('GET', `/api/incidents/${incidentId}`, tenant.keys.viewer);
+    const workflowId = (json.incident as { workflowId: string }).workflowId;
+    const show = (extra: string[] = []): string =>
+      execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', testEnv().temporalAddress, ...extra]).toString();
+    const all: Record<string, string> = { ...CANARIES, ...HISTORY_CANARIES };
+    const leaks = (text: string, names: string[]): string[] => names.filter((name) => text.includes(all[name]));
+
+    // As anyone with access to Temporal reads it: every payload encrypted, nothing readable.
+    const raw = readable(show());
+    expect(raw).toContain('binary/encrypted');
+    expect(raw).not.toContain('canary capacity');
+    expect(leaks(raw, Object.keys(all))).toEqual([]);
+
+    // As an admin reads it through the codec endpoint (what the Web UI calls): the incident is
+    // readable, what the source sent is there, but the tenant's secrets never entered the history.
+    const decoded = readable(show(['--codec-endpoint', `${apiUrl}/api/codec`, '--codec-auth', `Bearer ${tenant.keys.admin}`]));
+    expect(decoded).toContain('canary capacity');
+    expect(leaks(decoded, ['password'])).toEqual(['password']);
+    expect(leaks(decoded, ['signingSecret', 'webhookSecret', 'channelToken'])).toEqual([]);
+    // Only an admin key decodes (the CLI retries a refusal until its deadline, so ask the endpoint itself).
+    const sealed = (JSON.parse(show()) as { events: { workflowExecutionStartedEventAttributes?: { input: { payloads: unknown[] } } }[] }).events[0].workflowExecutionStartedEventAttributes?.input;
+    for (const [key, status] of [[tenant.keys.responder, 403], [tenant.keys.viewer, 403], [undefined, 401], [tenant.keys.admin, 200]] as const) {
+      expect([key === undefined ? 'no key' : key.slice(0, 12), (await call('POST', '/api/codec/decode', key, sealed)).status]).toEqual([key === undefined ? 'no key' : key.slice(0, 12), status]);
+    }
+    // The Web UI's preflight, from the allowed origin only.
+    const preflight = async (origin: string) => fetch(`${apiUrl}/api/codec/decode`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    expect((await preflight('http://localhost:8233')).headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
+    expect((await preflight('http://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
   });
 });

@@ -4,7 +4,7 @@ import { IncidentView, Stack, TestTenant, eventually, uniqueId } from '../suppor
 /**
  * An event for a dedup key whose incident is closing (close requested, run not yet ended) opens the
  * next incident and never joins the closed one; the intake's answer names the incident that will
- * process it. The closing run hands the events on to that incident as it ends (README, Guarantees).
+ * process it. The closing run hands the events on to that incident as it ends (docs/architecture.md, Guarantees).
  */
 describe('an event that arrives while its incident closes', () => {
   let stack: Stack;

@@ -19,7 +19,7 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-/** The screenshot in the README; rewritten only when asked, so a test run leaves the work tree as it was. */
+/** The screenshot in docs/api.md; rewritten only when asked, so a test run leaves the work tree as it was. */
 const README_SCREENSHOT = join(__dirname, '..', '..', 'docs', 'console.png');
 const UI_TIMEOUT = 30_000;
 

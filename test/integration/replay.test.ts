@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { temporalBinary, testEnv } from '../support/env';
+import { temporalBinary, testDataConverter, testEnv } from '../support/env';
 import { Receiver } from '../support/receiver';
 import { Stack, TestTenant, uniqueId } from '../support/stack';
 
@@ -23,7 +23,7 @@ const KINDS_OF: Record<string, string[]> = { 'v3-update-intake': [...KINDS, 'han
 /**
  * Workflow determinism: histories of representative incidents, recorded once and committed, are
  * replayed against the current workflow code. A change that would break running incidents fails
- * here; version such changes with `patched()` (see the README). Re-record with
+ * here; version such changes with `patched()` (see CONTRIBUTING.md). Re-record with
  * AIRE_RECORD_HISTORIES=1 (into the newest generation's directory) after a patched change; delete a
  * generation only when no incident of it can still be running.
  */
@@ -120,7 +120,7 @@ describe('replaying recorded incident histories', () => {
     expect(files).toEqual(KINDS_OF[generation] ?? KINDS);
     const histories = files.map((f) => ({ workflowId: `${generation}/${f.replace(/\.json$/, '')}`, history: historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8'))) }));
     const results = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: testEnv().workflowBundlePath } }, histories)) results.push(result);
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: testEnv().workflowBundlePath }, dataConverter: testDataConverter() }, histories)) results.push(result);
     expect(results.map((r) => [r.workflowId, r.error ? String(r.error) : null])).toEqual(histories.map((h) => [h.workflowId, null]));
   });
 });

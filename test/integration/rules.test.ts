@@ -7,6 +7,7 @@ import pino from 'pino';
 import { createApp } from '../../src/api/app';
 import { loadRules } from '../../src/cli/admin';
 import { createPool } from '../../src/db/pool';
+import { aireDataConverter } from '../../src/temporal/payload-codec';
 import { Stack, TestTenant, uniqueId } from '../support/stack';
 
 /**
@@ -56,7 +57,7 @@ describe('detection rules', () => {
   async function apiInstance(): Promise<ApiInstance> {
     const pool = createPool(stack.config.DATABASE_URL, 5);
     const connection = await Connection.connect({ address: stack.config.TEMPORAL_ADDRESS });
-    const app = createApp({ pool, temporal: new Client({ connection }), config: stack.config }, pino({ level: 'silent' }));
+    const app = createApp({ pool, temporal: new Client({ connection, dataConverter: aireDataConverter(stack.config.AIRE_PAYLOAD_KEYS) }), config: stack.config }, pino({ level: 'silent' }));
     const server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });

@@ -16,10 +16,6 @@ interface StepRun {
   completedBy: string;
 }
 
-function decode(data: Uint8Array | null | undefined): unknown {
-  return data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;
-}
-
 /**
  * Three worker processes on one task queue share twenty incidents; one is killed with SIGKILL
  * while the runbooks are in flight. Every incident completes on the other two, every step's effect
@@ -51,7 +47,7 @@ describe('three workers on one task queue', () => {
     for (const e of events) {
       const s = e.activityTaskScheduledEventAttributes;
       if (s && s.activityType?.name?.endsWith('.execute')) {
-        const call = decode(s.input?.payloads?.[0]?.data) as { incidentId: string; step: { id: string } };
+        const call = await stack.decodePayload<{ incidentId: string; step: { id: string } }>(s.input?.payloads?.[0]);
         scheduled.set(String(e.eventId), { incidentId: call.incidentId, stepId: call.step.id });
       }
       const st = e.activityTaskStartedEventAttributes;

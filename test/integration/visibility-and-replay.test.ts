@@ -1,5 +1,5 @@
 import { Worker } from '@temporalio/worker';
-import { testEnv } from '../support/env';
+import { testDataConverter, testEnv } from '../support/env';
 import { Receiver } from '../support/receiver';
 import { Stack, TestTenant, eventually, uniqueId } from '../support/stack';
 
@@ -74,6 +74,6 @@ describe('Temporal visibility and replay', () => {
     await handle.result();
     const history = await handle.fetchHistory();
     expect(history.events?.length).toBeGreaterThan(20);
-    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: testEnv().workflowBundlePath } }, history, ids.high.workflowId)).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: testEnv().workflowBundlePath }, dataConverter: testDataConverter() }, history, ids.high.workflowId)).resolves.toBeUndefined();
   });
 });

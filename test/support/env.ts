@@ -2,6 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { DataConverter } from '@temporalio/common';
+import { loadConfig } from '../../src/config';
+import { aireDataConverter } from '../../src/temporal/payload-codec';
 
 /** What the global setup prepared for the test files: written to a file, since jest workers are separate processes. */
 export interface TestEnv {
@@ -11,6 +14,20 @@ export interface TestEnv {
   workflowBundlePath: string;
   stateDir: string;
   temporalPid: number;
+}
+
+/**
+ * Every test stack, and every process a test starts, encrypts its Temporal payloads as production
+ * should (src/temporal/payload-codec.ts), under this fixed test key: the suite runs through the codec,
+ * and histories recorded as fixtures replay in later runs. Set here, in the environment, so spawned
+ * workers and APIs inherit it; a run may give its own.
+ */
+export const TEST_PAYLOAD_KEYS = 'aire-test:' + Buffer.from('aire-test-payload-key-32-bytes!!').toString('base64');
+process.env.AIRE_PAYLOAD_KEYS ??= TEST_PAYLOAD_KEYS;
+
+/** The data converter of a test stack, for replaying what it recorded. */
+export function testDataConverter(): DataConverter | undefined {
+  return aireDataConverter(loadConfig().AIRE_PAYLOAD_KEYS);
 }
 
 /** AIRE_TEST_STATE_DIR lets two test runs share a machine (each with its own AIRE_TEST_DATABASE_ADMIN_URL). */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
+import { type Payload, defaultPayloadConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
@@ -9,6 +10,7 @@ import { createApiServer } from '../../src/api/server';
 import { Config, loadConfig } from '../../src/config';
 import { Pool, createPool } from '../../src/db/pool';
 import { ROLES, Role, createApiKey, ensureTenant } from '../../src/db/tenants';
+import { aireDataConverter } from '../../src/temporal/payload-codec';
 import { AireWorker, createWorker } from '../../src/worker/worker';
 import type { IncidentState } from '../../src/workflows/definitions';
 import { testEnv } from './env';
@@ -70,7 +72,7 @@ export class Stack {
     quietRuntime();
     const stack = new Stack(testConfig(uniqueId(`tq-${name}`), opts.env));
     stack.connection = await Connection.connect({ address: stack.config.TEMPORAL_ADDRESS });
-    stack.temporal = new Client({ connection: stack.connection });
+    stack.temporal = new Client({ connection: stack.connection, dataConverter: aireDataConverter(stack.config.AIRE_PAYLOAD_KEYS) });
     // AIRE_TEST_API_LOG=error (or debug…) shows the in-process API's log while a test runs.
     const app = createApp({ pool: stack.pool, temporal: stack.temporal, config: stack.config }, pino({ level: process.env.AIRE_TEST_API_LOG ?? 'silent' }));
     stack.server = await new Promise<Server>((resolve) => {
@@ -81,6 +83,13 @@ export class Stack {
     stack.baseUrl = `http://127.0.0.1:${(stack.server.address() as AddressInfo).port}`;
     if (opts.worker !== false) await stack.startWorker();
     return stack;
+  }
+
+  /** A payload from a raw history, through the stack's codec (payloads are encrypted: test/support/env.ts). */
+  async decodePayload<T>(payload: Payload | null | undefined): Promise<T> {
+    if (!payload) throw new Error('no payload');
+    const [decoded] = await (this.temporal.options.loadedDataConverter.payloadCodecs[0]?.decode([payload]) ?? [payload]);
+    return defaultPayloadConverter.fromPayload<T>(decoded);
   }
 
   async startWorker(): Promise<void> {

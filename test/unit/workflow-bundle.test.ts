@@ -4,7 +4,7 @@ import { WORKFLOWS_PATH } from '../../src/worker/worker';
 /**
  * The SDK instantiates a workflow's own modules once per running workflow (and again on every
  * replay), so whatever the incident workflow imports for its values is paid for per cached incident.
- * Schema libraries cost ~1.5 MB each time (README, Performance): they must stay out of the bundle.
+ * Schema libraries cost ~1.5 MB each time (docs/performance.md): they must stay out of the bundle.
  */
 describe('the workflow bundle', () => {
   let modules: string[];

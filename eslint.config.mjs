@@ -23,6 +23,11 @@ const WORKFLOW_BANNED_MODULES = [
   { name: '@temporalio/worker', allowTypeImports: true, message: 'The worker package is Node-only and does not belong in the workflow bundle.' },
   { name: '@temporalio/activity', allowTypeImports: true, message: 'Activity context exists only inside activities; from a workflow, call activities through proxyActivities.' },
   { name: '@temporalio/testing', allowTypeImports: true, message: 'Test tooling does not belong in the workflow bundle.' },
+  ...['minisearch', 'yaml', 'safe-regex2', 'pino'].map((name) => ({
+    name,
+    allowTypeImports: true,
+    message: 'Heavy libraries stay out of the workflow bundle: it is instantiated per cached incident (test/unit/workflow-bundle.test.ts).',
+  })),
 ];
 
 const WORKFLOW_BANNED_PATTERNS = [
@@ -36,6 +41,17 @@ const WORKFLOW_BANNED_PATTERNS = [
     regex: '^\\.{1,2}/(.*/)?activities(/|$)',
     allowTypeImports: true,
     message: 'Activities run in the worker, not in the workflow sandbox: import their types only (import type) and call them through proxyActivities.',
+  },
+  // What test/unit/workflow-bundle.test.ts allows from src/ outside src/workflows, said at the import.
+  {
+    regex: '^(\\.\\./)+(?!\\.\\./)(src/)?domain/(?!(gates|routing|severity-scale|template)$)',
+    allowTypeImports: true,
+    message: 'Of src/domain, only the schema-free gates, routing, severity-scale and template are imported for their values (test/unit/workflow-bundle.test.ts); use import type for the rest.',
+  },
+  {
+    regex: '^(\\.\\./)+(?!\\.\\./)(src/)?(api|cli|config|db|logger|metrics|worker)(/|$)',
+    allowTypeImports: true,
+    message: 'Worker, API and database code stays out of the workflow bundle (test/unit/workflow-bundle.test.ts): use import type.',
   },
 ];
 

@@ -87,7 +87,7 @@ function bookkeeping<T>(call: StepCall, what: string, details: unknown, work: ()
     initialDelayMs: 250,
     maxDelayMs: 3_000,
     sleep: (ms) => pause(ms, details),
-    onRetry: (err, tries, delayMs) =>
+    onRetry: (err, tries, delayMs) => {
       ctx.log.warn('PostgreSQL unavailable: retrying the step record', {
         tenantId: call.tenantId,
         incidentId: call.incidentId,
@@ -96,7 +96,8 @@ function bookkeeping<T>(call: StepCall, what: string, details: unknown, work: ()
         tries,
         delayMs,
         error: errorMessage(err),
-      }),
+      });
+    },
   });
 }
 
@@ -120,7 +121,7 @@ function actionContext(deps: StepDeps, call: StepCall, phase: 'execute' | 'compe
         withTenant(deps.pool, call.tenantId, (client) =>
           rememberForStep(client, call.incidentId, call.step.id, `${phase}:${key}`, () =>
             produce().catch((err: unknown) => {
-              throw new ProduceFailed(err);
+              throw new ProduceFailed(err); // eslint-disable-line @typescript-eslint/only-throw-error -- a private sentinel, not an Error: it carries produce()'s failure past the retry and is unwrapped below
             }),
           ),
         );
@@ -204,7 +205,8 @@ function throwIfOutOfTime(ctx: Context, startedAt: number): void {
 async function runExecute(deps: StepDeps, action: ActionModule, call: StepCall): Promise<unknown> {
   const ctx = Context.current();
   const startedAt = Date.now();
-  const { attempt, heartbeatDetails } = ctx.info;
+  const { attempt } = ctx.info;
+  const heartbeatDetails: unknown = ctx.info.heartbeatDetails;
   const key = `step:${stepKey(call)}:execute:${attempt}`;
   const resumed = isExecuted(heartbeatDetails);
   const started = await recordStep(deps, call, 'execute', 'running', 'step.started', `${key}:started`, {

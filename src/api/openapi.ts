@@ -797,7 +797,7 @@ export function problemStatuses(op: OperationSpec): number[] {
 
 /** JSON Schema (2020-12, as OpenAPI 3.1 uses) of what a client sends, or of what the API answers. */
 function toJsonSchema(source: SchemaSource, io: 'input' | 'output'): JsonSchema {
-  const schema: JsonSchema = typeof source === 'function' ? source() : (z.toJSONSchema(source, { io, unrepresentable: 'any' }) as JsonSchema);
+  const schema: JsonSchema = typeof source === 'function' ? source() : z.toJSONSchema(source, { io, unrepresentable: 'any' });
   const copy = { ...schema };
   delete copy.$schema;
   delete copy.$id;

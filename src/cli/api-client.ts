@@ -319,7 +319,7 @@ export function normaliseBaseUrl(raw: string): string {
 function parseProblem(text: string): Problem | null {
   try {
     const parsed: unknown = JSON.parse(text);
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Problem) : null;
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : null;
   } catch {
     return null;
   }

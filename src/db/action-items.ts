@@ -45,7 +45,7 @@ export interface NewActionItem {
  * or another tenant's). The tenant is taken from the incident row itself, in the same statement.
  */
 export async function insertActionItem(client: PoolClient, item: NewActionItem): Promise<ActionItem | null> {
-  const { rows } = await client.query(
+  const { rows } = await client.query<Row>(
     `WITH inserted AS (
        INSERT INTO action_items (tenant_id, incident_id, title, owner, due_date, status, created_by)
        SELECT i.tenant_id, i.id, $2, $3, $4::date, $5, $6 FROM incidents i WHERE i.id = $1
@@ -81,7 +81,7 @@ export async function updateActionItem(client: PoolClient, id: string, patch: Ac
   if (patch.owner !== undefined) set('owner', patch.owner);
   if (patch.dueDate !== undefined) set('due_date', patch.dueDate, '::date');
   if (patch.status !== undefined) set('status', patch.status);
-  const { rows } = await client.query(
+  const { rows } = await client.query<Row>(
     `WITH updated AS (UPDATE action_items SET ${sets.join(', ')} WHERE id = $1 RETURNING *)
      SELECT ${COLUMNS} FROM updated a`,
     params,

@@ -69,7 +69,7 @@ export async function checkBrakes(
 }
 
 export async function listBreakers(client: PoolClient, includeReset: boolean): Promise<Record<string, unknown>[]> {
-  const { rows } = await client.query(
+  const { rows } = await client.query<Record<string, unknown>>(
     `SELECT id, runbook_id AS "runbookId", target, reason, opened_at AS "openedAt", reset_at AS "resetAt", reset_by AS "resetBy"
        FROM breakers ${includeReset ? '' : 'WHERE reset_at IS NULL'} ORDER BY opened_at DESC LIMIT 200`,
   );

@@ -262,7 +262,7 @@ function toIncident(r: Row): IncidentRecord {
 }
 
 export async function getIncident(client: PoolClient, id: string): Promise<IncidentRecord | null> {
-  const { rows } = await client.query(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE id = $1`, [id]);
+  const { rows } = await client.query<Row>(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE id = $1`, [id]);
   return rows[0] ? toIncident(rows[0]) : null;
 }
 
@@ -299,17 +299,17 @@ export async function listIncidents(client: PoolClient, f: IncidentFilter): Prom
 }
 
 export async function incidentDetails(client: PoolClient, id: string): Promise<{ steps: Row[]; approvals: Row[]; actionLog: Row[] }> {
-  const steps = await client.query(
+  const steps = await client.query<Row>(
     `SELECT step_id AS "stepId", position, name, action, status, gate, params, output, error, attempts,
             started_at AS "startedAt", finished_at AS "finishedAt", compensated_at AS "compensatedAt"
        FROM incident_steps WHERE incident_id = $1 ORDER BY position`,
     [id],
   );
-  const approvals = await client.query(
+  const approvals = await client.query<Row>(
     `SELECT step_id AS "stepId", decision, approver, reason, created_at AS "at" FROM approvals WHERE incident_id = $1 ORDER BY id`,
     [id],
   );
-  const log = await client.query(
+  const log = await client.query<Row>(
     `SELECT id, at, kind, actor, step_id AS "stepId", detail FROM action_log WHERE incident_id = $1 ORDER BY id`,
     [id],
   );

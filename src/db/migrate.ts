@@ -63,7 +63,7 @@ export async function migrate(adminUrl: string, dir = MIGRATIONS_DIR): Promise<M
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${file} failed: ${(err as Error).message}`);
+        throw new Error(`migration ${file} failed: ${(err as Error).message}`, { cause: err });
       }
       result.applied.push(file);
     }

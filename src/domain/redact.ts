@@ -11,7 +11,7 @@ function isSensitive(key: string, extra: readonly string[]): boolean {
 /** Only plain objects are walked: a Date or Buffer is a value, not a bag of keys. */
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object') return false;
-  const proto = Object.getPrototypeOf(v);
+  const proto: unknown = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
 

@@ -81,7 +81,7 @@ function lookup(scope: Record<string, unknown>, path: string): unknown {
 const URL_FIELD = /(^|\.)[A-Za-z0-9_]*url$/i;
 const HTTP_URL = /^https?:\/\//i;
 /** What a value placed in a URL's host part may not contain: it would move the request elsewhere. */
-const AUTHORITY_BREAKERS = /[\/\\?#@\s\u0000-\u001f\u007f]/;
+const AUTHORITY_BREAKERS = /[/\\?#@\s\u0000-\u001f\u007f]/;
 
 /**
  * Where the host part of an http(s) URL template ends: templates before it are in the host (and

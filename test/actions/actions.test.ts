@@ -131,7 +131,7 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
     await promise;
   } catch (err) {
     if (err instanceof Error) return err;
-    throw new Error(`rejected with a non-Error: ${String(err)}`);
+    throw new Error(`rejected with a non-Error: ${String(err)}`, { cause: err });
   }
   throw new Error('expected a failure, but it succeeded');
 }

@@ -185,7 +185,7 @@ export function apiCaller(baseUrl: () => string, timeoutMs = 30_000) {
       signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
-    let parsed: unknown = {};
+    let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : {};
     } catch {

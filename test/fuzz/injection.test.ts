@@ -58,7 +58,7 @@ class StandIn {
 
 /** A name from /etc/hosts, other than localhost, that resolves to a loopback address (e.g. the machine's own name). */
 function loopbackAlias(): { name: string; address: string } | undefined {
-  let hosts = '';
+  let hosts: string;
   try {
     hosts = readFileSync('/etc/hosts', 'utf8');
   } catch {

@@ -61,7 +61,7 @@ describe('limits', () => {
         headers: { authorization: `Bearer ${tenant.keys.admin}`, 'content-type': 'application/json' },
         body: stream,
         duplex: 'half',
-      } as RequestInit);
+      });
       expect(chunked.status).toBe(413);
       expect(declared.ms).toBeLessThan(5_000);
     });

@@ -18,7 +18,7 @@ export async function tenantFootprint(admin: Pool, tenantId: string): Promise<Re
 
 /** Runs `tasks` with at most `concurrency` at a time. */
 export async function pool<T>(tasks: (() => Promise<T>)[], concurrency: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
+  const results: T[] = new Array<T>(tasks.length);
   let next = 0;
   const lanes = Array.from({ length: Math.min(concurrency, tasks.length) }, async () => {
     while (next < tasks.length) {

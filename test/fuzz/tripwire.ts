@@ -48,7 +48,7 @@ export function installTripwire(): Tripwire {
       return original.apply(this, args);
     }
     // A name: let it resolve, but refuse any answer that is not loopback before connecting.
-    const resolve: LookupFn = options.lookup ?? (dnsLookup as unknown as LookupFn);
+    const resolve: LookupFn = options.lookup ?? dnsLookup;
     options.lookup = (hostname, lookupOptions, callback) =>
       resolve(hostname, lookupOptions, (err, address, family) => {
         if (err) return callback(err, address, family);
@@ -61,7 +61,7 @@ export function installTripwire(): Tripwire {
         return callback(null, address, family);
       });
     return original.apply(this, args);
-  } as Connect;
+  };
   return {
     attempts,
     restore: () => {

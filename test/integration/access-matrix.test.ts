@@ -265,7 +265,7 @@ describe('access matrix: every route × every role × own and other tenant', () 
       const key = `aire_${randomUUID()}`;
       expect(await authenticate(spy, key)).toBeNull();
       expect(seen).toEqual([[createHash('sha256').update(key).digest('hex')]]);
-      const { rows } = await stack.admin.query(`SELECT prosrc FROM pg_proc WHERE proname = 'aire_authenticate'`);
+      const { rows } = await stack.admin.query<{ prosrc: string }>(`SELECT prosrc FROM pg_proc WHERE proname = 'aire_authenticate'`);
       expect(rows[0].prosrc).toMatch(/key_hash = p_key_hash/);
       const indexes = await adminQuery(`SELECT indexdef FROM pg_indexes WHERE tablename = 'api_keys'`);
       expect(indexes.some((i) => /\(key_hash\)/.test(String(i.indexdef)))).toBe(true);

@@ -87,7 +87,7 @@ describe('Alertmanager intake', () => {
     // Quiet for the flap window after the last resolve: closed.
     const closed = await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'closed', 20_000);
     expect(closed.actionLog.filter((e) => e.kind === 'alert.resolved')).toHaveLength(2);
-    const { rows } = await stack.admin.query('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id]);
+    const { rows } = await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id]);
     expect(rows[0].n).toBe(1);
 
     // After close, the same fingerprint is a new incident.
@@ -145,7 +145,7 @@ describe('Alertmanager intake', () => {
     const [id] = [...ids];
     const view = await stack.incidentWhen(tenant, id, (v) => v.incident.occurrences === 1_000, 60_000);
     expect(view.live?.occurrences).toBe(1_000);
-    const { rows } = await stack.admin.query('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id]);
+    const { rows } = await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id]);
     expect(rows[0].n).toBe(1);
   });
 

@@ -20,7 +20,7 @@ describe('bad input', () => {
   afterAll(async () => stack?.stop());
 
   async function incidentCount(): Promise<number> {
-    const { rows } = await stack.admin.query('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id]);
+    const { rows } = await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id]);
     return rows[0].n;
   }
 
@@ -83,7 +83,7 @@ describe('bad input', () => {
     const res2 = await post('/api/runbooks', { id: 'broken2', name: 'b', steps: [{ id: 'a', name: 'a', action: 'teleport' }, { id: 'b', name: 'b', action: 'notify', params: { message: 'hi' } }] });
     await expectProblem(400, res2, ['steps[0].action', 'steps[1].params.url']);
     await expectProblem(400, await post('/api/runbooks', 'id: [unclosed', { 'content-type': 'application/yaml' }), ['(body)']);
-    const { rows } = await stack.admin.query('SELECT count(*)::int AS n FROM runbooks WHERE tenant_id = $1', [tenant.id]);
+    const { rows } = await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM runbooks WHERE tenant_id = $1', [tenant.id]);
     expect(rows[0].n).toBe(0);
   });
 

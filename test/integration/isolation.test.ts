@@ -65,13 +65,13 @@ describe('tenant isolation', () => {
       updated: (await c.query(`UPDATE incidents SET title = 'pwned' WHERE id = $1`, [incidentOfA])).rowCount,
     }));
     expect(asB).toEqual({ incidents: 0, all: 0, log: 0, steps: 0, runbooks: 0, keys: 0, updated: 0 });
-    const noTenant = await stack.pool.query('SELECT count(*)::int AS n FROM incidents');
+    const noTenant = await stack.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents');
     expect(noTenant.rows[0].n).toBe(0);
     // Writing a row for another tenant is refused by the policy's WITH CHECK.
     await expect(
       withTenant(stack.pool, b.id, (c) => c.query(`INSERT INTO controls (tenant_id, kind, key, active) VALUES ($1, 'feature', 'x', true)`, [a.id])),
     ).rejects.toThrow(/row-level security/);
-    const asA = await withTenant(stack.pool, a.id, (c) => c.query('SELECT title FROM incidents WHERE id = $1', [incidentOfA]));
+    const asA = await withTenant(stack.pool, a.id, (c) => c.query<{ title: string }>('SELECT title FROM incidents WHERE id = $1', [incidentOfA]));
     expect(asA.rows[0].title).not.toBe('pwned');
   });
 

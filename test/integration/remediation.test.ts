@@ -105,7 +105,7 @@ describe('incident remediation', () => {
     expect(first.status).toBe(201);
     expect(second.status).toBe(200);
     expect(second.body).toMatchObject({ id: first.body.id, created: false });
-    const rows = await stack.admin.query('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1 AND dedup_key = $2', [tenant.id, `forecast:${body.id}`]);
+    const rows = await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1 AND dedup_key = $2', [tenant.id, `forecast:${body.id}`]);
     expect(rows.rows[0].n).toBe(1);
   });
 

@@ -171,7 +171,7 @@ describe('detection rules', () => {
     await new Promise((r) => setTimeout(r, 1_700));
     expect((await send(tenant, failedLogin('10.0.2.1'))).body.matches[0]).toMatchObject({ count: 1, incident: null });
     // The stale hits were pruned.
-    const { rows } = await stack.admin.query('SELECT count(*)::int AS n FROM rule_hits WHERE tenant_id = $1', [tenant.id]);
+    const { rows } = await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM rule_hits WHERE tenant_id = $1', [tenant.id]);
     expect(rows[0].n).toBe(1);
   });
 
@@ -302,7 +302,7 @@ describe('detection rules', () => {
     expect((await stack.call<{ items: unknown[] }>('GET', '/api/rules', other.keys.viewer)).body.items).toEqual([]);
     const elsewhere = await send(other, { output: 'AKIAIOSFODNN7EXAMPLE' });
     expect(elsewhere.body).toMatchObject({ evaluated: 0, matches: [], reason: 'the tenant has no enabled detection rules' });
-    const { rows } = await stack.pool.query('SELECT count(*)::int AS n FROM rules'); // no tenant set: RLS shows nothing
+    const { rows } = await stack.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM rules'); // no tenant set: RLS shows nothing
     expect(rows[0].n).toBe(0);
 
     expect((await stack.call('GET', '/api/rules/secret', owner.keys.viewer)).status).toBe(200);

@@ -138,6 +138,7 @@ describe('three workers on one task queue', () => {
     // Only steps in flight at the kill were delivered more than once.
     const redelivered = runs.filter((r) => deliveries(r) > 1);
     expect(redelivered.every((r) => r.attempt > 1)).toBe(true);
+    // eslint-disable-next-line no-console -- the per-worker spread is reported for whoever runs the test, on purpose
     console.log(`steps completed per worker ${JSON.stringify(perWorker)} (worker 0 killed after ${deliveredAtKill} deliveries); retried after the kill: ${retried.length}; delivered twice: ${redelivered.length}`);
   }, 240_000);
 });

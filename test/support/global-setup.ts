@@ -91,7 +91,7 @@ export default async function globalSetup(): Promise<void> {
   const { address, pid: temporalPid, ready } = existing ? { address: existing, pid: 0, ready: existingTemporal(existing) } : await startDevServer();
 
   const [bundle] = await Promise.all([
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never }),
+    bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } }),
     freshDatabase(adminUrl),
     ready,
   ]);

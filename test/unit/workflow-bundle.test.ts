@@ -10,7 +10,7 @@ describe('the workflow bundle', () => {
   let modules: string[];
   beforeAll(async () => {
     const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
-    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet as never });
+    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
     modules = [...code.matchAll(/!\*\*\* (\S+) \*\*\*!/g)].map((m) => m[1]);
   }, 120_000);
 

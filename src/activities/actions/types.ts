@@ -21,22 +21,23 @@ export interface ActionContext {
 
 /**
  * One action type: its parameter schema, what it does, and how to undo it. Adding an action type
- * means adding one module like this and listing it in ./index.ts.
+ * means adding one module like this and listing it in ./index.ts. Its functions never use `this`
+ * (`this: void`), so they can be called detached from the module.
  */
 export interface ActionModule<S extends z.ZodType = z.ZodType, O = unknown> {
   type: string;
   description: string;
   params: S;
-  execute(ctx: ActionContext, params: z.infer<S>): Promise<O>;
+  execute(this: void, ctx: ActionContext, params: z.infer<S>): Promise<O>;
   /** Absent where the effect cannot be undone; compensation then records that and moves on. */
-  compensate?(ctx: ActionContext, params: z.infer<S>, output: O): Promise<unknown>;
+  compensate?(this: void, ctx: ActionContext, params: z.infer<S>, output: O): Promise<unknown>;
   /**
    * True when `execute` only hands the work to a person: the step stays running until someone
    * reports it done (POST /api/incidents/:id/steps/:stepId/complete).
    */
   awaitsPerson?: boolean;
   /** A sentence for dry runs and the audit trail: what compensation would do. */
-  describeCompensation(params: z.infer<S>): string;
+  describeCompensation(this: void, params: z.infer<S>): string;
 }
 
 export function defineAction<S extends z.ZodType, O>(module: ActionModule<S, O>): ActionModule<S, O> {

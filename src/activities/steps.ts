@@ -80,6 +80,20 @@ async function whileHeartbeating<T>(ctx: Context, details: unknown, work: () => 
   }
 }
 
+/**
+ * Heartbeats while an action runs: step activities have a heartbeat timeout
+ * (src/workflows/incident/options.ts), so a step whose worker died is retried elsewhere within
+ * seconds instead of after the step's own timeout. Actions that report progress heartbeat too.
+ */
+async function keepingAlive<T>(ctx: Context, work: () => Promise<T>): Promise<T> {
+  const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
+}
+
 /** A bookkeeping write of the step activity, retried while PostgreSQL is unreachable (see above). */
 function bookkeeping<T>(call: StepCall, what: string, details: unknown, work: () => Promise<T>): Promise<T> {
   const ctx = Context.current();
@@ -227,7 +241,7 @@ async function runExecute(deps: StepDeps, action: ActionModule, call: StepCall):
     const timer = stepDuration.startTimer({ action: action.type });
     try {
       const params = parseParams(action, call);
-      output = await action.execute(actionContext(deps, call, 'execute'), params);
+      output = await keepingAlive(ctx, () => action.execute(actionContext(deps, call, 'execute'), params));
       timer({ outcome: 'succeeded' });
     } catch (err) {
       timer({ outcome: 'failed' });
@@ -262,7 +276,8 @@ async function runCompensate(deps: StepDeps, action: ActionModule, call: StepCal
   throwIfOutOfTime(Context.current(), startedAt);
   try {
     const params = parseParams(action, call);
-    const result = await action.compensate(actionContext(deps, call, 'compensate'), params, call.output);
+    const compensateAction = action.compensate;
+    const result = await keepingAlive(Context.current(), () => compensateAction(actionContext(deps, call, 'compensate'), params, call.output));
     await recordStep(deps, call, 'compensate', 'compensated', 'step.compensated', `step:${call.step.id}:compensated`, { detail: { attempt, result } });
     return result;
   } catch (err) {

@@ -159,7 +159,7 @@ export function createStoreActivities(deps: StoreDeps) {
     });
   }
 
-  // recordIncident and selectRunbook: how incidents from before BATCHED_STORE_PATCH open (src/workflows/incident.ts).
+  // recordIncident and selectRunbook: how incidents from before BATCHED_STORE_PATCH open (src/workflows/incident/options.ts).
   async function recordIncident(input: OpeningInput): Promise<void> {
     await withTenant(deps.pool, input.tenantId, (client) => writeIncident(client, input));
   }

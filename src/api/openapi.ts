@@ -632,7 +632,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
       summary: op === 'decode' ? 'Decrypt payloads of a Temporal history (the Web UI and `temporal --codec-endpoint` call it)' : 'Encrypt payloads as the worker does',
       description: 'Temporal\'s codec server protocol: payloads in protobuf JSON. 404 when payload encryption is off.',
       roles: ['admin'],
-      body: { component: 'CodecPayloads', schema: CodecPayloadsSchema },
+      body: { component: 'CodecPayloadsInput', schema: CodecPayloadsSchema },
       responses: { 200: { description: 'the payloads, converted', component: 'CodecPayloads', schema: CodecPayloadsSchema } },
       problems: [400],
     }),

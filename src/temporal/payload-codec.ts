@@ -37,16 +37,16 @@ export class EncryptionCodec implements PayloadCodec {
     this.byId = new Map(keys.map((k) => [k.id, k.key]));
   }
 
-  async encode(payloads: Payload[]): Promise<Payload[]> {
+  encode(payloads: Payload[]): Promise<Payload[]> {
     const { id, key } = this.keys[0];
-    return payloads.map((payload) => ({
+    return settle(() => payloads.map((payload) => ({
       metadata: { [METADATA_ENCODING_KEY]: Buffer.from(ENCRYPTED_ENCODING), [KEY_ID]: Buffer.from(id) },
       data: encrypt(key, id, PayloadProto.encode(payload).finish()),
-    }));
+    })));
   }
 
-  async decode(payloads: Payload[]): Promise<Payload[]> {
-    return payloads.map((payload) => {
+  decode(payloads: Payload[]): Promise<Payload[]> {
+    return settle(() => payloads.map((payload) => {
       // Payloads written before encryption was turned on stay readable.
       if (text(payload.metadata?.[METADATA_ENCODING_KEY]) !== ENCRYPTED_ENCODING) return payload;
       const id = text(payload.metadata?.[KEY_ID]) ?? '';
@@ -54,9 +54,12 @@ export class EncryptionCodec implements PayloadCodec {
       if (!key) throw new ValueError(`payload encrypted with key "${id}", which is not among AIRE_PAYLOAD_KEYS (${[...this.byId.keys()].join(', ')})`);
       if (!payload.data) throw new ValueError('encrypted payload without data');
       return PayloadProto.decode(decrypt(key, id, payload.data));
-    });
+    }));
   }
 }
+
+/** The codec interface is asynchronous; the work is not. A throw becomes a rejection. */
+const settle = <T>(work: () => T): Promise<T> => new Promise((resolve) => resolve(work()));
 
 /** The key id is authenticated too: a payload cannot be passed off as encrypted under another id. */
 function encrypt(key: Buffer, id: string, plain: Uint8Array): Buffer {

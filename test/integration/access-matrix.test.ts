@@ -122,6 +122,9 @@ describe('access matrix: every route × every role × own and other tenant', () 
     listControls: { own: [200], other: 'own-data', request: async () => ({ path: '/api/controls' }) },
     getSettings: { own: [200], other: 'own-data', request: async () => ({ path: '/api/settings' }) },
     putSettings: { own: [200], other: 'own-data', request: async () => ({ path: '/api/settings', body: { approvalTimeout: '2h' } }) },
+    // Not tenant data: payloads carry no tenant, and decoding needs Temporal access anyway (docs/security.md).
+    codecEncode: { own: [200], other: 'own-data', request: async () => ({ path: '/api/codec/encode', body: { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'e30=' }] } }) },
+    codecDecode: { own: [200], other: 'own-data', request: async () => ({ path: '/api/codec/decode', body: { payloads: [] } }) },
     createKey: { own: [201], other: 'own-data', request: async () => ({ path: '/api/keys', body: { name: uniqueId('k'), roles: ['viewer'] } }) },
     listKeys: { own: [200], other: 'own-data', request: async () => ({ path: '/api/keys' }) },
     revokeKey: { own: [200], other: 'resource', request: async () => ({ path: `/api/keys/${await throwawayKey()}` }) },

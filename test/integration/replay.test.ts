@@ -11,7 +11,7 @@ const FIXTURES = join(__dirname, '..', 'fixtures', 'histories');
 /**
  * One directory per generation of the workflow's commands; running incidents of every generation
  * must still replay. v1: one store activity per write; v2: the opening as one local activity, transitions batched
- * (BATCHED_STORE_PATCH in src/workflows/incident.ts); v3: events delivered as the `deliverEvents`
+ * (BATCHED_STORE_PATCH in src/workflows/incident/options.ts); v3: events delivered as the `deliverEvents`
  * update, joins written before the close (JOINS_BEFORE_CLOSE_PATCH), and an incident that hands an
  * event arriving while it closes on to the next incident.
  */

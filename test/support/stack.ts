@@ -48,6 +48,8 @@ export function testConfig(taskQueue: string, extra: Record<string, string> = {}
     AIRE_TASK_QUEUE: taskQueue,
     AIRE_LOG_LEVEL: 'silent',
     AIRE_WORKER_SHUTDOWN_GRACE: '2s',
+    // Encrypted like the processes tests spawn, which inherit it (test/support/env.ts).
+    AIRE_PAYLOAD_KEYS: process.env.AIRE_PAYLOAD_KEYS,
     ...extra,
   });
 }

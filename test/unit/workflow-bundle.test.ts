@@ -15,7 +15,7 @@ describe('the workflow bundle', () => {
   }, 120_000);
 
   it('is found (the module list is read from webpack markers)', () => {
-    expect(modules).toContain('./src/workflows/incident.ts');
+    expect(modules).toContain('./src/workflows/incident/index.ts');
   });
 
   it('holds no schema or search library', () => {

@@ -1,3 +1,4 @@
+import type { ActionKind } from '../domain/action-kinds';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Config } from '../config';
 import { appendLog, rememberForStep, upsertStep } from '../db/incidents';
@@ -157,7 +158,7 @@ async function recordStep(
   call: StepCall,
   phase: 'execute' | 'compensate',
   status: string,
-  kind: string,
+  kind: ActionKind,
   eventKey: string,
   extra: { output?: unknown; error?: string; attempts?: number; params?: unknown; detail?: Record<string, unknown>; transitions?: Transition[] },
   heartbeatDetails?: unknown,

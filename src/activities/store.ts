@@ -1,3 +1,4 @@
+import type { ActionKind } from '../domain/action-kinds';
 import type { Config } from '../config';
 import {
   IncidentUpdate,
@@ -32,7 +33,7 @@ export interface Transition {
   /** The workflow's transition counter: makes a retried write a no-op. */
   seq: number;
   at: string;
-  kind: string;
+  kind: ActionKind;
   actor: string;
   stepId?: string;
   detail?: Record<string, unknown>;

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import packageJson from '../../package.json';
 import { ACTION_TYPES } from '../activities/actions';
 import { RoleSchema, type Role } from '../db/tenants';
+import { ACTION_KINDS } from '../domain/action-kinds';
 import { GenericEventSchema } from '../domain/events';
-import { SlugSchema } from '../domain/incident';
+import { IncidentStatusSchema, SlugSchema } from '../domain/incident';
 import { DeclarationSchema, ForecastSchema, SafetyEventSchema } from '../domain/intake';
 import { runbookJsonSchema } from '../domain/runbook-json-schema';
 import { ActionItemSchema, IncidentReportSchema } from '../domain/report';
@@ -172,10 +173,10 @@ const IncidentPageSchema = z.object({
   nextCursor: z.string().nullable(),
 });
 const IncidentDetailsSchema = z.looseObject({
-  incident: z.looseObject({ id: z.uuid(), status: z.string(), severity: SeveritySchema, workflowId: z.string() }),
+  incident: z.looseObject({ id: z.uuid(), status: IncidentStatusSchema, severity: SeveritySchema, workflowId: z.string() }),
   steps: z.array(z.looseObject({ stepId: z.string(), status: z.string() })),
   approvals: z.array(z.looseObject({ decision: z.string() })),
-  actionLog: z.array(z.looseObject({ kind: z.string(), actor: z.string() })),
+  actionLog: z.array(z.looseObject({ kind: z.enum(ACTION_KINDS).describe('what happened: src/domain/action-kinds.ts'), actor: z.string() })),
   live: z.looseObject({}).nullable(),
 });
 const RunbookViewSchema = z.looseObject({ id: SlugSchema, name: z.string(), version: z.number().int(), steps: z.array(z.looseObject({})) });

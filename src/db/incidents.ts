@@ -1,3 +1,4 @@
+import type { ActionKind } from '../domain/action-kinds';
 import { PoolClient } from 'pg';
 import { IncidentDraft, IncidentStatus } from '../domain/incident';
 import type { Suggestion } from '../domain/analysis';
@@ -33,7 +34,7 @@ export interface LogEntry {
   incidentId: string;
   /** Unique per incident: a retried writer logs the same transition once. */
   eventKey: string;
-  kind: string;
+  kind: ActionKind;
   actor: string;
   stepId?: string | null;
   detail?: Record<string, unknown>;

@@ -1,3 +1,4 @@
+import { isActionKind } from './action-kinds';
 import { z } from 'zod';
 import { IncidentStatusSchema } from './incident';
 import { PrioritySchema, SEVERITIES, SeveritySchema } from './severity';
@@ -298,13 +299,18 @@ function stepLabel(stepId: string | null, steps: Map<string, Step>): string {
   return step && step.name !== stepId ? `step "${step.name}" (${stepId})` : `step ${stepId}`;
 }
 
-/** One action-log entry as a sentence. Unknown kinds still read sensibly. */
+/**
+ * One action-log entry as a sentence. Every kind AIRE writes has its own (the switch is checked
+ * against ACTION_KINDS at compile time); a kind from another version still reads sensibly.
+ */
 export function describeEntry(e: LogEntry, steps: Map<string, Step>): string {
   const d = e.detail;
   const step = stepLabel(e.stepId, steps);
   const gate = e.stepId ? step : 'the runbook gate';
   const who = e.actor;
-  switch (e.kind) {
+  const kind = e.kind;
+  if (!isActionKind(kind)) return `${kind}${e.stepId ? ` (${step})` : ''} by ${who}`;
+  switch (kind) {
     case 'incident.opened':
       return `Incident opened by ${who} (severity ${str(d.severity) ?? '?'}, source ${str(d.source) ?? '?'})`;
     case 'runbook.selected':
@@ -325,6 +331,34 @@ export function describeEntry(e: LogEntry, steps: Map<string, Step>): string {
       return `${who} rejected ${gate}${because(d.reason)}`;
     case 'approval.ignored':
       return `${who}'s ${str(d.decision) ?? 'decision'} was ignored${because(d.why)}`;
+    case 'approval.recorded':
+      return `${who} approved ${gate} (${num(d.approvals) ?? '?'} of ${num(d.required) ?? '?'} approvals)${because(d.reason)}`;
+    case 'approval.refused':
+      return `${who}'s approval of ${gate} was refused${because(d.why)}`;
+    case 'approval.duplicate':
+      return `${who} approved ${gate} again: an approver counts once`;
+    case 'approval.overdue':
+      return `Approval for ${gate} is overdue${num(d.waitedMs) !== undefined ? ` after ${duration(num(d.waitedMs) ?? 0)}` : ''}: escalating`;
+    case 'approval.timed_out':
+      return `No approval for ${gate} in time${str(d.policy) ? `: the runbook says ${str(d.policy)}` : ''}`;
+    case 'escalation': {
+      const channels = Array.isArray(d.channels) ? d.channels.filter((c): c is string => typeof c === 'string') : [];
+      return `Escalated to tier ${num(d.tier) ?? '?'}${channels.length ? ` (${channels.join(', ')})` : ''}${because(d.reason)}`;
+    }
+    case 'sla.breached':
+      return `Not acknowledged within ${num(d.withinMs) !== undefined ? duration(num(d.withinMs) ?? 0) : 'its SLA'}${str(d.severity) ? ` (the ${str(d.severity)} response SLA)` : ''}`;
+    case 'notification.sent':
+      return `Notified ${str(d.channel) ?? 'a channel'}${str(d.event) ? ` (${str(d.event)})` : ''}`;
+    case 'notification.failed':
+      return `Notifying ${str(d.channel) ?? 'a channel'}${str(d.event) ? ` (${str(d.event)})` : ''} failed${because(d.error)}`;
+    case 'alert.resolved':
+      return `The alert resolved${d.resolvesIncident === true ? ': the runbook resolves the incident with it' : ''}`;
+    case 'alert.flapping':
+      return 'The alert fired again within the flap window: the incident stays open';
+    case 'history.continued':
+      return `The workflow continued in a fresh history${num(d.historyLength) !== undefined ? ` after ${num(d.historyLength)} events` : ''}`;
+    case 'breaker.opened':
+      return `Circuit breaker opened for runbook ${str(d.runbookId) ?? '?'} on ${str(d.target) ?? '?'}${because(d.reason)}: automatic remediation waits for a person`;
     case 'remediation.started':
       return `Remediation started${str(d.runbookId) ? ` with runbook ${str(d.runbookId)}` : ''}${str(d.gate) ? ` (${str(d.gate)})` : ''}`;
     case 'remediation.resumed':
@@ -384,11 +418,21 @@ export function describeEntry(e: LogEntry, steps: Map<string, Step>): string {
       return `Incident rolled back${isHuman(who) ? ` at ${who}'s request` : ''}${because(d.reason)}`;
     case 'incident.escalated':
       return `Severity raised from ${str(d.from) ?? '?'} to ${str(d.to) ?? '?'}${e.stepId ? ` by ${step}` : ''}`;
-    default: {
-      const target = e.stepId ? ` (${step})` : '';
-      return `${e.kind}${target} by ${who}`;
-    }
+    default:
+      return unreachable(kind);
   }
+}
+
+/** A kind without a case above does not compile: `kind` is not `never` then. */
+function unreachable(kind: never): string {
+  return String(kind);
+}
+
+/** 90000 → "1.5 min"; for sentences, not for machines. */
+function duration(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 6_000) / 10} min`;
+  return `${Math.round(ms / 360_000) / 10} h`;
 }
 
 function cap(s: string): string {

@@ -59,7 +59,7 @@ test('a transition written again counts once, and an earlier one repeated late c
     incident: { occurrences: { count, total, lastSeenAt: at(seq) } },
     detail: { count },
   });
-  const status = (seq: number, to: 'remediating' | 'mitigated'): Transition => ({ tenantId, incidentId, seq, at: at(seq), kind: `to.${to}`, actor: 'aire', incident: { status: to } });
+  const status = (seq: number, to: 'remediating' | 'mitigated'): Transition => ({ tenantId, incidentId, seq, at: at(seq), kind: to === 'remediating' ? 'remediation.started' : 'incident.mitigated', actor: 'aire', incident: { status: to } });
   // The incident's first event counts 1; a batch of 50 joins; the same write again (a retry after its commit).
   await recordTransition(join(1, 50, 51));
   await recordTransition(join(1, 50, 51));

@@ -3,6 +3,7 @@ import type { Payload } from '@temporalio/common';
 import { z } from 'zod';
 import { EncryptionCodec } from '../../temporal/payload-codec';
 import { requireKey, requireRole } from '../auth';
+import { rejectHostileInput } from '../hostile-input';
 import type { Deps } from '../incidents-service';
 import { HttpProblem } from '../problem';
 import { body } from '../validate';
@@ -59,7 +60,8 @@ export function codecRoutes(deps: Deps): Router {
   const router = Router();
   const codec = deps.config.AIRE_PAYLOAD_KEYS.length > 0 ? new EncryptionCodec(deps.config.AIRE_PAYLOAD_KEYS) : undefined;
   router.use(allowOrigins(deps.config.AIRE_CODEC_CORS_ORIGINS));
-  router.use(requireKey(deps.pool), requireRole('admin'), express.json({ limit: '8mb', strict: true }));
+  // Hostile JSON (deep nesting, NUL, lone surrogates, __proto__) is refused as on every other route.
+  router.use(requireKey(deps.pool), requireRole('admin'), express.json({ limit: '8mb', strict: true }), rejectHostileInput);
 
   for (const op of ['encode', 'decode'] as const) {
     router.post(`/${op}`, async (req, res) => {

@@ -3,6 +3,7 @@
  * has one refusal (why it cannot apply now, from the workflow's own state) and one way to apply it,
  * shared by the Update that answers its caller and the signal that cannot (src/workflows/incident/messages.ts).
  */
+import type { ActionKind } from '../../domain/action-kinds';
 import { approvalRefusal } from '../../domain/gates';
 import type { Decision, ManualCompletion, Note, StepDecision } from '../../domain/signals';
 import { type MessageOutcome, REFUSED_CONFLICT, REFUSED_FORBIDDEN, type RefusalType } from '../definitions';
@@ -17,7 +18,7 @@ import type { IncidentRun } from './run';
 export interface Refusal {
   refusal: RefusalType;
   why: string;
-  audit: { kind: string; extra: Extra };
+  audit: { kind: ActionKind; extra: Extra };
 }
 
 const gateName = (stepId: string | null): string => (stepId ? `step "${stepId}"` : 'the runbook gate');

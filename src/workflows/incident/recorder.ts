@@ -4,6 +4,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { Transition } from '../../activities';
+import type { ActionKind } from '../../domain/action-kinds';
 import type { EventJoin } from '../../domain/signals';
 import type { IncidentState } from '../definitions';
 import { JOINS_BEFORE_CLOSE_PATCH, JOIN_WRITE_DELAY, TIMELINE_LIMIT, store } from './options';
@@ -32,7 +33,7 @@ export class Recorder {
   }
 
   /** Numbers a transition, adds it to the live timeline, and returns what the store writes. */
-  transition(kind: string, actor: string, extra: Extra): Transition {
+  transition(kind: ActionKind, actor: string, extra: Extra): Transition {
     const at = new Date().toISOString();
     this.state.timeline.push({ at, kind, actor, stepId: extra.stepId, detail: extra.detail });
     if (this.state.timeline.length > TIMELINE_LIMIT) this.state.timeline.shift();
@@ -43,7 +44,7 @@ export class Recorder {
    * Transitions recorded while a write is queued go with it, in order, as one write: an incident
    * costs a few store calls, not one per transition. (Older histories wrote one at a time.)
    */
-  record(kind: string, actor: string, extra: Extra = {}): void {
+  record(kind: ActionKind, actor: string, extra: Extra = {}): void {
     const t = this.transition(kind, actor, extra);
     if (!this.batched) {
       this.writes = this.writes.then(() => store.recordTransition(t));

@@ -4,8 +4,10 @@
  * carried over) before any message handler is set, so a buffered message always finds it whole.
  */
 import * as wf from '@temporalio/workflow';
+import type { ActionKind } from '../../domain/action-kinds';
 import type { IncidentStatus } from '../../domain/incident';
 import type { IncidentSettings } from '../../domain/incident-settings';
+import { illegalTransition } from '../../domain/lifecycle';
 import { responseSlaMs } from '../../domain/routing';
 import type { Runbook, RunbookStep } from '../../domain/runbook';
 import type { Decision, EventJoin, ManualCompletion, Note, StepDecision } from '../../domain/signals';
@@ -120,7 +122,7 @@ export class IncidentRun {
     return this.input.draft;
   }
 
-  record(kind: string, actor: string, extra: Extra = {}): void {
+  record(kind: ActionKind, actor: string, extra: Extra = {}): void {
     this.recorder.record(kind, actor, extra);
   }
 
@@ -137,8 +139,12 @@ export class IncidentRun {
     return this.state.steps.find((s) => s.id === id);
   }
 
-  setStatus(status: IncidentStatus, kind: string, actor: string, extra: Extra = {}): void {
+  /** The one way status changes: along the lifecycle's transition table (src/domain/lifecycle.ts), or not at all. */
+  setStatus(status: IncidentStatus, kind: ActionKind, actor: string, extra: Extra = {}): void {
     const from = this.state.status;
+    const illegal = illegalTransition(from, status);
+    // A bug, not a condition to handle: the workflow task fails with the reason and retries once fixed.
+    if (illegal) throw new Error(`${illegal} (${kind} by ${actor})`);
     this.state.status = status;
     if (status === 'resolved') this.notifier.notify('incident.resolved', `Resolved: ${this.draft.title}`);
     wf.upsertSearchAttributes([{ key: AireStatus, value: status }]);

@@ -5,6 +5,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { StepCall } from '../../activities';
+import type { ActionKind } from '../../domain/action-kinds';
 import type { RunbookStep } from '../../domain/runbook';
 import { type Severity, isAtLeast } from '../../domain/severity-scale';
 import type { StepDecision } from '../../domain/signals';
@@ -29,7 +30,7 @@ export function stepCall(run: IncidentRun, step: RunbookStep, index: number, par
   };
 }
 
-export function markStep(run: IncidentRun, step: RunbookStep, index: number, status: StepState['status'], kind: string, error?: string, detail: Record<string, unknown> = {}): void {
+export function markStep(run: IncidentRun, step: RunbookStep, index: number, status: StepState['status'], kind: ActionKind, error?: string, detail: Record<string, unknown> = {}): void {
   const s = run.stepState(step.id);
   if (s) {
     s.status = status;

@@ -35,6 +35,7 @@ import { IdParams as ReportIdParams, ReportQuery } from './routes/reports';
 import { DryRunBody, IdParams as RunbookIdParams } from './routes/runbooks';
 import { EventOutcomeSchema } from './routes/events';
 import { RuleIdParams } from './routes/rules';
+import { MESSAGE_OUTCOMES } from '../workflows/definitions';
 
 /**
  * The OpenAPI 3.1 description of this API, served at GET /api/openapi.json.
@@ -152,21 +153,14 @@ const BreakerListSchema = z.object({
   ),
 });
 const BreakerResetDoneSchema = z.object({ service: z.string(), runbookId: z.string().nullable(), reset: z.number().int(), by: z.string(), reason: z.string().nullable() });
-const AcceptedSchema = z.object({
-  id: z.uuid(),
-  stepId: SlugSchema.optional(),
-  accepted: z.string(),
-  outcome: z.enum(['done', 'failed']).optional(),
-  actor: z.string(),
-});
 /** What an update-backed route answers: the workflow's own account of what it did, and its live state. */
 const MessageAnswerSchema = z.object({
   id: z.uuid(),
   stepId: SlugSchema.optional(),
   accepted: z.string(),
-  outcome: z.enum(['approved', 'approval-recorded', 'rejected', 'rollback-requested', 'step-reported', 'step-decided']),
+  outcome: z.enum(MESSAGE_OUTCOMES),
   actor: z.string(),
-  state: z.looseObject({ incidentId: z.uuid(), status: z.string() }),
+  state: z.looseObject({ incidentId: z.uuid(), status: IncidentStatusSchema }),
 });
 const IncidentPageSchema = z.object({
   items: z.array(z.looseObject({ id: z.uuid(), status: z.string(), severity: SeveritySchema })),
@@ -259,7 +253,7 @@ const SIGNAL_SUMMARIES: Record<string, string> = {
   acknowledge: 'Acknowledge the incident',
   rollback: 'Compensate everything done so far, newest first, once',
   resolve: 'Mark the incident resolved',
-  close: 'Close the incident; its workflow ends',
+  close: 'Close the incident; its workflow ends once what is under way is recorded',
 };
 
 const problemsFor = (notFound: boolean, conflict: boolean): number[] => [...(notFound ? [404] : []), ...(conflict ? [409] : [])];
@@ -412,16 +406,11 @@ export const OPERATIONS: readonly OperationSpec[] = [
       tag: 'incidents',
       summary: SIGNAL_SUMMARIES[spec.path] ?? `Send ${spec.path} to the incident`,
       description:
-        'update' in spec
-          ? 'The workflow answers from its own state: 409 when nothing can take this now (nothing waiting, already decided, an approver counted already), 403 when this caller may not (four-eyes), 503 when no worker answers in time.'
-          : 'Answers 409 when the incident is closed.',
+        'The workflow answers from its own state: 409 when nothing can take this now (the incident is closed or has ended, nothing waiting, already decided, an approver counted already), 403 when this caller may not (four-eyes), 503 when no worker answers in time.',
       roles: spec.roles,
       params: IncidentIdParams,
       body: spec.schema === DecisionBody ? { component: 'DecisionBody', schema: DecisionBody } : { component: 'ReasonBody', schema: ReasonBody },
-      responses:
-        'update' in spec
-          ? { 200: { description: 'what the workflow did, and its state after', component: 'MessageAnswer', schema: MessageAnswerSchema } }
-          : { 202: { description: 'the signal was sent to the workflow', component: 'Accepted', schema: AcceptedSchema } },
+      responses: { 200: { description: 'what the workflow did, and its state after', component: 'MessageAnswer', schema: MessageAnswerSchema } },
       problems: [...problemsFor(true, true), ...(spec.path === 'approve' || spec.path === 'reject' ? RATE_LIMITED : [])],
     }),
   ),

@@ -10,19 +10,34 @@ import type { EventDelivery, EventsDelivered } from '../domain/workflow-input';
  */
 /**
  * Decisions are Workflow Updates: the workflow's validator refuses, from its own state, what cannot
- * apply (nothing waiting, four-eyes, an approver counted already, an incident that has ended), and
- * the caller gets the workflow's answer. approve and reject (and the others, for histories from
- * before the updates) are also signals of the same name, handled by the same code; a refused signal
- * is recorded in the audit trail, since nobody waits for its answer.
+ * apply (nothing waiting, four-eyes, an approver counted already, an incident that has ended or is
+ * closed), and the caller gets the workflow's answer. Each is also a signal of the same name (for
+ * `temporal workflow signal`, and histories from before the updates), handled by the same code; a
+ * refused decision signal is recorded in the audit trail, since nobody waits for its answer.
  */
 export const approveUpdate = defineUpdate<MessageAnswer, [Decision]>('approve');
 export const rejectUpdate = defineUpdate<MessageAnswer, [Decision]>('reject');
 export const rollbackUpdate = defineUpdate<MessageAnswer, [Note]>('rollback');
 export const completeManualStepUpdate = defineUpdate<MessageAnswer, [ManualCompletion]>('completeManualStep');
 export const decideStepUpdate = defineUpdate<MessageAnswer, [StepDecision]>('decideStep');
+export const acknowledgeUpdate = defineUpdate<MessageAnswer, [Note]>('acknowledge');
+export const resolveUpdate = defineUpdate<MessageAnswer, [Note]>('resolve');
+export const closeUpdate = defineUpdate<MessageAnswer, [Note]>('close');
 
 /** What applying a decision did. */
-export type MessageOutcome = 'approved' | 'approval-recorded' | 'rejected' | 'rollback-requested' | 'step-reported' | 'step-decided';
+export const MESSAGE_OUTCOMES = [
+  'approved',
+  'approval-recorded',
+  'rejected',
+  'rollback-requested',
+  'step-reported',
+  'step-decided',
+  'acknowledged',
+  'already-acknowledged',
+  'resolve-requested',
+  'close-requested',
+] as const;
+export type MessageOutcome = (typeof MESSAGE_OUTCOMES)[number];
 /** An update's answer: what it did, and the incident's live state right after. */
 export interface MessageAnswer {
   incidentId: string;

@@ -192,10 +192,10 @@ describe('canary secrets never leave where they belong', () => {
     await eventually(async () => ((await live()).live?.pendingApproval?.stepId === 'scale' ? true : undefined), 60_000, 300);
     expect((await call('POST', `/api/incidents/${incidentId}/approve`, tenant.keys.approver, { reason: 'worth it' })).status).toBe(200);
     await eventually(async () => ((await view()).incident?.status === 'mitigated' ? true : undefined), 60_000, 300);
-    expect((await call('POST', `/api/incidents/${incidentId}/acknowledge`, tenant.keys.responder, {})).status).toBe(202);
+    expect((await call('POST', `/api/incidents/${incidentId}/acknowledge`, tenant.keys.responder, {})).status).toBe(200);
     expect((await call('POST', `/api/incidents/${incidentId}/action-items`, tenant.keys.responder, { title: 'Rotate the credential' })).status).toBe(201);
-    expect((await call('POST', `/api/incidents/${incidentId}/resolve`, tenant.keys.responder, { reason: 'capacity restored' })).status).toBe(202);
-    expect((await call('POST', `/api/incidents/${incidentId}/close`, tenant.keys.responder, {})).status).toBe(202);
+    expect((await call('POST', `/api/incidents/${incidentId}/resolve`, tenant.keys.responder, { reason: 'capacity restored' })).status).toBe(200);
+    expect((await call('POST', `/api/incidents/${incidentId}/close`, tenant.keys.responder, {})).status).toBe(200);
     await eventually(async () => ((await view()).incident?.status === 'closed' ? true : undefined), 60_000, 300);
 
     // Read everything back, as people and scripts would.

@@ -204,9 +204,21 @@ describe('incident remediation', () => {
     const again = await stack.call('POST', `/api/incidents/${opened.id}/rollback`, tenant.keys.approver, {});
     expect(again.status).toBe(409);
 
+    // Acknowledge, resolve and close are answered by the workflow too: a second acknowledgement says so.
+    const acks = [];
+    for (const key of [tenant.keys.responder, tenant.keys.approver]) acks.push(await stack.call<{ outcome: string }>('POST', `/api/incidents/${opened.id}/acknowledge`, key, {}));
+    expect(acks.map((a) => [a.status, a.body.outcome])).toEqual([
+      [200, 'acknowledged'],
+      [200, 'already-acknowledged'],
+    ]);
     const closed = await stack.call('POST', `/api/incidents/${opened.id}/close`, tenant.keys.responder, { reason: 'post-mortem filed' });
-    expect(closed.status).toBe(202);
+    expect(closed.body).toMatchObject({ outcome: 'close-requested' });
+    expect(closed.status).toBe(200);
     const final = await stack.incidentWhen(tenant, opened.id, (v) => v.incident.status === 'closed');
     expect(final.incident.closedAt).toBeTruthy();
+    // Closed is final: whatever comes now is refused with the reason, never a silent 202.
+    const late = await stack.call<{ detail: string }>('POST', `/api/incidents/${opened.id}/resolve`, tenant.keys.responder, {});
+    expect(late.status).toBe(409);
+    expect(late.body.detail).toMatch(/closed|ended/);
   });
 });

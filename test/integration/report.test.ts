@@ -74,7 +74,7 @@ describe('post-incident report and action items', () => {
     id = declared.body.id;
 
     await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'awaiting_approval');
-    expect((await stack.call('POST', `/api/incidents/${id}/acknowledge`, tenant.keys.responder, { reason: 'on it' })).status).toBe(202);
+    expect((await stack.call('POST', `/api/incidents/${id}/acknowledge`, tenant.keys.responder, { reason: 'on it' })).status).toBe(200);
     await stack.incidentWhen(tenant, id, (v) => v.incident.acknowledgedAt !== null);
     expect((await stack.call('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'change window open', stepId: 'two' })).status).toBe(200);
     await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'mitigated');
@@ -86,9 +86,9 @@ describe('post-incident report and action items', () => {
     expect(draft.body.postMortem.impact.timeToResolve).toBeNull();
     expect(draft.body.postMortem.impact.timeToMitigate?.seconds).toEqual(expect.any(Number));
 
-    expect((await stack.call('POST', `/api/incidents/${id}/resolve`, tenant.keys.responder, { reason: 'traffic normal' })).status).toBe(202);
+    expect((await stack.call('POST', `/api/incidents/${id}/resolve`, tenant.keys.responder, { reason: 'traffic normal' })).status).toBe(200);
     await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'resolved');
-    expect((await stack.call('POST', `/api/incidents/${id}/close`, tenant.keys.approver, { reason: 'reviewed' })).status).toBe(202);
+    expect((await stack.call('POST', `/api/incidents/${id}/close`, tenant.keys.approver, { reason: 'reviewed' })).status).toBe(200);
     closed = await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'closed' && v.actionLog.some((e) => e.kind === 'incident.closed'));
 
     // No API sets the root-cause hypothesis yet; set it as review would, to see it in the report.

@@ -1,28 +1,28 @@
 import { Router } from 'express';
-import { WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
 import { incidentDetails, listIncidents } from '../../db/incidents';
 import { withTenant } from '../../db/pool';
-import { IncidentSourceSchema, IncidentStatus, IncidentStatusSchema, SlugSchema } from '../../domain/incident';
+import { IncidentSourceSchema, IncidentStatusSchema, SlugSchema } from '../../domain/incident';
 import { redact } from '../../domain/redact';
 import { SeveritySchema } from '../../domain/severity';
 import {
   IncidentState,
   MessageAnswer,
-  acknowledgeSignal,
+  acknowledgeUpdate,
   approveUpdate,
-  closeSignal,
+  closeUpdate,
   completeManualStepUpdate,
   decideStepUpdate,
   rejectUpdate,
-  resolveSignal,
+  resolveUpdate,
   rollbackUpdate,
   stateQuery,
 } from '../../workflows/definitions';
 import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
 import { Deps, findIncident } from '../incidents-service';
-import { HttpProblem, conflict, notFound } from '../problem';
-import { askWorkflow, ended } from '../workflow-answer';
+import { HttpProblem, notFound } from '../problem';
+import { askWorkflow } from '../workflow-answer';
 import { rateLimit } from '../rate-limit';
 import { body, params, query } from '../validate';
 import { Role } from '../../db/tenants';
@@ -70,43 +70,25 @@ async function liveState(deps: Deps, workflowId: string): Promise<IncidentState 
 type Message = { actor: string; reason?: string; incidentId: string; stepId?: string };
 
 /**
- * A message to the incident's workflow, sent one of two ways. `update`: the workflow answers it
- * from its own state (200 with what it did, or its refusal as 409/403). `signal`: fire and forget
- * (202), after the row's status is checked; for acknowledge, resolve and close, which apply
- * whenever the incident is not closed.
+ * A message to the incident's workflow, as a Workflow Update: the workflow answers it from its own
+ * state (200 with what it did and the state right after, or its refusal as 409/403), never from a
+ * copy of the row that may lag.
  */
-export type MessageSpec = {
+export interface MessageSpec {
   path: string;
   roles: Role[];
   schema: typeof ReasonBody | typeof DecisionBody;
-} & (
-  | { update: (handle: WorkflowHandle, message: Message) => Promise<MessageAnswer> }
-  | { signal: (handle: WorkflowHandle, message: Message) => Promise<void>; allowed: (status: IncidentStatus) => string | null }
-);
-
-const notClosed = (status: IncidentStatus): string | null => (status === 'closed' ? 'the incident is closed' : null);
+  update: (handle: WorkflowHandle, message: Message) => Promise<MessageAnswer>;
+}
 
 export const MESSAGES: MessageSpec[] = [
   { path: 'approve', roles: ['approver'], schema: DecisionBody, update: (h, m) => h.executeUpdate(approveUpdate, { args: [m] }) },
   { path: 'reject', roles: ['approver'], schema: DecisionBody, update: (h, m) => h.executeUpdate(rejectUpdate, { args: [m] }) },
-  { path: 'acknowledge', roles: ['responder', 'approver'], schema: ReasonBody, allowed: notClosed, signal: (h, m) => h.signal(acknowledgeSignal, m) },
+  { path: 'acknowledge', roles: ['responder', 'approver'], schema: ReasonBody, update: (h, m) => h.executeUpdate(acknowledgeUpdate, { args: [m] }) },
   { path: 'rollback', roles: ['approver'], schema: ReasonBody, update: (h, m) => h.executeUpdate(rollbackUpdate, { args: [m] }) },
-  { path: 'resolve', roles: ['responder', 'approver'], schema: ReasonBody, allowed: notClosed, signal: (h, m) => h.signal(resolveSignal, m) },
-  { path: 'close', roles: ['responder', 'approver'], schema: ReasonBody, allowed: notClosed, signal: (h, m) => h.signal(closeSignal, m) },
+  { path: 'resolve', roles: ['responder', 'approver'], schema: ReasonBody, update: (h, m) => h.executeUpdate(resolveUpdate, { args: [m] }) },
+  { path: 'close', roles: ['responder', 'approver'], schema: ReasonBody, update: (h, m) => h.executeUpdate(closeUpdate, { args: [m] }) },
 ];
-
-/**
- * Sends a signal to the incident's workflow. The row can say an incident is open while its run has
- * already ended (the row is written before the run finishes): that is a conflict, not a server error.
- */
-async function toWorkflow(send: () => Promise<void>): Promise<void> {
-  try {
-    await send();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw ended();
-    throw err;
-  }
-}
 
 function encodeCursor(createdAt: string, id: string): string {
   return Buffer.from(JSON.stringify({ createdAt, id })).toString('base64url');
@@ -152,15 +134,8 @@ export function incidentRoutes(deps: Deps): Router {
       if (!incident) throw notFound(`incident ${id}`);
       const handle = deps.temporal.workflow.getHandle(incident.workflowId);
       const sent = { ...message, actor: actorOf(principal), incidentId: id };
-      if ('update' in spec) {
-        const answer = await ask(() => spec.update(handle, sent));
-        res.json(redact({ id, accepted: spec.path, actor: sent.actor, outcome: answer.outcome, state: answer.state }, sensitive));
-        return;
-      }
-      const refusal = spec.allowed(incident.status);
-      if (refusal) throw conflict(refusal);
-      await toWorkflow(() => spec.signal(handle, sent));
-      res.status(202).json({ id, accepted: spec.path, actor: sent.actor });
+      const answer = await ask(() => spec.update(handle, sent));
+      res.json(redact({ id, accepted: spec.path, actor: sent.actor, outcome: answer.outcome, state: answer.state }, sensitive));
     });
   }
 

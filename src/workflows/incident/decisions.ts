@@ -18,7 +18,8 @@ import type { IncidentRun } from './run';
 export interface Refusal {
   refusal: RefusalType;
   why: string;
-  audit: { kind: ActionKind; extra: Extra };
+  /** What a refused signal records; none: it is dropped, as a message to a closed incident changes nothing. */
+  audit?: { kind: ActionKind; extra: Extra };
 }
 
 const gateName = (stepId: string | null): string => (stepId ? `step "${stepId}"` : 'the runbook gate');
@@ -101,4 +102,30 @@ export function stepDecisionRefusal(run: IncidentRun, d: StepDecision): Refusal 
 export function applyStepDecision(run: IncidentRun, d: StepDecision): MessageOutcome {
   run.stepDecision = d;
   return 'step-decided';
+}
+
+/** Acknowledge, resolve and close apply whenever the incident is not closed. */
+export function closedRefusal(run: IncidentRun): Refusal | undefined {
+  return run.state.status === 'closed' ? { refusal: REFUSED_CONFLICT, why: 'the incident is closed' } : undefined;
+}
+
+export function applyAcknowledge(run: IncidentRun, note: Note): MessageOutcome {
+  if (run.state.acknowledged) return 'already-acknowledged';
+  run.state.acknowledged = true;
+  const extra = { incident: { stamp: 'acknowledged' as const }, detail: { reason: note.reason } };
+  if (run.state.status === 'open') run.setStatus('acknowledged', 'incident.acknowledged', note.actor, extra);
+  else run.record('incident.acknowledged', note.actor, extra);
+  run.notifier.notify('incident.acknowledged', `Acknowledged by ${note.actor}: ${run.draft.title}`);
+  return 'acknowledged';
+}
+
+/** Resolve and close are carried out where the incident settles (src/workflows/incident/settle.ts). */
+export function applyResolve(run: IncidentRun, note: Note): MessageOutcome {
+  run.requested.resolve ??= note;
+  return 'resolve-requested';
+}
+
+export function applyClose(run: IncidentRun, note: Note): MessageOutcome {
+  run.requested.close ??= note;
+  return 'close-requested';
 }

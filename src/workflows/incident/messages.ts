@@ -5,7 +5,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
-import type { EventJoin, Note } from '../../domain/signals';
+import type { EventJoin } from '../../domain/signals';
 import type { EventDelivery, EventsDelivered, IncidentWorkflowInput } from '../../domain/workflow-input';
 import {
   INCIDENT_CLOSING,
@@ -13,12 +13,14 @@ import {
   type MessageOutcome,
   REFUSED_CONFLICT,
   acknowledgeSignal,
+  acknowledgeUpdate,
   addEventSignal,
   addEventsSignal,
   alertResolvedSignal,
   approveSignal,
   approveUpdate,
   closeSignal,
+  closeUpdate,
   completeManualStepSignal,
   completeManualStepUpdate,
   decideStepSignal,
@@ -27,6 +29,7 @@ import {
   rejectSignal,
   rejectUpdate,
   resolveSignal,
+  resolveUpdate,
   rollbackSignal,
   rollbackUpdate,
   stateQuery,
@@ -54,13 +57,15 @@ export function registerMessages(run: IncidentRun): void {
   /**
    * Registers one message both ways: as an update that answers its caller (refused by the
    * validator, from this state, before anything is applied), and as a signal handled by the same
-   * code, whose refusal goes to the audit trail instead.
+   * code, whose refusal goes to the audit trail instead. `signalsRefused: false` keeps a signal's
+   * handling as it was before its update existed, so histories that received it still replay.
    */
   function handle<T extends { actor: string; incidentId?: string }>(
     update: UpdateDefinition<MessageAnswer, [T]>,
     signal: SignalDefinition<[T]>,
     refuse: (run: IncidentRun, message: T) => decisions.Refusal | undefined,
     apply: (run: IncidentRun, message: T) => MessageOutcome,
+    { signalsRefused = true } = {},
   ): void {
     wf.setHandler(update, (message: T) => ({ incidentId, outcome: apply(run, message), state: run.state }), {
       validator: (message: T) => {
@@ -71,9 +76,9 @@ export function registerMessages(run: IncidentRun): void {
     wf.setHandler(
       signal,
       forThisIncident((message: T) => {
-        const refusal = refuse(run, message);
-        if (refusal) run.record(refusal.audit.kind, message.actor, refusal.audit.extra);
-        else apply(run, message);
+        const refusal = signalsRefused ? refuse(run, message) : undefined;
+        if (!refusal) apply(run, message);
+        else if (refusal.audit) run.record(refusal.audit.kind, message.actor, refusal.audit.extra);
       }),
     );
   }
@@ -84,29 +89,10 @@ export function registerMessages(run: IncidentRun): void {
   handle(completeManualStepUpdate, completeManualStepSignal, decisions.manualRefusal, decisions.applyManualReport);
   handle(decideStepUpdate, decideStepSignal, decisions.stepDecisionRefusal, decisions.applyStepDecision);
 
-  wf.setHandler(
-    acknowledgeSignal,
-    forThisIncident((note: Note) => {
-      if (run.state.acknowledged) return;
-      run.state.acknowledged = true;
-      const extra = { incident: { stamp: 'acknowledged' as const }, detail: { reason: note.reason } };
-      if (run.state.status === 'open') run.setStatus('acknowledged', 'incident.acknowledged', note.actor, extra);
-      else run.record('incident.acknowledged', note.actor, extra);
-      run.notifier.notify('incident.acknowledged', `Acknowledged by ${note.actor}: ${run.draft.title}`);
-    }),
-  );
-  wf.setHandler(
-    resolveSignal,
-    forThisIncident((note: Note) => {
-      run.requested.resolve ??= note;
-    }),
-  );
-  wf.setHandler(
-    closeSignal,
-    forThisIncident((note: Note) => {
-      run.requested.close ??= note;
-    }),
-  );
+  const asBefore = { signalsRefused: false };
+  handle(acknowledgeUpdate, acknowledgeSignal, decisions.closedRefusal, decisions.applyAcknowledge, asBefore);
+  handle(resolveUpdate, resolveSignal, decisions.closedRefusal, decisions.applyResolve, asBefore);
+  handle(closeUpdate, closeSignal, decisions.closedRefusal, decisions.applyClose, asBefore);
 
   wf.setHandler(addEventSignal, (event) => onEvent(run, event));
   wf.setHandler(addEventsSignal, (events) => events.forEach((event) => onEvent(run, event)));

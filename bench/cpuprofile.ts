@@ -32,11 +32,11 @@ function area(url: string, root: string): string {
   if (url === '') return '(native / V8)';
   if (url.startsWith('node:')) return 'node internals';
   const path = url.startsWith('file://') ? decodeURIComponent(url.slice(7)) : url;
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
-  if (pkg) return pkg[1];
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1];
+  if (pkg !== undefined) return pkg;
   const rel = relative(root, path);
-  const src = /^(src\/[^/]+)/.exec(rel);
-  return src ? src[1] : rel;
+  const src = /^(src\/[^/]+)/.exec(rel)?.[1];
+  return src ?? rel;
 }
 
 export function summarizeProfile(file: string, component: string, root: string, topN = 25): ProfileSummary {

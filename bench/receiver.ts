@@ -1,6 +1,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { defined } from '../src/domain/must';
 
 /**
  * An action target on 127.0.0.1: answers every request 200 at once and remembers when each path
@@ -59,7 +60,7 @@ export class BenchReceiver {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const at = performance.now();
-    const path = (req.url ?? '/').split('?')[0];
+    const path = defined((req.url ?? '/').split('?')[0], 'the request path');
     this.requests += 1;
     if (this.arrivals.has(path)) this.duplicates += 1;
     else {

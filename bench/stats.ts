@@ -1,4 +1,5 @@
 /** Summary statistics for latency samples (milliseconds) and rates. */
+import { defined } from '../src/domain/must';
 
 export interface LatencySummary {
   count: number;
@@ -13,7 +14,7 @@ export interface LatencySummary {
 export function percentile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
-  return sorted[rank - 1];
+  return defined(sorted[rank - 1], `the value of rank ${rank}`);
 }
 
 const round = (n: number, digits = 1): number => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n);

@@ -13,13 +13,13 @@ function isEgressEntry(entry: string): boolean {
 
 /** `id:base64` → a 32-byte key with its id (AIRE_PAYLOAD_KEYS). */
 function payloadKey(entry: string, ctx: z.RefinementCtx): { id: string; key: Buffer } {
-  const match = /^([A-Za-z0-9._-]{1,64}):([A-Za-z0-9+/_-]+={0,2})$/.exec(entry);
-  const key = match ? Buffer.from(match[2], 'base64') : Buffer.alloc(0);
-  if (!match || key.length !== 32) {
+  const [, id, base64] = /^([A-Za-z0-9._-]{1,64}):([A-Za-z0-9+/_-]+={0,2})$/.exec(entry) ?? [];
+  const key = base64 !== undefined ? Buffer.from(base64, 'base64') : Buffer.alloc(0);
+  if (id === undefined || key.length !== 32) {
     ctx.addIssue({ code: 'custom', message: 'write each key as id:base64 of 32 bytes, e.g. k2026:$(openssl rand -base64 32)' });
     return z.NEVER;
   }
-  return { id: match[1], key };
+  return { id, key };
 }
 
 const uniqueIds = (keys: { id: string }[]): boolean => new Set(keys.map((k) => k.id)).size === keys.length;

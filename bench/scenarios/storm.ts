@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { first } from '../../src/domain/must';
 import { call, closedLoop, until } from '../load';
 import { rate, summarize } from '../stats';
 import type { BenchContext, Scenario, ScenarioOutcome } from '../types';
@@ -59,11 +60,11 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
   // Every accepted alert must be counted on the one incident.
   const sentDone = performance.now();
   const occurrences = async (): Promise<number> =>
-    (await stack.admin.query<{ n: number }>('SELECT COALESCE(max(occurrences), 0)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id])).rows[0].n;
+    first((await stack.admin.query<{ n: number }>('SELECT COALESCE(max(occurrences), 0)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id])).rows, 'the occurrences').n;
   const counted = await until(async () => (await occurrences()) >= latencies.length, 120_000, 500);
   const recordedAfterMs = performance.now() - sentDone;
   const finalOccurrences = await occurrences();
-  const rows = (await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id])).rows[0].n;
+  const rows = first((await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id])).rows, 'the count of incidents').n;
   log(`storm: cleaning up`);
   await stack.closeAll(tenant.id);
   const lost = latencies.length - finalOccurrences;

@@ -100,13 +100,14 @@ function pinnedLookup(addresses: LookupAddress[]): LookupFunction {
   return ((_hostname: string, options: { all?: boolean; family?: number | string }, callback: (...args: unknown[]) => void) => {
     const wanted = options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
     const usable = wanted === 0 ? addresses : addresses.filter((a) => a.family === wanted);
-    if (usable.length === 0) {
+    const [chosen] = usable;
+    if (chosen === undefined) {
       const err = Object.assign(new Error(`no checked IPv${wanted} address`), { code: 'ENOTFOUND' });
       callback(err, options.all ? [] : undefined);
       return;
     }
     if (options.all) callback(null, usable);
-    else callback(null, usable[0].address, usable[0].family);
+    else callback(null, chosen.address, chosen.family);
   }) as LookupFunction;
 }
 

@@ -154,8 +154,9 @@ export function createStoreActivities(deps: StoreDeps) {
 
   /** Transitions in their order, in one transaction (the workflow sends what queued while the last write ran). */
   async function recordTransitions(transitions: Transition[]): Promise<void> {
-    if (transitions.length === 0) return;
-    await withTenant(deps.pool, transitions[0].tenantId, async (client) => {
+    const [earliest] = transitions;
+    if (earliest === undefined) return;
+    await withTenant(deps.pool, earliest.tenantId, async (client) => {
       for (const t of transitions) await writeTransition(client, t, sensitive);
     });
   }

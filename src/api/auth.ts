@@ -9,11 +9,11 @@ export const READ_ROLES: Role[] = ['viewer', 'responder', 'approver', 'admin'];
 export function requireKey(pool: Pool): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const header = req.get('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) {
+    const key = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    if (key === undefined) {
       throw new HttpProblem(401, 'Unauthorized', 'send an API key as "Authorization: Bearer <key>"', undefined, { 'WWW-Authenticate': 'Bearer' });
     }
-    const principal = await authenticate(pool, match[1]);
+    const principal = await authenticate(pool, key);
     if (!principal) throw new HttpProblem(401, 'Unauthorized', 'the API key is unknown or revoked', undefined, { 'WWW-Authenticate': 'Bearer' });
     res.locals.principal = principal;
     next();

@@ -2,6 +2,7 @@ import { WorkflowIdConflictPolicy, WorkflowNotFoundError, WorkflowUpdateRPCTimeo
 import type { Client, WorkflowStartOptions } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { EventJoin } from '../domain/signals';
+import { first } from '../domain/must';
 import type { IncidentWorkflowInput } from '../domain/workflow-input';
 import { INCIDENT_CLOSING, deliverEventsUpdate } from '../workflows/definitions';
 import { incidentWorkflow } from '../workflows/incident';
@@ -72,7 +73,7 @@ export class EventDelivery {
     try {
       // Only a start (or a closing incident's `next`) needs the start request: a join skips the analysis.
       let prepared: Promise<StartRequest> | undefined;
-      const prepare = (): Promise<StartRequest> => (prepared ??= batch[0].prepare());
+      const prepare = (): Promise<StartRequest> => (prepared ??= first(batch, 'a waiter in the delivery batch').prepare());
       const delivered = await this.deliverOrStart(workflowId, prepare, batch.map((w) => w.event));
       batch.forEach((w, i) => w.resolve(i === 0 ? delivered : { incidentId: delivered.incidentId }));
     } catch (err) {

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import { signBody } from '../activities/actions/notify';
 import type { INTAKE_SOURCES } from '../domain/tenant-settings';
+import { defined } from '../domain/must';
 import { principalOf } from './auth';
 import { Deps, cachedTenantSettings } from './incidents-service';
 import { HttpProblem } from './problem';
@@ -28,12 +29,12 @@ export function requireSignature(deps: Deps, source: (typeof INTAKE_SOURCES)[num
   return async (req, res, next) => {
     const secret = (await cachedTenantSettings(deps.pool, principalOf(res).tenantId)).intake.signingSecrets[source];
     if (!secret) return next();
-    const match = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(req.get('x-aire-signature') ?? '');
-    if (!match) throw unauthorized('this intake requires a signature: x-aire-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">');
-    const timestamp = Number(match[1]);
+    const [, t, v1] = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(req.get('x-aire-signature') ?? '') ?? [];
+    if (t === undefined || v1 === undefined) throw unauthorized('this intake requires a signature: x-aire-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">');
+    const timestamp = Number(t);
     if (Math.abs(Date.now() / 1000 - timestamp) > SIGNATURE_TOLERANCE_S) throw unauthorized(`the signature is stale (more than ${SIGNATURE_TOLERANCE_S} s old)`);
-    const expected = signBody(secret, (rawBodies.get(req) ?? Buffer.alloc(0)).toString('utf8'), timestamp).split('v1=')[1];
-    if (!timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(match[2], 'hex'))) throw unauthorized('the signature does not match the body');
+    const expected = defined(signBody(secret, (rawBodies.get(req) ?? Buffer.alloc(0)).toString('utf8'), timestamp).split('v1=')[1], 'the v1= part of the expected signature');
+    if (!timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(v1, 'hex'))) throw unauthorized('the signature does not match the body');
     next();
   };
 }

@@ -1,4 +1,5 @@
 import type { Trigger } from '../domain/runbook';
+import { defined } from '../domain/must';
 import type { ApiError, ApiKeyView, BreakerView, Control, DryRun, Incident, IncidentDetail, RunbookVersionView, RunbookView } from './api-client';
 
 /** Output for people: aligned tables, key/value blocks, short times. Scripts use --json instead. */
@@ -40,14 +41,19 @@ export function cell(value: Cell): string {
  */
 export function table(columns: (string | Column)[], rows: Cell[][]): string {
   const cols: Column[] = columns.map((c) => (typeof c === 'string' ? { header: c } : c));
-  const text = rows.map((row) => cols.map((col, i) => (col.max ? truncate(cell(row[i]), col.max) : cell(row[i]))));
-  const widths = cols.map((col, i) => Math.max(width(col.header), ...text.map((r) => width(r[i]))));
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => pad(c, i === cells.length - 1 && cols[i].align !== 'right' ? 0 : widths[i], cols[i].align ?? 'left'))
+  // Column by column: the header and each row's cell, padded to the column's width (the last column
+  // is not padded unless right-aligned); then line by line.
+  const padded = cols.map((col, i) => {
+    const cells = [col.header, ...rows.map((row) => (col.max ? truncate(cell(row[i]), col.max) : cell(row[i])))];
+    const to = i === cols.length - 1 && col.align !== 'right' ? 0 : Math.max(...cells.map(width));
+    return cells.map((c) => pad(c, to, col.align ?? 'left'));
+  });
+  const line = (n: number): string =>
+    padded
+      .map((cells) => defined(cells[n], 'a table cell'))
       .join('  ')
       .trimEnd();
-  return [line(cols.map((c) => c.header)), ...text.map(line)].join('\n');
+  return Array.from({ length: rows.length + 1 }, (_, n) => line(n)).join('\n');
 }
 
 /** `key   value` lines with the keys aligned; entries whose value is empty are left out. */

@@ -1,5 +1,6 @@
 import { PoolClient } from 'pg';
 import { Runbook } from '../domain/runbook';
+import { first } from '../domain/must';
 
 /** The service a runbook acts on, for brakes: the incident's first affected service, or any. */
 export const brakeTarget = (affectedServices: readonly string[]): string => affectedServices[0] ?? '*';
@@ -37,7 +38,7 @@ export async function checkBrakes(
   ).rows[0];
   let opened: Breaker | null = null;
   if (!open) {
-    const failures = (
+    const failureRows = (
       await client.query<{ n: number }>(
         // Failures before the last reset were forgiven by whoever reset the breaker.
         `SELECT count(*)::int AS n FROM incidents WHERE ${scope} AND status IN ('failed', 'rolled_back')
@@ -45,25 +46,28 @@ export async function checkBrakes(
                                      COALESCE((SELECT max(reset_at) FROM breakers WHERE runbook_id = $1 AND target = $3), '-infinity'))`,
         [runbook.id, incidentId, target, breaker.window],
       )
-    ).rows[0].n;
+    ).rows;
+    const failures = first(failureRows, 'the count of failures').n;
     if (failures >= breaker.failures) {
       const reason = `${failures} failures or rollbacks of runbook "${runbook.id}" on ${target === '*' ? 'any service' : target} within ${breaker.window / 1000} s`;
       const inserted = await client.query<{ opened_at: Date }>(
         `INSERT INTO breakers (tenant_id, runbook_id, target, reason) VALUES ($1, $2, $3, $4) RETURNING opened_at`,
         [tenantId, runbook.id, target, reason],
       );
-      open = { reason, opened_at: inserted.rows[0].opened_at };
-      opened = { runbookId: runbook.id, target, reason, openedAt: inserted.rows[0].opened_at.toISOString() };
+      const openedAt = first(inserted.rows, 'the opened breaker').opened_at;
+      open = { reason, opened_at: openedAt };
+      opened = { runbookId: runbook.id, target, reason, openedAt: openedAt.toISOString() };
     }
   }
   if (open) reasons.push(`circuit breaker open for runbook "${runbook.id}" on ${target === '*' ? 'any service' : target}: ${open.reason}; a person must reset it`);
 
-  const runs = (
+  const runRows = (
     await client.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM incidents WHERE ${scope} AND created_at > now() - ($4::bigint * interval '1 millisecond')`,
       [runbook.id, incidentId, target, maxRuns.window],
     )
-  ).rows[0].n;
+  ).rows;
+  const runs = first(runRows, 'the count of runs').n;
   if (runs >= maxRuns.count) reasons.push(`runbook "${runbook.id}" already ran ${runs} times on ${target === '*' ? 'any service' : target} within ${maxRuns.window / 1000} s (limit ${maxRuns.count})`);
   return { reasons, opened };
 }

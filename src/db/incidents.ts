@@ -2,6 +2,7 @@ import type { ActionKind } from '../domain/action-kinds';
 import { PoolClient } from 'pg';
 import { IncidentDraft, IncidentStatus } from '../domain/incident';
 import type { Suggestion } from '../domain/analysis';
+import { defined, first } from '../domain/must';
 import { Severity } from '../domain/severity';
 
 export interface NewIncident {
@@ -167,7 +168,7 @@ export async function rememberForStep<T>(
     [incidentId, stepId],
   );
   const memory = rows[0]?.memory ?? {};
-  if (Object.prototype.hasOwnProperty.call(memory, key)) return memory[key];
+  if (Object.prototype.hasOwnProperty.call(memory, key)) return defined(memory[key], `the remembered ${key}`);
   const value = await produce();
   await client.query(`UPDATE incident_steps SET memory = memory || jsonb_build_object($3::text, $4::jsonb) WHERE incident_id = $1 AND step_id = $2`, [
     incidentId,
@@ -329,5 +330,5 @@ export async function countRelated(client: PoolClient, draft: Pick<IncidentDraft
         AND (($1::text IS NOT NULL AND category = $1) OR affected_services && $2::text[])`,
     [draft.category ?? null, draft.affectedServices, draft.dedupKey],
   );
-  return rows[0].n;
+  return first(rows, 'the count of related incidents').n;
 }

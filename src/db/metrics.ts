@@ -1,5 +1,6 @@
 import { PoolClient } from 'pg';
 import { INCIDENT_SOURCES, INCIDENT_STATUSES } from '../domain/incident';
+import { first } from '../domain/must';
 import { SEVERITIES, Severity } from '../domain/severity';
 
 /** How each severity is judged: acknowledged within this many milliseconds of opening. */
@@ -84,7 +85,7 @@ export async function metricsSummary(client: PoolClient, windowMs: number, sla: 
     [windowMs],
   );
 
-  const t = totals.rows[0];
+  const t = first(totals.rows, 'the metrics totals');
   const slaBySeverity = {} as Record<Severity, SlaCompliance>;
   for (const severity of severities) {
     const row = slaRows.rows.find((r) => r.severity === severity) ?? { met: 0, breached: 0, pending: 0 };

@@ -1,4 +1,5 @@
 import { PoolClient } from 'pg';
+import { first } from '../domain/must';
 import { Rule, RuleSchema } from '../domain/rules';
 
 /** Detection rules and their durable, replica-safe hit counts. Every call runs inside withTenant (RLS). */
@@ -73,7 +74,8 @@ export async function putRule(client: PoolClient, tenantId: string, rule: Rule, 
   );
   const previous = before.rows[0];
   if (previous && (previous.correlate_by ?? null) !== (rule.correlateBy ?? null)) await client.query('DELETE FROM rule_hits WHERE rule_id = $1', [rule.id]);
-  return { stored: toStored(rows[0]), created: rows[0].inserted };
+  const row = first(rows, `the stored rule ${rule.id}`);
+  return { stored: toStored(row), created: row.inserted };
 }
 
 /** Disables a rule (it stays listed, and can be enabled again with PUT) and drops its counts. */
@@ -118,7 +120,7 @@ const FULL_PRUNE_EVERY = 50;
 export async function recordHit(client: PoolClient, tenantId: string, hit: HitInput): Promise<HitCount> {
   await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [`aire.rule_hits:${tenantId}`, `${hit.ruleId}/${hit.correlation}`]);
   const { rows: nowRows } = await client.query<{ now: Date }>('SELECT clock_timestamp() AS now');
-  const now = nowRows[0].now;
+  const now = first(nowRows, 'the clock').now;
   const inserted = await client.query(
     `INSERT INTO rule_hits (tenant_id, rule_id, correlation, at, event_id) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (tenant_id, rule_id, correlation, event_id) DO NOTHING`,
@@ -143,5 +145,5 @@ export async function recordHit(client: PoolClient, tenantId: string, hit: HitIn
     `SELECT id FROM incidents WHERE dedup_key = $1 AND status <> 'closed' ORDER BY created_at DESC LIMIT 1`,
     [hit.dedupKey],
   );
-  return { count: rows[0].count, recorded: inserted.rowCount === 1, openIncidentId: open.rows[0]?.id ?? null };
+  return { count: first(rows, 'the count of rule hits').count, recorded: inserted.rowCount === 1, openIncidentId: open.rows[0]?.id ?? null };
 }

@@ -1,4 +1,5 @@
 import { PoolClient } from 'pg';
+import { first } from '../domain/must';
 import { Runbook, RunbookSchema, RunbookVersion } from '../domain/runbook';
 
 interface RunbookRow {
@@ -53,5 +54,5 @@ export async function insertRunbookVersion(client: PoolClient, tenantId: string,
      RETURNING version`,
     [tenantId, runbook.id, JSON.stringify(runbook), createdBy],
   );
-  return rows[0].version;
+  return first(rows, `the new version of runbook ${runbook.id}`).version;
 }

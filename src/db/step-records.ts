@@ -1,4 +1,5 @@
 import { PoolClient } from 'pg';
+import { first } from '../domain/must';
 
 /** Which attempt of which run of a step a record comes from. */
 export interface StepAttemptRef {
@@ -40,5 +41,5 @@ export async function stepRecordIsStale(client: PoolClient, ref: StepAttemptRef)
       : [ref.incidentId, ref.stepId, `step:${ref.stepId}:compensate:`, ref.attempt, null, null],
   );
   if (rows.length !== 1) throw new Error(`step record check: expected one row from PostgreSQL, got ${rows.length}`);
-  return rows[0].stale;
+  return first(rows, 'the step record check').stale;
 }

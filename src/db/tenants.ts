@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
+import { first } from '../domain/must';
 
 export const ROLES = ['ingest', 'viewer', 'responder', 'approver', 'admin'] as const;
 export const RoleSchema = z.enum(ROLES);
@@ -48,7 +49,7 @@ export async function createApiKey(client: Pool | PoolClient, tenantId: string, 
     'INSERT INTO api_keys (tenant_id, name, key_hash, key_prefix, roles) VALUES ($1, $2, $3, $4, $5) RETURNING id',
     [tenantId, name, hashKey(key), key.slice(0, 12), roles],
   );
-  return { id: rows[0].id, name, roles, key };
+  return { id: first(rows, 'the new API key').id, name, roles, key };
 }
 
 export interface Tenant {
@@ -65,5 +66,5 @@ export async function ensureTenant(admin: Pool | PoolClient, slug: string, name:
   );
   if (inserted.rows[0]) return { ...inserted.rows[0], created: true };
   const existing = await admin.query<Tenant>('SELECT id, slug, name FROM tenants WHERE slug = $1', [slug]);
-  return { ...existing.rows[0], created: false };
+  return { ...first(existing.rows, `tenant ${slug}`), created: false };
 }

@@ -14,6 +14,8 @@
  *    name allowed and it may only resolve to loopback.
  */
 
+import { defined } from './must';
+
 type Bytes = number[];
 
 function parseIpv4(text: string): Bytes | undefined {
@@ -44,8 +46,8 @@ function parseIpv6(text: string): Bytes | undefined {
     if (!groups.every((g) => /^[0-9a-f]{1,4}$/i.test(g))) return undefined;
     return groups.map((g) => parseInt(g, 16));
   };
-  const left = parse(halves[0]);
-  const right = halves.length === 2 ? parse(halves[1]) : [];
+  const left = parse(defined(halves[0], 'the groups before "::"'));
+  const right = halves.length === 2 ? parse(defined(halves[1], 'the groups after "::"')) : [];
   if (!left || !right) return undefined;
   let groups: number[];
   if (halves.length === 2) {
@@ -68,7 +70,7 @@ export function ipBytes(text: string): Bytes | undefined {
 
 function formatIp(bytes: Bytes): string {
   if (bytes.length === 4) return bytes.join('.');
-  const groups = Array.from({ length: 8 }, (_, i) => (bytes[2 * i] << 8) | bytes[2 * i + 1]);
+  const groups = Array.from({ length: 8 }, (_, i) => (defined(bytes[2 * i], 'an IPv6 address byte') << 8) | defined(bytes[2 * i + 1], 'an IPv6 address byte'));
   // The longest run of zero groups (two or more) becomes "::", as RFC 5952 writes it.
   let best = { start: -1, length: 0 };
   for (let i = 0; i < 8; ) {
@@ -161,7 +163,7 @@ function inBlock(bytes: Bytes, block: [string, number]): boolean {
   let bits = block[1];
   for (let i = 0; bits > 0; i++, bits -= 8) {
     const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if ((bytes[i] & mask) !== (base[i] & mask)) return false;
+    if ((defined(bytes[i], 'an address byte') & mask) !== (defined(base[i], 'an address block byte') & mask)) return false;
   }
   return true;
 }

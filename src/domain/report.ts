@@ -1,6 +1,7 @@
 import { isActionKind } from './action-kinds';
 import { z } from 'zod';
 import { IncidentStatusSchema } from './incident';
+import { defined } from './must';
 import { PrioritySchema, SEVERITIES, SeveritySchema } from './severity';
 
 /*
@@ -551,7 +552,7 @@ export function buildReport(input: ReportInput, now: Date): IncidentReport {
     title: inc.title,
     description: inc.summary,
     severity: inc.severity,
-    priority: PrioritySchema.options[SEVERITIES.indexOf(inc.severity)],
+    priority: defined(PrioritySchema.options[SEVERITIES.indexOf(inc.severity)], `the priority of severity ${inc.severity}`),
     type: inc.category ?? inc.source,
     source: inc.source,
     status: inc.status,

@@ -24,6 +24,11 @@ export function routeChannels(settings: IncidentSettings, event: NotificationEve
 export function escalationSequence(settings: IncidentSettings): { after: number; channels: ChannelRoute[] }[] {
   if (!settings.escalation) return [];
   const { tiers, repeat } = settings.escalation;
-  const all = [...tiers, ...Array.from({ length: repeat }, () => tiers[tiers.length - 1])];
+  const repeated = Array.from({ length: repeat }, () => {
+    const last = tiers[tiers.length - 1];
+    if (last === undefined) throw new Error(`escalation: no tier to repeat ${repeat} times`);
+    return last;
+  });
+  const all = [...tiers, ...repeated];
   return all.map((t) => ({ after: t.after, channels: settings.channels.filter((c) => t.channels.includes(c.name)) }));
 }

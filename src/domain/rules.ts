@@ -2,6 +2,7 @@ import safeRegex from 'safe-regex2';
 import { z } from 'zod';
 import { DurationSchema } from './duration';
 import { IncidentDraft, SlugSchema } from './incident';
+import { defined } from './must';
 import { PrioritySchema, Severity, SeveritySchema, severityFromPriority } from './severity';
 import type { TenantSettings } from './tenant-settings';
 
@@ -124,7 +125,7 @@ export const RuleSchema = z
       if (problem) ctx.addIssue({ code: 'custom', path: ['match', i, 'value'], message: problem });
     });
     for (const m of (rule.title ?? '').matchAll(TITLE_REFERENCE)) {
-      const ref = m[1];
+      const ref = defined(m[1], 'the reference inside {{…}}');
       const ok = ref === 'correlation' || ref === 'rule.id' || ref === 'rule.name' || (ref.startsWith('event.') && FieldPathSchema.safeParse(ref.slice(6)).success);
       if (!ok) ctx.addIssue({ code: 'custom', path: ['title'], message: `"{{${ref}}}" is not a reference: use {{event.<field path>}}, {{rule.id}}, {{rule.name}} or {{correlation}}` });
     }

@@ -24,7 +24,9 @@ export function maxSeverity(a: Severity, b: Severity): Severity {
 /** One level more severe, capped at critical. */
 export function raiseOneLevel(severity: Severity): Severity {
   const index = SEVERITIES.indexOf(severity);
-  return SEVERITIES[Math.max(0, index - 1)];
+  const raised = SEVERITIES[Math.max(0, index - 1)];
+  if (raised === undefined) throw new Error(`no severity above ${severity}`);
+  return raised;
 }
 
 /** Response SLA (time to acknowledge) per severity, in milliseconds. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defined } from './must';
 import { SEVERITIES, isAtLeast, raiseOneLevel } from './severity-scale';
 
 export { SEVERITIES, DEFAULT_RESPONSE_SLA_MS, isAtLeast, maxSeverity, raiseOneLevel, severityRank } from './severity-scale';
@@ -10,7 +11,7 @@ export type Priority = z.infer<typeof PrioritySchema>;
 
 /** P0–P4 map one to one onto critical…info. */
 export function severityFromPriority(priority: Priority): Severity {
-  return SEVERITIES[PrioritySchema.options.indexOf(priority)];
+  return defined(SEVERITIES[PrioritySchema.options.indexOf(priority)], `the severity of priority ${priority}`);
 }
 
 /** Forecast confidence and safety risk scores (0–100) share one scale. */

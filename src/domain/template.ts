@@ -40,7 +40,11 @@ function childPath(at: string, key: string | number): string {
 /** Every template reference inside a JSON value, with where it stands. */
 export function findReferences(value: unknown, at: string, segments: (string | number)[] = [at]): TemplateReference[] {
   if (typeof value === 'string') {
-    return [...value.matchAll(TEMPLATE)].map((m) => ({ at, segments, path: m[1] }));
+    return [...value.matchAll(TEMPLATE)].map((m) => {
+      const path = m[1];
+      if (path === undefined) throw new Error(`${at}: a template reference without its path`);
+      return { at, segments, path };
+    });
   }
   if (Array.isArray(value)) return value.flatMap((v, i) => findReferences(v, childPath(at, i), [...segments, i]));
   if (value !== null && typeof value === 'object') {
@@ -53,7 +57,7 @@ export function findReferences(value: unknown, at: string, segments: (string | n
 export function checkReference(ref: Pick<TemplateReference, 'at' | 'path'>, earlierSteps: ReadonlySet<string>): string | undefined {
   if (!PATH.test(ref.path)) return `"{{${ref.path}}}" is not a valid reference: use a dotted path like incident.context.host`;
   const [root, second, third] = ref.path.split('.');
-  if (!(TEMPLATE_ROOTS as readonly string[]).includes(root)) {
+  if (root === undefined || !(TEMPLATE_ROOTS as readonly string[]).includes(root)) {
     return `"{{${ref.path}}}" must start with incident. or steps.`;
   }
   if (root === 'incident' && second === undefined) return `"{{${ref.path}}}" names the whole incident: name a field`;
@@ -123,11 +127,11 @@ function urlPart(text: string, offset: number, value: string, path: string, at: 
 }
 
 function renderString(text: string, scope: Record<string, unknown>, at: string): unknown {
-  const whole = WHOLE_TEMPLATE.exec(text);
-  if (whole) {
+  const wholePath = WHOLE_TEMPLATE.exec(text)?.[1];
+  if (wholePath !== undefined) {
     // A value that is one template keeps its type, so `replicas: "{{incident.context.replicas}}"` stays a number.
-    const value = lookup(scope, whole[1]);
-    if (value === undefined || value === null) throw new TemplateError(at, `{{${whole[1]}}} has no value`);
+    const value = lookup(scope, wholePath);
+    if (value === undefined || value === null) throw new TemplateError(at, `{{${wholePath}}} has no value`);
     return value;
   }
   const inUrl = URL_FIELD.test(at) && HTTP_URL.test(text);

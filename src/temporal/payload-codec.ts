@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { type DataConverter, METADATA_ENCODING_KEY, type Payload, type PayloadCodec, ValueError } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { first } from '../domain/must';
 
 /**
  * AES-256-GCM encryption of every payload AIRE's worker and clients exchange with Temporal:
@@ -38,7 +39,7 @@ export class EncryptionCodec implements PayloadCodec {
   }
 
   encode(payloads: Payload[]): Promise<Payload[]> {
-    const { id, key } = this.keys[0];
+    const { id, key } = first(this.keys, 'a payload key');
     return settle(() => payloads.map((payload) => ({
       metadata: { [METADATA_ENCODING_KEY]: Buffer.from(ENCRYPTED_ENCODING), [KEY_ID]: Buffer.from(id) },
       data: encrypt(key, id, PayloadProto.encode(payload).finish()),

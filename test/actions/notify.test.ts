@@ -184,6 +184,7 @@ describe('webhook', () => {
     expect(await compensate(ctx, params, output)).toEqual({ retracted: true, channel: 'webhook', status: 200 });
 
     const [sent, retraction] = posts('/hooks/a');
+    if (!sent || !retraction) throw new Error('expected the post and its retraction');
     expect(sent.body).toMatchObject({ type: 'aire.notification', id: ctx.idempotencyKey, stepId: ctx.stepId, incident: ctx.incident, message: 'Scaling checkout; session_id=[REDACTED]' });
     expect(retraction.body).toMatchObject({ type: 'aire.notification.retracted', message: 'Retracted after rollback: Scaling checkout; session_id=[REDACTED]' });
     expect([sent.headers['idempotency-key'], retraction.headers['idempotency-key']]).toEqual([ctx.idempotencyKey, `${ctx.idempotencyKey}:compensate`]);
@@ -198,7 +199,7 @@ describe('webhook', () => {
 
   test('is not signed without AIRE_WEBHOOK_SECRET', async () => {
     await execute(context({ config: { ...config, AIRE_WEBHOOK_SECRET: undefined } }), { url: `${target.url}/hooks/unsigned`, message: 'hi' });
-    expect(posts('/hooks/unsigned')[0].headers['x-aire-signature']).toBeUndefined();
+    expect(posts('/hooks/unsigned')[0]!.headers['x-aire-signature']).toBeUndefined();
   });
 });
 
@@ -211,6 +212,7 @@ describe('slack', () => {
     await compensate(ctx, params, output);
 
     const [sent, retraction] = posts('/services/T0/B0/xyz');
+    if (!sent || !retraction) throw new Error('expected the post and its retraction');
     expect(sent.body).toEqual({
       text: '[CRITICAL] Checkout &lt;is&gt; down: Scaling checkout &amp; cache; token=[REDACTED]',
       blocks: [
@@ -241,6 +243,7 @@ describe('pagerduty', () => {
     expect(await compensate(ctx, params, output)).toEqual({ retracted: true, channel: 'pagerduty', status: 202, dedupKey: `aire-${ctx.incidentId}` });
 
     const [trigger, resolve] = posts('/v2/enqueue').slice(-2);
+    if (!trigger || !resolve) throw new Error('expected the trigger and its resolve');
     expect(trigger.body).toEqual({
       routing_key: 'R0UTINGKEY0123456789',
       event_action: 'trigger',
@@ -294,6 +297,7 @@ describe('email', () => {
     await compensate(ctx, params, output);
 
     const [sent, retraction] = smtp.mails.slice(before);
+    if (!sent || !retraction) throw new Error('expected the email and its retraction');
     expect(sent.from).toBe('aire@localhost');
     expect(sent.to).toEqual(['oncall@example.com', 'sre@example.com']);
     expect(sent.headers.to).toBe('oncall@example.com, sre@example.com');
@@ -323,6 +327,7 @@ describe('email', () => {
     await execute(ctx, params);
     await execute(ctx, params);
     const [first, retry] = smtp.mails.slice(before);
+    if (!first || !retry) throw new Error('expected the email and its retry');
     expect(first.headers.subject).toBe('[HIGH] Checkout is down');
     expect(retry.headers['message-id']).toBe(first.headers['message-id']);
   });

@@ -79,7 +79,7 @@ function env(info: Record<string, unknown> = {}): MockActivityEnvironment {
   return new MockActivityEnvironment({ startToCloseTimeoutMs: 30_000, ...info }, { logger: new DefaultLogger('ERROR') });
 }
 
-async function trail(incidentId: string): Promise<{ kinds: string[]; status: string }> {
+async function trail(incidentId: string): Promise<{ kinds: string[]; status: string | undefined }> {
   const { rows } = await admin.query<{ kind: string }>('SELECT kind FROM action_log WHERE incident_id = $1 ORDER BY id', [incidentId]);
   const { rows: steps } = await admin.query<{ status: string }>('SELECT status FROM incident_steps WHERE incident_id = $1', [incidentId]);
   return { kinds: rows.map((r) => r.kind), status: steps[0]?.status };
@@ -124,7 +124,7 @@ describe('step bookkeeping while PostgreSQL restarts', () => {
   test('refused before the step starts: the first attempt waits, then sends once and records it', async () => {
     const call = await newStep('/before');
     proxy.cut('refuse');
-    const running = env().run(() => activities()['http.execute'](call));
+    const running = env().run(() => activities()['http.execute']!(call));
     await sleep(2_500);
     expect(target.applied.filter((r) => r.path === '/before')).toEqual([]);
     proxy.restore();
@@ -136,7 +136,7 @@ describe('step bookkeeping while PostgreSQL restarts', () => {
   test('reset and refused while the action is in flight: recorded once the database is back, sent once, the attempt does not fail', async () => {
     const call = await newStep('/during');
     target.on('POST', '/during', { delayMs: 1_000 });
-    const running = env().run(() => activities()['http.execute'](call));
+    const running = env().run(() => activities()['http.execute']!(call));
     await sleep(500);
     proxy.cut('refuse'); // the server stops: the pool's connections are reset, new ones refused
     await sleep(3_000);
@@ -150,7 +150,7 @@ describe('step bookkeeping while PostgreSQL restarts', () => {
   test('an attempt after one that sent the action but could not record it records the answer without sending again', async () => {
     const call = await newStep('/resumed');
     const output = await env({ attempt: 2, heartbeatDetails: { executed: { output: { status: 200, body: 'from attempt 1' } } } }).run(() =>
-      activities()['http.execute'](call),
+      activities()['http.execute']!(call),
     );
     expect(output).toEqual({ status: 200, body: 'from attempt 1' });
     expect(target.requests.filter((r) => r.path === '/resumed')).toEqual([]);
@@ -159,19 +159,19 @@ describe('step bookkeeping while PostgreSQL restarts', () => {
 
   test('an attempt Temporal gave up on, reaching the database after a later one, neither records nor sends', async () => {
     const call = await newStep('/stale');
-    await env({ attempt: 2 }).run(() => activities()['http.execute'](call));
-    await expect(env({ attempt: 1 }).run(() => activities()['http.execute'](call))).rejects.toThrow('superseded');
+    await env({ attempt: 2 }).run(() => activities()['http.execute']!(call));
+    await expect(env({ attempt: 1 }).run(() => activities()['http.execute']!(call))).rejects.toThrow('superseded');
     // Nor after the step has been undone: it stays compensated.
-    await env({ attempt: 1 }).run(() => activities()['http.compensate']({ ...call, params: { method: 'POST', url: `${target.url}/stale`, compensate: { method: 'POST', url: `${target.url}/undo-stale` } }, output: {} }));
-    await expect(env({ attempt: 3 }).run(() => activities()['http.execute'](call))).rejects.toThrow('superseded');
+    await env({ attempt: 1 }).run(() => activities()['http.compensate']!({ ...call, params: { method: 'POST', url: `${target.url}/stale`, compensate: { method: 'POST', url: `${target.url}/undo-stale` } }, output: {} }));
+    await expect(env({ attempt: 3 }).run(() => activities()['http.execute']!(call))).rejects.toThrow('superseded');
     expect(target.requests.filter((r) => r.path === '/stale')).toHaveLength(1);
     expect(await trail(call.incidentId)).toEqual({ kinds: ['step.started', 'step.succeeded', 'step.compensating', 'step.compensated'], status: 'compensated' });
   });
 
   test('an attempt after one whose completion was lost (worker killed after recording) runs again', async () => {
     const call = await newStep('/lost');
-    await env({ attempt: 1 }).run(() => activities()['http.execute'](call));
-    await env({ attempt: 2 }).run(() => activities()['http.execute'](call));
+    await env({ attempt: 1 }).run(() => activities()['http.execute']!(call));
+    await env({ attempt: 2 }).run(() => activities()['http.execute']!(call));
     expect(target.applied.filter((r) => r.path === '/lost')).toHaveLength(1);
     expect(await trail(call.incidentId)).toEqual({ kinds: ['step.started', 'step.succeeded', 'step.started'], status: 'succeeded' });
   });
@@ -180,7 +180,7 @@ describe('step bookkeeping while PostgreSQL restarts', () => {
     const call = await newStep('/cancelled');
     proxy.cut('refuse');
     const e = env();
-    const running = e.run(() => activities()['http.execute'](call));
+    const running = e.run(() => activities()['http.execute']!(call));
     await sleep(1_000);
     e.cancel('TIMED_OUT');
     await expect(running).rejects.toThrow();

@@ -79,5 +79,5 @@ test('histories from before the total: the batch is added', async () => {
   const at = new Date().toISOString();
   await recordTransition({ tenantId, incidentId, seq: 1, at, kind: 'event.joined', actor: 'aire', incident: { occurrences: { count: 5, lastSeenAt: at } } });
   const { rows } = await admin.query<{ occurrences: number }>('SELECT occurrences FROM incidents WHERE id = $1', [incidentId]);
-  expect(rows[0].occurrences).toBe(6);
+  expect(rows[0]!.occurrences).toBe(6);
 });

@@ -63,10 +63,11 @@ describe('chaos: API process killed under load', () => {
       const clients = Array.from({ length: 8 }, async () => {
         for (;;) {
           const n = sent;
-          if (n >= keys.length) return;
+          const key = keys[n];
+          if (key === undefined) return;
           sent += 1;
-          const outcome = await declare(keys[n], n);
-          first.set(keys[n], outcome);
+          const outcome = await declare(key, n);
+          first.set(key, outcome);
           if (outcome.kind === 'no answer') await sleep(1_000);
         }
       });

@@ -105,7 +105,7 @@ export class Driver {
   }
 
   async open(): Promise<void> {
-    const kind = KINDS[this.opened % KINDS.length];
+    const kind = KINDS[this.opened % KINDS.length]!;
     this.opened += 1;
     const n = this.opened;
     // The same Idempotency-Key on every try: a declaration retried after a 5xx is one incident.

@@ -133,7 +133,7 @@ describe('chaos: PostgreSQL unavailable mid-runbook', () => {
       const slowest = { ms: 0, what: '' };
       const refusedKeys: string[] = [];
       const problems: string[] = [];
-      const probeId = d.incidents[0].id;
+      const probeId = d.incidents[0]!.id;
       let round = 0;
       while (Date.now() - cutAt < PARAMS.pgOutageMs) {
         round += 1;
@@ -301,7 +301,7 @@ describe('chaos: PostgreSQL unavailable mid-runbook', () => {
         `SELECT count(*)::int AS n FROM incident_steps s WHERE tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = s.incident_id)`,
         [tenant.id],
       );
-      expect(orphans[0].n).toBe(0);
+      expect(orphans[0]!.n).toBe(0);
       // Notifications: delivered at most once each; those whose record could not be written while the database was away are recorded as failed.
       const { rows: notes } = await stack.admin.query<{ kind: string; n: number }>(
         `SELECT kind, count(*)::int AS n FROM action_log WHERE tenant_id = $1 AND kind LIKE 'notification.%' GROUP BY kind`,

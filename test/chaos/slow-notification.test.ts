@@ -120,7 +120,7 @@ describe('chaos: slow, hanging and dead notification targets', () => {
       const keysAt = (channel: string): Map<string, string> => {
         const heads = channel === 'hanging' ? hanging.requests.map((r) => r.headers) : target.requests.filter((r) => r.path === `/${rb}/${channel}`).map((r) => r.headers);
         // aire:<incident id>:n:<seq>:<channel> → incident id
-        return new Map(heads.map((h) => String(h['idempotency-key'])).map((k) => [k, k.split(':')[1]]));
+        return new Map(heads.map((h) => String(h['idempotency-key'])).map((k) => [k, k.split(':')[1]!]));
       };
       const outcome = await eventually(async () => {
         const { rows } = await stack.admin.query<{ incident_id: string; kind: string; at: Date; detail: { channel?: string } }>(

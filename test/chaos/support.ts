@@ -271,7 +271,7 @@ export class WorkerFleet {
       if (this.starting.size === 0) await this.spawnOne();
       else await sleep(100);
     }
-    const victim = this.ready[Math.floor(Math.random() * this.ready.length)];
+    const victim = this.ready[Math.floor(Math.random() * this.ready.length)]!;
     this.ready.splice(this.ready.indexOf(victim), 1);
     this.killed.add(victim);
     victim.child.kill('SIGKILL');

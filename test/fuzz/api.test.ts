@@ -144,12 +144,12 @@ describe('fuzzing every API body, query and path parameter', () => {
 
   /** This tenant's resource for a path parameter of `op`. */
   function fixtureFor(op: OperationSpec, name: string): string {
-    if (name === 'stepId') return ids.step;
-    if (name === 'itemId') return ids.item;
-    if (op.path.startsWith('/api/runbooks/')) return ids.runbook;
-    if (op.path.startsWith('/api/keys/')) return ids.key;
+    if (name === 'stepId') return ids.step!;
+    if (name === 'itemId') return ids.item!;
+    if (op.path.startsWith('/api/runbooks/')) return ids.runbook!;
+    if (op.path.startsWith('/api/keys/')) return ids.key!;
     if (op.path.startsWith('/api/rules/')) return 'fuzz-rule';
-    return ids.incident;
+    return ids.incident!;
   }
 
   /** The path with this tenant's resources filled in, one parameter possibly replaced (already encoded). */
@@ -159,7 +159,7 @@ describe('fuzzing every API body, query and path parameter', () => {
 
   /** Whether the API would accept this body (so it is not a bad input and must not be sent). */
   function bodyAccepted(op: OperationSpec, contentType: string, raw: string): boolean {
-    const media = contentType.split(';')[0].trim();
+    const media = contentType.split(';')[0]!.trim();
     const charset = /charset=([^;]+)/.exec(contentType)?.[1]?.trim().toLowerCase() ?? 'utf-8';
     // Decoded as body-parser decodes it: any utf-* charset iconv knows (a byte-order mark dropped); others are refused.
     if (!charset.startsWith('utf-') || !iconv.encodingExists(charset)) return false;
@@ -301,7 +301,7 @@ describe('fuzzing every API body, query and path parameter', () => {
     }
     const weights = generators.reduce((sum, g) => sum + g.weight, 0);
     const counts = generators.map((g) => Math.round((TOTAL * g.weight) / weights));
-    counts[counts.length - 1] += TOTAL - counts.reduce((sum, n) => sum + n, 0);
+    counts[counts.length - 1]! += TOTAL - counts.reduce((sum, n) => sum + n, 0);
     process.stdout.write(`fuzz seed ${FUZZ_SEED}: ${TOTAL} inputs over ${generators.length} generators (${protectedOps.length} operations)\n`);
 
     const before = await tenantFootprint(stack.admin, tenant.id);

@@ -108,7 +108,7 @@ function parentAndKey(root: unknown, path: JsonPath): { parent: Record<string | 
   if (path.length === 0) return undefined;
   let parent = root as Record<string | number, unknown>;
   for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
-  return { parent, key: path[path.length - 1] };
+  return { parent, key: path[path.length - 1]! };
 }
 
 function setAt(root: unknown, path: JsonPath, value: unknown): unknown {

@@ -66,7 +66,8 @@ function loopbackAlias(): { name: string; address: string } | undefined {
   }
   for (const line of hosts.split('\n')) {
     const [address, ...names] = line.replace(/#.*/, '').trim().split(/\s+/);
-    const bytes = address ? ipBytes(address) : undefined;
+    if (!address) continue;
+    const bytes = ipBytes(address);
     if (!bytes || bytes.length !== 4 || bytes[0] !== 127) continue;
     const name = names.find((n) => n !== 'localhost' && !n.startsWith('localhost.') && /^[a-z0-9.-]+$/i.test(n));
     if (name) return { name, address };
@@ -127,7 +128,7 @@ describe('injection through templated step parameters', () => {
         `SELECT count(DISTINCT step_id)::int AS n FROM action_log WHERE incident_id = $1 AND kind IN ('step.failed', 'step.succeeded')`,
         [opened.body.id],
       );
-      return rows[0].n === group.length ? true : undefined;
+      return rows[0]!.n === group.length ? true : undefined;
     }, 180_000, 300);
     const view = await target.incidentWhen(who, opened.body.id, (v) => v.steps.every((st) => ['failed', 'succeeded'].includes(st.status)), 30_000);
     return group.map((_c, i) => {
@@ -144,7 +145,7 @@ describe('injection through templated step parameters', () => {
   }
 
   async function run(target: Stack, who: TestTenant, c: Case, index: number): Promise<StepResult> {
-    return (await runGroup(target, who, [c], index))[0];
+    return (await runGroup(target, who, [c], index))[0]!;
   }
 
   beforeAll(async () => {
@@ -187,7 +188,7 @@ describe('injection through templated step parameters', () => {
       'file:///etc/passwd',
       `gopher://127.0.0.1:${new URL(OK).port}/_x`,
     ];
-    const fewSsrf = [SSRF[0], SSRF[7], SSRF[11]];
+    const fewSsrf = [SSRF[0]!, SSRF[7]!, SSRF[11]!];
 
     /** Every URL field of every action that calls out, as a function of the URL. */
     const urlFields: { name: string; action: string; params: (url: string, n: number) => Record<string, unknown>; ssrf: string[] }[] = [
@@ -238,7 +239,7 @@ describe('injection through templated step parameters', () => {
     // Eight cases to an incident: fewer workflows for the worker, the same number of steps.
     const groups = Array.from({ length: Math.ceil(cases.length / 8) }, (_g, i) => cases.slice(i * 8, i * 8 + 8));
     const outcomes = await Promise.all(groups.map((group, i) => runGroup(stack, tenant, group, i)));
-    outcomes.flat().forEach((outcome, i) => results.set(cases[i].name, outcome));
+    outcomes.flat().forEach((outcome, i) => results.set(cases[i]!.name, outcome));
   }, 300_000);
 
   afterAll(async () => {

@@ -41,7 +41,7 @@ describe('limits', () => {
 
   async function incidents(): Promise<number> {
     const { rows } = await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id]);
-    return rows[0].n;
+    return rows[0]!.n;
   }
 
   describe('oversized and deeply nested bodies', () => {
@@ -149,7 +149,7 @@ describe('limits', () => {
           if (drip === '') return;
           timer = setInterval(() => {
             if (!socket.writable) return;
-            socket.write(drip[sent % drip.length]);
+            socket.write(drip[sent % drip.length]!);
             sent += 1;
           }, everyMs);
         });

@@ -9,7 +9,7 @@ export async function tenantFootprint(admin: Pool, tenantId: string): Promise<Re
   const counts: Record<string, unknown> = {};
   for (const { table_name: table } of tables) {
     const { rows } = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}" WHERE tenant_id = $1`, [tenantId]);
-    counts[table] = rows[0].n;
+    counts[table] = rows[0]!.n;
   }
   const { rows } = await admin.query<{ settings: unknown; updated: string }>('SELECT settings FROM tenants WHERE id = $1', [tenantId]);
   counts['tenants.settings'] = rows[0]?.settings ?? null;
@@ -23,7 +23,7 @@ export async function pool<T>(tasks: (() => Promise<T>)[], concurrency: number):
   const lanes = Array.from({ length: Math.min(concurrency, tasks.length) }, async () => {
     while (next < tasks.length) {
       const index = next++;
-      results[index] = await tasks[index]();
+      results[index] = await tasks[index]!();
     }
   });
   await Promise.all(lanes);

@@ -224,10 +224,10 @@ describe('access matrix: every route × every role × own and other tenant', () 
     const breakers = await adminQuery(`SELECT reset_by FROM breakers WHERE tenant_id = $1 ORDER BY id`, [a.id]);
     expect(breakers.map((r) => r.reset_by)).toEqual(['key:approver-key', 'key:admin-key', null]);
     const revokedByB = await adminQuery(`SELECT count(*)::int AS n FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NOT NULL AND name LIKE 'throwaway-%'`, [a.id]);
-    expect(revokedByB[0].n).toBe(1); // A's admin revoked one throwaway key; B's admin, given another, revoked none
+    expect(revokedByB[0]!.n).toBe(1); // A's admin revoked one throwaway key; B's admin, given another, revoked none
     // A's items and settings were changed only by A's permitted keys.
     const item = await adminQuery('SELECT tenant_id FROM action_items WHERE id = $1', [A.item]);
-    expect(item[0].tenant_id).toBe(a.id);
+    expect(item[0]!.tenant_id).toBe(a.id);
   });
 
   test('public routes answer without a key and with any key', async () => {
@@ -269,7 +269,7 @@ describe('access matrix: every route × every role × own and other tenant', () 
       expect(await authenticate(spy, key)).toBeNull();
       expect(seen).toEqual([[createHash('sha256').update(key).digest('hex')]]);
       const { rows } = await stack.admin.query<{ prosrc: string }>(`SELECT prosrc FROM pg_proc WHERE proname = 'aire_authenticate'`);
-      expect(rows[0].prosrc).toMatch(/key_hash = p_key_hash/);
+      expect(rows[0]!.prosrc).toMatch(/key_hash = p_key_hash/);
       const indexes = await adminQuery(`SELECT indexdef FROM pg_indexes WHERE tablename = 'api_keys'`);
       expect(indexes.some((i) => /\(key_hash\)/.test(String(i.indexdef)))).toBe(true);
       // One character off is simply another digest: refused.
@@ -312,7 +312,7 @@ describe('access matrix: every route × every role × own and other tenant', () 
         (await limited.call('POST', '/api/intake/alertmanager', t.keys.ingest, { version: '4', groupKey: 'g', status: 'firing', receiver: 'r', alerts: [{ status: 'firing', labels: {}, startsAt: 'now', fingerprint: 'f' }] })).status,
       ).toBe(429);
       const { rows } = await limited.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [t.id]);
-      expect(rows[0].n).toBe(5);
+      expect(rows[0]!.n).toBe(5);
       // Per key: another key of the same tenant is not limited by the first one's use.
       expect((await limited.call('POST', '/api/incidents', t.keys.responder, { title: 'still fine', severity: 'low' })).status).toBe(201);
       // Reading is not rate limited.

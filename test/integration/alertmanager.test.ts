@@ -68,7 +68,7 @@ describe('Alertmanager intake', () => {
     const first = await post(payload([{ fingerprint: fp, labels: { severity: 'warning' } }]));
     expect(first.status).toBe(202);
     expect(first.body.alerts[0]).toMatchObject({ fingerprint: fp, outcome: 'opened' });
-    const id = first.body.alerts[0].incidentId as string;
+    const id = first.body.alerts[0]!.incidentId as string;
 
     // Alertmanager repeats a firing alert every repeat_interval with the same startsAt: one event.
     expect((await post(payload([{ fingerprint: fp, labels: { severity: 'warning' } }]))).body.alerts[0]).toMatchObject({ outcome: 'joined', incidentId: id });
@@ -88,12 +88,12 @@ describe('Alertmanager intake', () => {
     const closed = await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'closed', 20_000);
     expect(closed.actionLog.filter((e) => e.kind === 'alert.resolved')).toHaveLength(2);
     const { rows } = await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id]);
-    expect(rows[0].n).toBe(1);
+    expect(rows[0]!.n).toBe(1);
 
     // After close, the same fingerprint is a new incident.
     const again = await post(payload([{ fingerprint: fp, startsAt: '2026-11-23T11:00:00Z' }]));
-    expect(again.body.alerts[0].outcome).toBe('opened');
-    expect(again.body.alerts[0].incidentId).not.toBe(id);
+    expect(again.body.alerts[0]!.outcome).toBe('opened');
+    expect(again.body.alerts[0]!.incidentId).not.toBe(id);
   });
 
   test('a silence records the alert and opens nothing, and says why', async () => {
@@ -143,10 +143,10 @@ describe('Alertmanager intake', () => {
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(ids.size).toBe(1);
     const [id] = [...ids];
-    const view = await stack.incidentWhen(tenant, id, (v) => v.incident.occurrences === 1_000, 60_000);
+    const view = await stack.incidentWhen(tenant, id!, (v) => v.incident.occurrences === 1_000, 60_000);
     expect(view.live?.occurrences).toBe(1_000);
     const { rows } = await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id]);
-    expect(rows[0].n).toBe(1);
+    expect(rows[0]!.n).toBe(1);
   });
 
   describe('a real Alertmanager', () => {

@@ -20,7 +20,7 @@ describe('incident analysis', () => {
       await stack.incidentWhen(tenant, res.body.id, () => true);
       expect([i, res.body.severity]).toEqual([i, i < 4 ? 'low' : 'medium']);
     }
-    const view = await stack.incidentWhen(tenant, ids[4], () => true);
+    const view = await stack.incidentWhen(tenant, ids[4]!, () => true);
     expect(view.incident.severityReasons).toEqual(['declared low', '4 related incidents in 24 h: raised from low to medium']);
   });
 
@@ -46,7 +46,7 @@ describe('incident analysis', () => {
     });
     const view = await stack.incidentWhen(tenant, res.body.id, (v) => (v.incident.suggestions as unknown[]).length > 0);
     expect(view.incident.rootCauseHypothesis).toBe("Likely CPU saturation (cpu_utilization=0.97); or a rising error rate (error_rate=0.12), from the incident's own data.");
-    expect((view.incident.suggestions as { runbookId: string }[])[0].runbookId).toBe('cpu-scale');
+    expect((view.incident.suggestions as { runbookId: string }[])[0]!.runbookId).toBe('cpu-scale');
     expect(view.incident.runbookId).toBeNull();
   });
 });

@@ -21,7 +21,7 @@ describe('bad input', () => {
 
   async function incidentCount(): Promise<number> {
     const { rows } = await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id]);
-    return rows[0].n;
+    return rows[0]!.n;
   }
 
   async function expectProblem(status: number, res: { status: number; headers: Headers; body: Problem }, paths: string[] = []): Promise<void> {
@@ -84,7 +84,7 @@ describe('bad input', () => {
     await expectProblem(400, res2, ['steps[0].action', 'steps[1].params.url']);
     await expectProblem(400, await post('/api/runbooks', 'id: [unclosed', { 'content-type': 'application/yaml' }), ['(body)']);
     const { rows } = await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM runbooks WHERE tenant_id = $1', [tenant.id]);
-    expect(rows[0].n).toBe(0);
+    expect(rows[0]!.n).toBe(0);
   });
 
   test('after all of that, nothing was written', async () => {

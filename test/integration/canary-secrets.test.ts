@@ -245,7 +245,7 @@ describe('canary secrets never leave where they belong', () => {
     };
     // The report is among the answers; make sure it was read in both forms.
     expect(places['API answers']).toContain(`/report?format=markdown 200`);
-    expect(places['worker log'].length).toBeGreaterThan(0);
+    expect(places['worker log']!.length).toBeGreaterThan(0);
     const secrets: Record<string, string> = { ...CANARIES, ...Object.fromEntries(Object.entries(tenant.keys).map(([role, key]) => [`${role} API key`, key])) };
     const found: string[] = [];
     for (const [where, text] of Object.entries(places)) {
@@ -262,7 +262,7 @@ describe('canary secrets never leave where they belong', () => {
     const show = (extra: string[] = []): string =>
       execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', testEnv().temporalAddress, ...extra]).toString();
     const all: Record<string, string> = { ...CANARIES, ...HISTORY_CANARIES };
-    const leaks = (text: string, names: string[]): string[] => names.filter((name) => text.includes(all[name]));
+    const leaks = (text: string, names: string[]): string[] => names.filter((name) => text.includes(all[name]!));
 
     // As anyone with access to Temporal reads it: every payload encrypted, nothing readable.
     const raw = readable(show());
@@ -277,7 +277,7 @@ describe('canary secrets never leave where they belong', () => {
     expect(leaks(decoded, ['password'])).toEqual(['password']);
     expect(leaks(decoded, ['signingSecret', 'webhookSecret', 'channelToken'])).toEqual([]);
     // Only an admin key decodes (the CLI retries a refusal until its deadline, so ask the endpoint itself).
-    const sealed = (JSON.parse(show()) as { events: { workflowExecutionStartedEventAttributes?: { input: { payloads: unknown[] } } }[] }).events[0].workflowExecutionStartedEventAttributes?.input;
+    const sealed = (JSON.parse(show()) as { events: { workflowExecutionStartedEventAttributes?: { input: { payloads: unknown[] } } }[] }).events[0]!.workflowExecutionStartedEventAttributes?.input;
     for (const [key, status] of [[tenant.keys.responder, 403], [tenant.keys.viewer, 403], [undefined, 401], [tenant.keys.admin, 200]] as const) {
       expect([key === undefined ? 'no key' : key.slice(0, 12), (await call('POST', '/api/codec/decode', key, sealed)).status]).toEqual([key === undefined ? 'no key' : key.slice(0, 12), status]);
     }

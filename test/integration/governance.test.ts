@@ -132,10 +132,10 @@ describe('governance', () => {
     }, 20_000);
     // sla-watch, then tier 1, then tier 2, then tier 2 again (repeat 1), each after its delay.
     expect(hits.slice(0, 4).map((r) => r.path)).toEqual(['/sla-watch', '/tier1', '/tier2', '/tier2']);
-    expect(hits[0].at - started).toBeGreaterThanOrEqual(1_000);
-    expect(hits[1].at - hits[0].at).toBeGreaterThanOrEqual(600);
-    expect(hits[2].at - hits[1].at).toBeGreaterThanOrEqual(600);
-    expect((hits[1].body as { message: string }).message).toMatch(/tier 1: the incident is not acknowledged/);
+    expect(hits[0]!.at - started).toBeGreaterThanOrEqual(1_000);
+    expect(hits[1]!.at - hits[0]!.at).toBeGreaterThanOrEqual(600);
+    expect(hits[2]!.at - hits[1]!.at).toBeGreaterThanOrEqual(600);
+    expect((hits[1]!.body as { message: string }).message).toMatch(/tier 1: the incident is not acknowledged/);
 
     await stack.call('POST', `/api/incidents/${id}/acknowledge`, tenant.keys.responder, {});
     const view = await stack.incidentWhen(tenant, id, (v) => v.incident.acknowledgedAt !== null);

@@ -51,7 +51,7 @@ describe('tenant isolation', () => {
     const listB = await stack.call<{ items: { id: string }[] }>('GET', '/api/runbooks', b.keys.viewer);
     expect(listA.body.items.length).toBeGreaterThan(0);
     expect(listB.body.items).toEqual([]);
-    expect((await stack.call('GET', `/api/runbooks/${listA.body.items[0].id}`, b.keys.viewer)).status).toBe(404);
+    expect((await stack.call('GET', `/api/runbooks/${listA.body.items[0]!.id}`, b.keys.viewer)).status).toBe(404);
   });
 
   test("in SQL, the application role acting for B sees none of A's rows, and without a tenant sees nothing", async () => {
@@ -66,13 +66,13 @@ describe('tenant isolation', () => {
     }));
     expect(asB).toEqual({ incidents: 0, all: 0, log: 0, steps: 0, runbooks: 0, keys: 0, updated: 0 });
     const noTenant = await stack.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents');
-    expect(noTenant.rows[0].n).toBe(0);
+    expect(noTenant.rows[0]!.n).toBe(0);
     // Writing a row for another tenant is refused by the policy's WITH CHECK.
     await expect(
       withTenant(stack.pool, b.id, (c) => c.query(`INSERT INTO controls (tenant_id, kind, key, active) VALUES ($1, 'feature', 'x', true)`, [a.id])),
     ).rejects.toThrow(/row-level security/);
     const asA = await withTenant(stack.pool, a.id, (c) => c.query<{ title: string }>('SELECT title FROM incidents WHERE id = $1', [incidentOfA]));
-    expect(asA.rows[0].title).not.toBe('pwned');
+    expect(asA.rows[0]!.title).not.toBe('pwned');
   });
 
   test('the action log is append-only for the application role', async () => {

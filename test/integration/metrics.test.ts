@@ -69,7 +69,7 @@ describe('metrics', () => {
          FROM incidents WHERE tenant_id = $1 AND created_at >= now() - $2::interval`,
       [tenantId, window],
     );
-    return rows[0];
+    return rows[0]!;
   }
 
   beforeAll(async () => {
@@ -117,15 +117,15 @@ describe('metrics', () => {
     expect((await forecast(`capacity ${okRunbook}`, 165)).status).toBe(400);
     expect((await stack.call('POST', '/api/incident/from-forecast', undefined, { id: 'x' })).status).toBe(401);
 
-    await stack.incidentWhen(tenant, ids.a, (v) => v.incident.status === 'mitigated');
-    await stack.incidentWhen(tenant, ids.b, (v) => v.incident.status === 'mitigated');
-    await stack.incidentWhen(tenant, ids.e, (v) => v.incident.status === 'failed');
-    await signal(tenant, ids.a, 'acknowledge');
-    await signal(tenant, ids.b, 'acknowledge');
-    await stack.incidentWhen(tenant, ids.b, (v) => v.incident.acknowledgedAt !== null);
-    await stack.incidentWhen(tenant, ids.a, (v) => v.incident.acknowledgedAt !== null);
-    await signal(tenant, ids.a, 'resolve');
-    await stack.incidentWhen(tenant, ids.a, (v) => v.incident.status === 'resolved');
+    await stack.incidentWhen(tenant, ids.a!, (v) => v.incident.status === 'mitigated');
+    await stack.incidentWhen(tenant, ids.b!, (v) => v.incident.status === 'mitigated');
+    await stack.incidentWhen(tenant, ids.e!, (v) => v.incident.status === 'failed');
+    await signal(tenant, ids.a!, 'acknowledge');
+    await signal(tenant, ids.b!, 'acknowledge');
+    await stack.incidentWhen(tenant, ids.b!, (v) => v.incident.acknowledgedAt !== null);
+    await stack.incidentWhen(tenant, ids.a!, (v) => v.incident.acknowledgedAt !== null);
+    await signal(tenant, ids.a!, 'resolve');
+    await stack.incidentWhen(tenant, ids.a!, (v) => v.incident.status === 'resolved');
   });
 
   afterAll(async () => {
@@ -159,8 +159,8 @@ describe('metrics', () => {
          FROM incidents WHERE id = $1`,
       [ids.a],
     );
-    expect(s.mttrSeconds).toBeCloseTo(rows[0].res, 3);
-    expect(rows[0].res).toBeGreaterThan(rows[0].ack);
+    expect(s.mttrSeconds).toBeCloseTo(rows[0]!.res, 3);
+    expect(rows[0]!.res).toBeGreaterThan(rows[0]!.ack);
   });
 
   test('SLA compliance: acknowledged in time is met; incidents not acknowledged and still within their SLA are not judged', async () => {

@@ -73,7 +73,7 @@ describe('incident remediation', () => {
       ['scale', 'succeeded'],
       ['flag', 'succeeded'],
     ]);
-    expect(view.steps[1].output).toEqual({ previous: 2, current: 6 });
+    expect(view.steps[1]!.output).toEqual({ previous: 2, current: 6 });
     // Every transition is on record, in order.
     expect(kinds(view)).toEqual([
       'incident.opened',
@@ -106,7 +106,7 @@ describe('incident remediation', () => {
     expect(second.status).toBe(200);
     expect(second.body).toMatchObject({ id: first.body.id, created: false });
     const rows = await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1 AND dedup_key = $2', [tenant.id, `forecast:${body.id}`]);
-    expect(rows.rows[0].n).toBe(1);
+    expect(rows.rows[0]!.n).toBe(1);
   });
 
   test('a step that fails after its retries with onFailure abort compensates the earlier steps in reverse order', async () => {
@@ -150,7 +150,7 @@ describe('incident remediation', () => {
       ['flag', 'compensated'],
       ['deploy', 'failed'],
     ]);
-    expect(view.steps[3].error).toMatch(/503/);
+    expect(view.steps[3]!.error).toMatch(/503/);
     expect(kinds(view)).toEqual(expect.arrayContaining(['step.failed', 'compensation.started', 'step.compensated', 'compensation.finished', 'remediation.failed']));
     const controls = await stack.call<{ items: { key: string }[] }>('GET', '/api/controls?kind=feature', tenant.keys.viewer);
     expect(controls.body.items.map((c) => c.key)).not.toContain(`${rb}-recommendations`);

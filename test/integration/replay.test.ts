@@ -37,7 +37,7 @@ describe('replaying recorded incident histories', () => {
       stack = await Stack.start('record');
       target = await new Receiver().start();
       tenant = await stack.tenant('record');
-      mkdirSync(join(FIXTURES, GENERATIONS[GENERATIONS.length - 1]), { recursive: true });
+      mkdirSync(join(FIXTURES, GENERATIONS[GENERATIONS.length - 1]!), { recursive: true });
     });
     afterAll(async () => {
       await stack?.stop();
@@ -47,7 +47,7 @@ describe('replaying recorded incident histories', () => {
     /** Exported the documented way, as `temporal workflow show --output json` writes it. */
     function save(name: string, workflowId: string, runId: string): void {
       const json = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId, '--output', 'json', '--address', testEnv().temporalAddress]);
-      writeFileSync(join(FIXTURES, GENERATIONS[GENERATIONS.length - 1], `${name}.json`), json);
+      writeFileSync(join(FIXTURES, GENERATIONS[GENERATIONS.length - 1]!, `${name}.json`), json);
     }
 
     /** Declares an incident and a duplicate of it (a join, delivered as an update), drives it, and closes it. */

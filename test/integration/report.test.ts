@@ -178,7 +178,7 @@ describe('post-incident report and action items', () => {
       ['one', 'http', 'succeeded', null],
       ['two', 'http', 'succeeded', 'key:approver-key'],
     ]);
-    const two = r.postMortem.automated[1];
+    const two = r.postMortem.automated[1]!;
     expect(Date.parse(two.startedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(approval.at));
 
     // Impact, consistent with the incident's own timestamps.
@@ -250,7 +250,7 @@ describe('post-incident report and action items', () => {
     const overdue = await stack.call<{ items: ListedItem[] }>('GET', '/api/action-items?overdue=true', tenant.keys.viewer);
     expect(overdue.status).toBe(200);
     expect(overdue.body.items.map((i) => i.id)).toEqual([overdueItem.id]);
-    expect(overdue.body.items[0].incident).toEqual({ title: `${rb} checkout capacity`, severity: 'medium', status: 'closed' });
+    expect(overdue.body.items[0]!.incident).toEqual({ title: `${rb} checkout capacity`, severity: 'medium', status: 'closed' });
     const all = await stack.call<{ items: ListedItem[] }>('GET', '/api/action-items', tenant.keys.viewer);
     expect(all.body.items.map((i) => i.id)).toEqual([overdueItem.id, laterItem.id]);
     for (const item of all.body.items) expect(ListedActionItemSchema.parse(item)).toEqual(item);

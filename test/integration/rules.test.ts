@@ -126,7 +126,7 @@ describe('detection rules', () => {
 
     const tenth = await send(tenant, failedLogin('10.0.0.1'));
     expect(tenth.body.matches[0]).toMatchObject({ count: 10, incident: { created: true } });
-    const id = tenth.body.matches[0].incident!.id;
+    const id = tenth.body.matches[0]!.incident!.id;
 
     for (let n = 11; n <= 12; n++) {
       expect((await send(tenant, failedLogin('10.0.0.1'))).body.matches[0]).toMatchObject({ count: n, incident: { id, created: false } });
@@ -158,21 +158,21 @@ describe('detection rules', () => {
     await putRule(tenant, 'brute', bruteForce({ threshold: { count: 3, window: '5m' } }));
     const once = await send(tenant, failedLogin('10.0.1.1', { id: 'login-1' }));
     const again = await send(tenant, failedLogin('10.0.1.1', { id: 'login-1' }));
-    expect([once.body.matches[0].count, once.body.matches[0].counted]).toEqual([1, true]);
-    expect([again.body.matches[0].count, again.body.matches[0].counted]).toEqual([1, false]);
+    expect([once.body.matches[0]!.count, once.body.matches[0]!.counted]).toEqual([1, true]);
+    expect([again.body.matches[0]!.count, again.body.matches[0]!.counted]).toEqual([1, false]);
     expect(again.body.eventId).toBe(once.body.eventId);
   });
 
   test('hits older than the window no longer count', async () => {
     const tenant = await stack.tenant('rules-window');
     await putRule(tenant, 'brute', bruteForce({ threshold: { count: 3, window: '1500ms' } }));
-    expect((await send(tenant, failedLogin('10.0.2.1'))).body.matches[0].count).toBe(1);
-    expect((await send(tenant, failedLogin('10.0.2.1'))).body.matches[0].count).toBe(2);
+    expect((await send(tenant, failedLogin('10.0.2.1'))).body.matches[0]!.count).toBe(1);
+    expect((await send(tenant, failedLogin('10.0.2.1'))).body.matches[0]!.count).toBe(2);
     await new Promise((r) => setTimeout(r, 1_700));
     expect((await send(tenant, failedLogin('10.0.2.1'))).body.matches[0]).toMatchObject({ count: 1, incident: null });
     // The stale hits were pruned.
     const { rows } = await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM rule_hits WHERE tenant_id = $1', [tenant.id]);
-    expect(rows[0].n).toBe(1);
+    expect(rows[0]!.n).toBe(1);
   });
 
   test('a threshold window spanning an API restart keeps counting', async () => {
@@ -180,7 +180,7 @@ describe('detection rules', () => {
     await putRule(tenant, 'brute', bruteForce({ threshold: { count: 6, window: '5m' } }));
 
     const before = await apiInstance();
-    for (let n = 1; n <= 4; n++) expect((await send(tenant, failedLogin('10.0.3.1'), before.url)).body.matches[0].count).toBe(n);
+    for (let n = 1; n <= 4; n++) expect((await send(tenant, failedLogin('10.0.3.1'), before.url)).body.matches[0]!.count).toBe(n);
     await before.close();
     await expect(fetch(`${before.url}/healthz`)).rejects.toThrow();
 
@@ -188,7 +188,7 @@ describe('detection rules', () => {
     expect((await send(tenant, failedLogin('10.0.3.1'), after.url)).body.matches[0]).toMatchObject({ count: 5, incident: null });
     const sixth = await send(tenant, failedLogin('10.0.3.1'), after.url);
     expect(sixth.body.matches[0]).toMatchObject({ count: 6, incident: { created: true } });
-    expect(await incidentsOf(tenant)).toEqual([{ id: sixth.body.matches[0].incident!.id, dedup_key: 'rule:brute:10.0.3.1' }]);
+    expect(await incidentsOf(tenant)).toEqual([{ id: sixth.body.matches[0]!.incident!.id, dedup_key: 'rule:brute:10.0.3.1' }]);
     await after.close();
   });
 
@@ -199,20 +199,20 @@ describe('detection rules', () => {
 
     const answers = await Promise.all(Array.from({ length: 20 }, (_, n) => send(tenant, failedLogin('10.0.4.1'), n % 2 === 0 ? a.url : b.url)));
     expect(answers.map((r) => r.status)).toEqual(Array(20).fill(202));
-    const counts = answers.map((r) => r.body.matches[0].count).sort((x, y) => x - y);
+    const counts = answers.map((r) => r.body.matches[0]!.count).sort((x, y) => x - y);
     expect(counts).toEqual(Array.from({ length: 20 }, (_, n) => n + 1));
-    const opened = answers.filter((r) => r.body.matches[0].incident !== null);
+    const opened = answers.filter((r) => r.body.matches[0]!.incident !== null);
     expect(opened).toHaveLength(1);
-    expect(opened[0].body.matches[0]).toMatchObject({ count: 20, incident: { created: true } });
+    expect(opened[0]!.body.matches[0]).toMatchObject({ count: 20, incident: { created: true } });
     expect(await incidentsOf(tenant)).toHaveLength(1);
 
     // The 21st and 22nd, again on both instances at once, join it.
     const more = await Promise.all([send(tenant, failedLogin('10.0.4.1'), a.url), send(tenant, failedLogin('10.0.4.1'), b.url)]);
-    expect(more.map((r) => r.body.matches[0].incident)).toEqual([
-      { id: opened[0].body.matches[0].incident!.id, created: false },
-      { id: opened[0].body.matches[0].incident!.id, created: false },
+    expect(more.map((r) => r.body.matches[0]!.incident)).toEqual([
+      { id: opened[0]!.body.matches[0]!.incident!.id, created: false },
+      { id: opened[0]!.body.matches[0]!.incident!.id, created: false },
     ]);
-    await stack.incidentWhen(tenant, opened[0].body.matches[0].incident!.id, (v) => v.incident.occurrences === 3);
+    await stack.incidentWhen(tenant, opened[0]!.body.matches[0]!.incident!.id, (v) => v.incident.occurrences === 3);
     expect(await incidentsOf(tenant)).toHaveLength(1);
     await Promise.all([a.close(), b.close()]);
   });
@@ -242,7 +242,7 @@ describe('detection rules', () => {
     const res = await post(stack.baseUrl, tenant.keys.ingest, event, 'application/cloudevents+json');
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ format: 'cloudevents', matches: [{ ruleId: 'denied', correlation: 'svc-report', count: 1, threshold: null, incident: { created: true } }] });
-    const view = await stack.incidentWhen(tenant, res.body.matches[0].incident!.id, () => true);
+    const view = await stack.incidentWhen(tenant, res.body.matches[0]!.incident!.id, () => true);
     expect(view.incident).toMatchObject({ title: 'Unauthorized access to payments-db by svc-report', severity: 'high', linkedEventId: event.id });
 
     const { specversion: _omitted, ...withoutVersion } = event;
@@ -303,7 +303,7 @@ describe('detection rules', () => {
     const elsewhere = await send(other, { output: 'AKIAIOSFODNN7EXAMPLE' });
     expect(elsewhere.body).toMatchObject({ evaluated: 0, matches: [], reason: 'the tenant has no enabled detection rules' });
     const { rows } = await stack.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM rules'); // no tenant set: RLS shows nothing
-    expect(rows[0].n).toBe(0);
+    expect(rows[0]!.n).toBe(0);
 
     expect((await stack.call('GET', '/api/rules/secret', owner.keys.viewer)).status).toBe(200);
     expect((await stack.call('PUT', '/api/rules/secret', owner.keys.responder, { name: 'x', category: 'x', match: [{ field: 'a', op: 'equals', value: 1 }] })).status).toBe(403);
@@ -312,7 +312,7 @@ describe('detection rules', () => {
     // The incident keeps the secret out.
     const hit = await send(owner, { output: 'leaked AKIAIOSFODNN7EXAMPLE in build log', actor: { id: 'ci' } });
     expect(hit).toMatchObject({ status: 202, body: { matches: [{ ruleId: 'secret', incident: { created: true } }] } });
-    const view = await stack.incidentWhen(owner, hit.body.matches[0].incident!.id, () => true);
+    const view = await stack.incidentWhen(owner, hit.body.matches[0]!.incident!.id, () => true);
     expect(JSON.stringify(view)).not.toContain('AKIAIOSFODNN7EXAMPLE');
     expect(view.incident.context).toMatchObject({ output: '[REDACTED]' });
   });
@@ -320,14 +320,14 @@ describe('detection rules', () => {
   test('DELETE disables a rule and drops its counts; PUT enables it again', async () => {
     const tenant = await stack.tenant('rules-disable');
     await putRule(tenant, 'brute', bruteForce());
-    expect((await send(tenant, failedLogin('10.0.5.1'))).body.matches[0].count).toBe(1);
+    expect((await send(tenant, failedLogin('10.0.5.1'))).body.matches[0]!.count).toBe(1);
     const disabled = await stack.call('DELETE', '/api/rules/brute', tenant.keys.admin);
     expect([disabled.status, disabled.body.enabled]).toEqual([200, false]);
     expect((await stack.call('GET', '/api/rules/brute', tenant.keys.viewer)).body.enabled).toBe(false);
     expect((await send(tenant, failedLogin('10.0.5.1'))).body).toMatchObject({ evaluated: 0, matches: [] });
     const enabled = await stack.call('PUT', '/api/rules/brute', tenant.keys.admin, bruteForce());
     expect([enabled.status, enabled.body.enabled]).toEqual([200, true]);
-    expect((await send(tenant, failedLogin('10.0.5.1'))).body.matches[0].count).toBe(1);
+    expect((await send(tenant, failedLogin('10.0.5.1'))).body.matches[0]!.count).toBe(1);
   });
 
   test('aire rules apply, list, show and disable against the API', async () => {

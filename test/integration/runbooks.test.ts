@@ -117,7 +117,7 @@ describe('runbooks', () => {
         { id: 'undo', name: 'report', action: 'notify', risk: 'high', params: { url: `${target.url}/${rb}/hook`, message: 'was {{steps.scale.output.previous}}' } },
       ],
     });
-    const incidentsBefore = (await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id])).rows[0].n;
+    const incidentsBefore = (await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id])).rows[0]!.n;
 
     const plan = await stack.call<Record<string, unknown>>('POST', `/api/runbooks/${rb}/test`, tenant.keys.viewer, {
       incident: { title: `${rb} in prod`, severity: 'critical', context: { replicas: 12 } },
@@ -140,13 +140,13 @@ describe('runbooks', () => {
     expect(miss.body.matched).toBe(false);
     expect(miss.body.matchReasons).toEqual(['severity low is below at least high']);
     expect(miss.body.wouldRun).toBe(false);
-    expect(miss.body.steps[0].error).toBe('steps[0].params.replicas: {{incident.context.replicas}} has no value');
+    expect(miss.body.steps[0]!.error).toBe('steps[0].params.replicas: {{incident.context.replicas}} has no value');
 
     expect((await stack.call('POST', `/api/runbooks/${rb}/test`, tenant.keys.viewer, { incident: { title: 'x' } })).status).toBe(400);
     expect((await stack.call('POST', `/api/runbooks/nope/test`, tenant.keys.viewer, { incident: { title: 'x', severity: 'low' } })).status).toBe(404);
 
     expect(target.requests.filter((r) => r.path.startsWith(`/${rb}/`))).toHaveLength(0);
-    const incidentsAfter = (await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id])).rows[0].n;
+    const incidentsAfter = (await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id])).rows[0]!.n;
     expect(incidentsAfter).toBe(incidentsBefore);
   });
 });

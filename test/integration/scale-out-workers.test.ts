@@ -103,7 +103,7 @@ describe('three workers on one task queue', () => {
       const sofar = (await Promise.all(opened.map((r) => stepRuns(r.body.workflowId)))).flat();
       return sofar.some((r) => workerOf(r.completedBy) === 0) ? true : undefined;
     }, 60_000, 50);
-    const victim = workers[0];
+    const victim = workers[0]!;
     victim.child.kill('SIGKILL');
     await victim.exited;
     const deliveredAtKill = ours().length;

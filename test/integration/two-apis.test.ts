@@ -33,7 +33,7 @@ describe('two API processes behave as one', () => {
 
   /** The n-th request goes to API n % 2: no two consecutive requests hit the same process. */
   async function call<T = Record<string, unknown>>(n: number, method: string, path: string, key: string, body?: unknown): Promise<HttpAnswer<T>> {
-    const res = await fetch(`${apis[n % 2].url}${path}`, {
+    const res = await fetch(`${apis[n % 2]!.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -73,8 +73,8 @@ describe('two API processes behave as one', () => {
     expect(declared.filter((r) => r.body.created)).toHaveLength(1);
     expect(new Set(declared.map((r) => r.body.id)).size).toBe(1);
     // Every declaration is its own event: all ten are counted on the one incident, read through either API.
-    await viewVia(0, tenant, declared[0].body.id, (v) => v.incident.occurrences === 10);
-    await viewVia(1, tenant, declared[0].body.id, (v) => v.incident.occurrences === 10);
+    await viewVia(0, tenant, declared[0]!.body.id, (v) => v.incident.occurrences === 10);
+    await viewVia(1, tenant, declared[0]!.body.id, (v) => v.incident.occurrences === 10);
 
     const rows = await incidentsOf(tenant);
     expect(rows.map((r) => r.dedup_key).sort()).toEqual([`forecast:${forecast.id}`, `manual:${dedupKey}`].sort());
@@ -137,11 +137,11 @@ describe('two API processes behave as one', () => {
 
     const first = await Promise.all(Array.from({ length: 12 }, (_, n) => call<Outcome>(n, 'POST', '/api/events', tenant.keys.ingest, failedLogin(n))));
     expect(first.map((r) => r.status)).toEqual(Array(12).fill(202));
-    expect(first.map((r) => r.body.matches[0].count).sort((x, y) => x - y)).toEqual(Array.from({ length: 12 }, (_, n) => n + 1));
+    expect(first.map((r) => r.body.matches[0]!.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 12 }, (_, n) => n + 1));
     // Below the threshold nothing opens; from the 10th on, every event opens or joins the same incident
     // (the 10th, 11th and 12th race to start it: exactly one of them creates it).
-    for (const r of first.filter((r) => r.body.matches[0].count < 10)) expect(r.body.matches[0].incident).toBeNull();
-    const atOrAbove = first.filter((r) => r.body.matches[0].count >= 10).map((r) => r.body.matches[0].incident);
+    for (const r of first.filter((r) => r.body.matches[0]!.count < 10)) expect(r.body.matches[0]!.incident).toBeNull();
+    const atOrAbove = first.filter((r) => r.body.matches[0]!.count >= 10).map((r) => r.body.matches[0]!.incident);
     expect(atOrAbove.filter((i) => i?.created === true)).toHaveLength(1);
     expect(new Set(atOrAbove.map((i) => i?.id)).size).toBe(1);
 

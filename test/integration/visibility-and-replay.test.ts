@@ -31,8 +31,8 @@ describe('Temporal visibility and replay', () => {
       const res = await stack.call<{ id: string; workflowId: string }>('POST', '/api/incidents', tenant.keys.ingest, { title: `${rb} ${severity}`, severity, dedupKey: `${rb}-${severity}` });
       ids[severity] = res.body;
     }
-    await stack.incidentWhen(tenant, ids.critical.id, (v) => v.incident.status === 'awaiting_approval');
-    await stack.incidentWhen(tenant, ids.high.id, (v) => v.incident.status === 'awaiting_approval');
+    await stack.incidentWhen(tenant, ids.critical!.id, (v) => v.incident.status === 'awaiting_approval');
+    await stack.incidentWhen(tenant, ids.high!.id, (v) => v.incident.status === 'awaiting_approval');
   });
   afterAll(async () => {
     await stack?.stop();
@@ -40,8 +40,8 @@ describe('Temporal visibility and replay', () => {
   });
 
   test('workflow ids are readable: incident/<tenant>/<dedup key>', () => {
-    expect(ids.critical.workflowId).toBe(`incident/${tenant.slug}/manual:${ids.critical.workflowId.split(':').pop()}`);
-    expect(ids.critical.workflowId).toMatch(new RegExp(`^incident/${tenant.slug}/manual:vis-[0-9a-f]+-critical$`));
+    expect(ids.critical!.workflowId).toBe(`incident/${tenant.slug}/manual:${ids.critical!.workflowId.split(':').pop()}`);
+    expect(ids.critical!.workflowId).toMatch(new RegExp(`^incident/${tenant.slug}/manual:vis-[0-9a-f]+-critical$`));
   });
 
   test('search attributes find exactly the critical incidents awaiting approval', async () => {
@@ -51,9 +51,9 @@ describe('Temporal visibility and replay', () => {
       for await (const wf of stack.temporal.workflow.list({ query })) ids.push(wf.workflowId);
       return ids.length > 0 ? ids : undefined;
     });
-    expect(found).toEqual([ids.critical.workflowId]);
-    const description = await stack.temporal.workflow.getHandle(ids.critical.workflowId).describe();
-    expect(description.memo).toMatchObject({ incidentId: ids.critical.id });
+    expect(found).toEqual([ids.critical!.workflowId]);
+    const description = await stack.temporal.workflow.getHandle(ids.critical!.workflowId).describe();
+    expect(description.memo).toMatchObject({ incidentId: ids.critical!.id });
     expect(description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]).sort()).toEqual(
       expect.arrayContaining([
         ['AireSeverity', 'critical'],
@@ -65,15 +65,15 @@ describe('Temporal visibility and replay', () => {
   });
 
   test('recorded histories replay deterministically against the current workflow code', async () => {
-    await stack.call('POST', `/api/incidents/${ids.high.id}/approve`, tenant.keys.approver, { reason: 'go' });
-    await stack.incidentWhen(tenant, ids.high.id, (v) => v.incident.status === 'mitigated');
-    await stack.call('POST', `/api/incidents/${ids.high.id}/rollback`, tenant.keys.approver, {});
-    await stack.call('POST', `/api/incidents/${ids.high.id}/close`, tenant.keys.responder, {});
-    await stack.incidentWhen(tenant, ids.high.id, (v) => v.incident.status === 'closed');
-    const handle = stack.temporal.workflow.getHandle(ids.high.workflowId);
+    await stack.call('POST', `/api/incidents/${ids.high!.id}/approve`, tenant.keys.approver, { reason: 'go' });
+    await stack.incidentWhen(tenant, ids.high!.id, (v) => v.incident.status === 'mitigated');
+    await stack.call('POST', `/api/incidents/${ids.high!.id}/rollback`, tenant.keys.approver, {});
+    await stack.call('POST', `/api/incidents/${ids.high!.id}/close`, tenant.keys.responder, {});
+    await stack.incidentWhen(tenant, ids.high!.id, (v) => v.incident.status === 'closed');
+    const handle = stack.temporal.workflow.getHandle(ids.high!.workflowId);
     await handle.result();
     const history = await handle.fetchHistory();
     expect(history.events?.length).toBeGreaterThan(20);
-    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: testEnv().workflowBundlePath }, dataConverter: testDataConverter() }, history, ids.high.workflowId)).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: testEnv().workflowBundlePath }, dataConverter: testDataConverter() }, history, ids.high!.workflowId)).resolves.toBeUndefined();
   });
 });

@@ -77,7 +77,7 @@ export class Receiver {
     } catch {
       // keep text
     }
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0]!;
     const entry: Received = { method: req.method ?? 'GET', path, headers: req.headers, body, raw: text, at: Date.now() };
     this.requests.push(entry);
     this.options.log?.(`${entry.method} ${path} ${text.length > 0 ? text.slice(0, 300) : ''}`);

@@ -27,8 +27,8 @@ describe('rankRunbooks', () => {
     runbook('auth-brute-force', 'Brute force lockdown', 'Block addresses after failed logins'),
   ];
   it('ranks the runbook whose text matches the incident first', () => {
-    expect(rankRunbooks(candidates, draft({ title: 'Deployment of orders v2 failed health checks' }))[0].runbookId).toBe('failed-deployment');
-    expect(rankRunbooks(candidates, draft({ title: 'Volume /data full on db-1', category: 'disk' }))[0].runbookId).toBe('disk-cleanup');
+    expect(rankRunbooks(candidates, draft({ title: 'Deployment of orders v2 failed health checks' }))[0]!.runbookId).toBe('failed-deployment');
+    expect(rankRunbooks(candidates, draft({ title: 'Volume /data full on db-1', category: 'disk' }))[0]!.runbookId).toBe('disk-cleanup');
   });
   it('returns nothing when nothing matches, and at most the limit', () => {
     expect(rankRunbooks(candidates, draft({ title: 'zzz qqq' }))).toEqual([]);

@@ -56,12 +56,12 @@ describe('docker-compose.yml', () => {
     expect(image('temporal-schema')).toMatch(/^temporalio\/admin-tools:/);
     expect(image('temporal-setup')).toMatch(/^temporalio\/admin-tools:/);
     expect(image('temporal-ui')).toMatch(/^temporalio\/ui:/);
-    expect(compose.services['aire-api'].command).toEqual(['api']);
-    expect(compose.services['aire-worker'].command).toEqual(['worker']);
-    expect(compose.services['aire-worker'].deploy?.replicas).toBeGreaterThan(1);
+    expect(compose.services['aire-api']!.command).toEqual(['api']);
+    expect(compose.services['aire-worker']!.command).toEqual(['worker']);
+    expect(compose.services['aire-worker']!.deploy?.replicas).toBeGreaterThan(1);
     // The Temporal server and its admin tools are the same release.
     const serverVersion = image('temporal').split(':')[1];
-    expect(image('temporal-schema').split(':')[1].startsWith(`${serverVersion}-`)).toBe(true);
+    expect(image('temporal-schema').split(':')[1]!.startsWith(`${serverVersion}-`)).toBe(true);
   });
 
   test.each(services)('%s: its image is pinned to an exact version', (name, service) => {
@@ -78,19 +78,19 @@ describe('docker-compose.yml', () => {
       for (const [target, { condition }] of Object.entries(deps as Record<string, { condition: string }>)) {
         const dependency = compose.services[target];
         expect({ name, target, exists: dependency !== undefined }).toEqual({ name, target, exists: true });
-        if (condition === 'service_healthy') expect({ name, target, healthcheck: dependency.healthcheck !== undefined }).toEqual({ name, target, healthcheck: true });
-        if (condition === 'service_completed_successfully') expect({ name, target, restart: dependency.restart }).toEqual({ name, target, restart: 'no' });
+        if (condition === 'service_healthy') expect({ name, target, healthcheck: dependency!.healthcheck !== undefined }).toEqual({ name, target, healthcheck: true });
+        if (condition === 'service_completed_successfully') expect({ name, target, restart: dependency!.restart }).toEqual({ name, target, restart: 'no' });
       }
     }
     // AIRE starts only after its migrations and Temporal's namespace and search attributes.
     for (const name of ['aire-api', 'aire-worker']) {
-      expect(compose.services[name].depends_on).toMatchObject({
+      expect(compose.services[name]!.depends_on).toMatchObject({
         'aire-setup': { condition: 'service_completed_successfully' },
         'temporal-setup': { condition: 'service_completed_successfully' },
       });
-      expect(compose.services[name].healthcheck).toBeDefined();
+      expect(compose.services[name]!.healthcheck).toBeDefined();
       // Least privilege: only the setup job holds the schema owner's credentials.
-      expect(Object.keys(compose.services[name].environment ?? {})).not.toContain('DATABASE_ADMIN_URL');
+      expect(Object.keys(compose.services[name]!.environment ?? {})).not.toContain('DATABASE_ADMIN_URL');
     }
   });
 
@@ -104,7 +104,7 @@ describe('docker-compose.yml', () => {
   });
 
   test('files mounted from the repository exist, and the scripts among them parse', () => {
-    const mounted = services.flatMap(([, s]) => s.volumes ?? []).filter((v) => v.startsWith('./')).map((v) => v.split(':')[0]);
+    const mounted = services.flatMap(([, s]) => s.volumes ?? []).filter((v) => v.startsWith('./')).map((v) => v.split(':')[0]!);
     expect(mounted.length).toBeGreaterThan(0);
     for (const file of mounted) {
       expect({ file, exists: existsSync(join(ROOT, file)) }).toEqual({ file, exists: true });
@@ -160,7 +160,7 @@ describe('Dockerfile', () => {
 
   test('every file the Dockerfile copies from the context exists and is not excluded by .dockerignore', () => {
     const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-    const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(/\s+/));
+    const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
     expect(sources.length).toBeGreaterThan(3);
     for (const source of sources) {
       expect({ source, exists: existsSync(join(ROOT, source)) }).toEqual({ source, exists: true });

@@ -12,7 +12,7 @@ function documentedVariables(): string[] {
   const rows = section.split('\n').filter((line) => line.startsWith('|') && !/^\|\s*-/.test(line));
   const [header, ...body] = rows;
   expect(header).toMatch(/^\|\s*variable\s*\|/);
-  return body.flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]));
+  return body.flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]!));
 }
 
 describe('configuration (twelve-factor)', () => {

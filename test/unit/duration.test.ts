@@ -43,7 +43,7 @@ describe('DurationSchema', () => {
   it.each(['0s', '0ms', 'soon', '10', '1.5s'])('rejects the string %p with a helpful message', (text) => {
     const result = DurationSchema.safeParse(text);
     expect(result.success).toBe(false);
-    expect(result.error?.issues[0].message).toBe(`"${text}" is not a duration: write e.g. 500ms, 30s, 5m or 2h`);
+    expect(result.error?.issues[0]?.message).toBe(`"${text}" is not a duration: write e.g. 500ms, 30s, 5m or 2h`);
   });
 
   it.each([true, null, undefined, {}, ['30s']])('rejects the non-duration %p', (value) => {

@@ -204,8 +204,8 @@ describe('DeclarationSchema', () => {
     const result = DeclarationSchema.safeParse({ title: 'Checkout errors' });
     expect(result.success).toBe(false);
     expect(result.error?.issues).toHaveLength(1);
-    expect(result.error?.issues[0].path).toEqual(['severity']);
-    expect(result.error?.issues[0].message).toBe('give a severity (critical, high, medium, low, info) or a priority (P0–P4)');
+    expect(result.error?.issues[0]?.path).toEqual(['severity']);
+    expect(result.error?.issues[0]?.message).toBe('give a severity (critical, high, medium, low, info) or a priority (P0–P4)');
   });
 
   it('accepts either or both', () => {

@@ -276,7 +276,7 @@ describe('buildReport', () => {
 
   it('describes an unknown log kind without failing', () => {
     const r = buildReport(closedInput({ actionLog: [{ at: at(1), kind: 'future.thing', actor: 'aire', stepId: 'scale', detail: {} }] }), NOW);
-    expect(r.postMortem.timeline[0].text).toBe('future.thing (step "Scale out" (scale)) by aire');
+    expect(r.postMortem.timeline[0]!.text).toBe('future.thing (step "Scale out" (scale)) by aire');
   });
 
   it('keeps the actions taken: effects with their actor and whether AIRE did them', () => {

@@ -340,7 +340,7 @@ describe('incidents from rules', () => {
     });
     const adjusted = settingsForRule(settings, { channels: ['slack_security', 'missing'] });
     expect(adjusted.channels[0]).toMatchObject({ name: 'slack_security', minSeverity: 'info' });
-    expect(adjusted.channels[0].categories).toBeUndefined();
+    expect(adjusted.channels[0]!.categories).toBeUndefined();
     expect(adjusted.channels[1]).toEqual(settings.channels[1]);
     expect(settingsForRule(settings, {})).toBe(settings);
     expect(unknownChannels(settings, { channels: ['slack_security', 'missing'] })).toEqual(['missing']);

@@ -27,8 +27,8 @@ describe('validateRunbook', () => {
     expect(runbook.id).toBe('rb');
     expect(runbook.enabled).toBe(true);
     expect(runbook.steps.map((s) => s.action)).toEqual(['notify', 'scale', 'http', 'disable_feature']);
-    expect(runbook.steps[1].params).toEqual({ url: 'http://localhost:9000/capacity', replicas: 3 });
-    expect(runbook.steps[0].timeout).toBe(30_000);
+    expect(runbook.steps[1]!.params).toEqual({ url: 'http://localhost:9000/capacity', replicas: 3 });
+    expect(runbook.steps[0]!.timeout).toBe(30_000);
   });
 
   it('knows the core action types', () => {
@@ -51,7 +51,7 @@ describe('validateRunbook', () => {
   it('reports a missing notify url at steps[0].params.url', () => {
     const errors = errorsOf(runbookWith({ action: 'notify', params: { message: 'hi' } }));
     expect(errors.map((e) => e.path)).toEqual(['steps[0].params.url']);
-    expect(errors[0].message).toMatch(/expected string, received undefined/);
+    expect(errors[0]!.message).toMatch(/expected string, received undefined/);
   });
 
   it('reports an invalid url, a missing message and an unknown key', () => {
@@ -62,7 +62,7 @@ describe('validateRunbook', () => {
 
   it('accepts a templated value for a number field', () => {
     const runbook = validateRunbook(runbookWith(scale('{{incident.context.replicas}}')));
-    expect(runbook.steps[0].params.replicas).toBe('{{incident.context.replicas}}');
+    expect(runbook.steps[0]!.params.replicas).toBe('{{incident.context.replicas}}');
   });
 
   it('accepts a templated value with spaces and a templated url', () => {
@@ -86,7 +86,7 @@ describe('validateRunbook', () => {
   ])('rejects the literal replicas %p at steps[0].params.replicas', (replicas, message) => {
     const errors = errorsOf(runbookWith(scale(replicas)));
     expect(errors.map((e) => e.path)).toEqual(['steps[0].params.replicas']);
-    expect(errors[0].message).toMatch(message);
+    expect(errors[0]!.message).toMatch(message);
   });
 
   it('still rejects a literal wrong type next to a templated field', () => {

@@ -204,7 +204,7 @@ describe('RunbookSchema template references', () => {
     });
     expect(problems(input)).toEqual(['steps[1].params.headers[1].value: "{{secrets.token}}" must start with incident. or steps.']);
     const result = RunbookSchema.safeParse(input);
-    expect(result.error?.issues[0].path).toEqual(['steps', 1, 'params', 'headers', 1, 'value']);
+    expect(result.error?.issues[0]?.path).toEqual(['steps', 1, 'params', 'headers', 1, 'value']);
   });
 
   it('reports malformed, whole-incident and non-output references', () => {
@@ -266,17 +266,17 @@ describe('small schemas', () => {
 describe('RunbookSchema reference paths for unusual param keys', () => {
   it('names a plain key with a dash exactly', () => {
     const result = RunbookSchema.safeParse(runbookInput({ steps: [step('a', { params: { headers: { 'x-trace': '{{bad.x}}' } } })] }));
-    expect(result.error?.issues[0].path).toEqual(['steps', 0, 'params', 'headers', 'x-trace']);
+    expect(result.error?.issues[0]?.path).toEqual(['steps', 0, 'params', 'headers', 'x-trace']);
   });
 
   // The reference location is kept as path segments, so keys with "." or "[" stay whole.
   it('keeps a param key containing "." as one path segment', () => {
     const result = RunbookSchema.safeParse(runbookInput({ steps: [step('a', { params: { 'a.b': '{{bad.x}}' } })] }));
-    expect(result.error?.issues[0].path).toEqual(['steps', 0, 'params', 'a.b']);
+    expect(result.error?.issues[0]?.path).toEqual(['steps', 0, 'params', 'a.b']);
   });
 
   it('keeps a param key containing "[...]" as one path segment', () => {
     const result = RunbookSchema.safeParse(runbookInput({ steps: [step('a', { params: { 'h[x]': '{{bad.x}}' } })] }));
-    expect(result.error?.issues[0].path).toEqual(['steps', 0, 'params', 'h[x]']);
+    expect(result.error?.issues[0]?.path).toEqual(['steps', 0, 'params', 'h[x]']);
   });
 });

@@ -126,7 +126,7 @@ const SAMPLES: Record<string, SampleIncident> = {
 
 const IDS = Object.keys(SAMPLES).sort();
 
-function plan(id: string, sample: SampleIncident = SAMPLES[id]): Plan {
+function plan(id: string, sample: SampleIncident = SAMPLES[id]!): Plan {
   return planRunbook(runbook(id), draftFromSample(sample), DEFAULT_APPROVAL_POLICY);
 }
 
@@ -191,7 +191,7 @@ describe.each(IDS)('built-in runbook %s on its sample incident', (id) => {
   it('matches', () => {
     const p = plan(id);
     expect(p.matched).toBe(true);
-    expect(matchRunbook(runbook(id), draftFromSample(SAMPLES[id])).matched).toBe(true);
+    expect(matchRunbook(runbook(id), draftFromSample(SAMPLES[id]!)).matched).toBe(true);
   });
 
   it("renders every step's parameters, and they pass the action's schema", () => {
@@ -214,7 +214,7 @@ describe.each(IDS)('built-in runbook %s on its sample incident', (id) => {
   });
 
   it('is the one selectRunbook picks among all built-ins', () => {
-    const selection = selectRunbook(VERSIONS, draftFromSample(SAMPLES[id]));
+    const selection = selectRunbook(VERSIONS, draftFromSample(SAMPLES[id]!));
     expect(selection.selected?.runbook.id).toBe(id);
   });
 });
@@ -372,7 +372,7 @@ describe('high-cpu', () => {
     expect(p.gate.required).toBe(false);
     expect(p.steps.map((s) => s.action)).toEqual(['scale', 'wait', 'verify', 'notify']);
     expect(p.steps.every((s) => s.gate.mode === 'autopilot')).toBe(true);
-    expect(runbook('high-cpu').steps[0].estimatedCost).toBeLessThanOrEqual(DEFAULT_APPROVAL_POLICY.costThreshold);
+    expect(runbook('high-cpu').steps[0]!.estimatedCost).toBeLessThanOrEqual(DEFAULT_APPROVAL_POLICY.costThreshold);
   });
 
   it('scales the sample service to the given capacity, and reports the capacity it replaced', () => {
@@ -399,7 +399,7 @@ describe('failed-deployment', () => {
   const p = plan('failed-deployment');
 
   it('rolls back first, with a health check, then verifies, then notifies', () => {
-    expect(p.steps[0].action).toBe('rollback_deploy');
+    expect(p.steps[0]!.action).toBe('rollback_deploy');
     expect(p.steps.map((s) => s.action)).toEqual(['rollback_deploy', 'wait', 'verify', 'notify']);
     expect(p.gate.required).toBe(false);
     expect(step(p, 'rollback').gate.required).toBe(false);
@@ -430,7 +430,7 @@ describe('auth-brute-force', () => {
   const p = plan('auth-brute-force');
 
   it("blocks the sample's IP on autopilot", () => {
-    expect(p.steps[0].action).toBe('block');
+    expect(p.steps[0]!.action).toBe('block');
     expect(paramsOf(step(p, 'block_ip'))).toEqual({
       target: '203.0.113.42',
       reason: 'brute-force login attempts: Authentication brute force from 203.0.113.42',

@@ -25,17 +25,17 @@ describe('issueError and fieldErrors', () => {
     expect(result.success).toBe(false);
     if (result.success) return;
     expect(fieldErrors(result.error).map((e) => e.path)).toEqual(['steps[1].url', 'steps[2].url']);
-    expect(fieldErrors(result.error)[0].message).toBe(result.error.issues[0].message);
+    expect(fieldErrors(result.error)[0]!.message).toBe(result.error.issues[0]!.message);
   });
 
   it('apply a prefix', () => {
     const result = z.object({ url: z.string() }).safeParse({});
     if (result.success) throw new Error('expected failure');
-    expect(issueError(result.error.issues[0], ['steps', 3, 'params'])).toEqual({
+    expect(issueError(result.error.issues[0]!, ['steps', 3, 'params'])).toEqual({
       path: 'steps[3].params.url',
-      message: result.error.issues[0].message,
+      message: result.error.issues[0]!.message,
     });
-    expect(fieldErrors(result.error, ['body'])).toEqual([{ path: 'body.url', message: result.error.issues[0].message }]);
+    expect(fieldErrors(result.error, ['body'])).toEqual([{ path: 'body.url', message: result.error.issues[0]!.message }]);
   });
 });
 

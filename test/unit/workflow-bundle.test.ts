@@ -11,7 +11,7 @@ describe('the workflow bundle', () => {
   beforeAll(async () => {
     const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
     const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
-    modules = [...code.matchAll(/!\*\*\* (\S+) \*\*\*!/g)].map((m) => m[1]);
+    modules = [...code.matchAll(/!\*\*\* (\S+) \*\*\*!/g)].map((m) => m[1]!);
   }, 120_000);
 
   it('is found (the module list is read from webpack markers)', () => {

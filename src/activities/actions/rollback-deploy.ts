@@ -58,10 +58,10 @@ async function planRollback(ctx: ActionContext, params: RollbackParams): Promise
   }
   const { releases } = parsed.data;
   const currentIndex = releases.findIndex((r) => r.current === true);
-  if (currentIndex < 0) {
+  const current = releases[currentIndex];
+  if (current === undefined) {
     throw ApplicationFailure.nonRetryable(`GET ${params.deploymentsUrl}: no release is marked current`, NON_RETRYABLE.rejectedByTarget);
   }
-  const current = releases[currentIndex];
   const good = releases.slice(0, currentIndex).reverse().find((r) => r.status === 'good');
   if (!good) {
     throw ApplicationFailure.nonRetryable(

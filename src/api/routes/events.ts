@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { withTenant } from '../../db/pool';
 import { listRules, recordHit } from '../../db/rules';
 import { CLOUDEVENTS_MEDIA_TYPE, IncomingEvent, parseEvent } from '../../domain/events';
+import { first } from '../../domain/must';
 import { Rule, draftFromRule, matchRule, ruleDedupKey, settingsForRule, shortKey } from '../../domain/rules';
 import { incidentsOpened } from '../../metrics';
 import { principalOf, requireRole } from '../auth';
@@ -96,7 +97,7 @@ export function eventRoutes(deps: Deps): Router {
     const gaveUp: { ruleId: string; reason: string }[] = [];
     for (const { rule } of rules) {
       const match = matchRule(rule, event.view, { testRegex });
-      if (match.timedOut) gaveUp.push({ ruleId: rule.id, reason: match.reasons[0] });
+      if (match.timedOut) gaveUp.push({ ruleId: rule.id, reason: first(match.reasons, `the reason rule ${rule.id} was given up`) });
       if (!match.matched) continue;
       matches.push(await detect(rule, match.correlationValue, match.reasons));
     }

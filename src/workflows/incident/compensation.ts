@@ -18,7 +18,11 @@ export async function compensate(run: IncidentRun, reason: string, actor: string
     if (s) s.status = 'compensating';
     const undo = compensationActivities(c.step)[`${c.step.action}.compensate`];
     try {
-      const result = (await wf.CancellationScope.nonCancellable(() => undo(stepCall(run, c.step, c.index, c.params, c.output)))) as { compensated?: boolean } | null;
+      const result = (await wf.CancellationScope.nonCancellable(() => {
+        // The activity proxy answers every name; said here, it fails as calling `undefined` would have.
+        if (undo === undefined) throw new Error(`no compensation activity for ${c.step.action}`);
+        return undo(stepCall(run, c.step, c.index, c.params, c.output));
+      })) as { compensated?: boolean } | null;
       // An action with nothing to undo answers `compensated: false`: the step stays as it ran.
       if (s) s.status = result?.compensated === false ? 'succeeded' : 'compensated';
     } catch (err) {

@@ -86,12 +86,15 @@ export class Recorder {
       if (this.batched && wf.patched(JOINS_BEFORE_CLOSE_PATCH)) await wf.condition(this.closeRequested, JOIN_WRITE_DELAY);
       else if (this.batched) await wf.sleep(JOIN_WRITE_DELAY);
       const batch = this.pendingJoins.splice(0);
+      const [opening] = batch;
       const lastSeenAt = batch.map((e) => e.at).sort()[batch.length - 1];
+      // Never empty: this write was queued by the join it now writes (pendingJoins went from none to one).
+      if (opening === undefined || lastSeenAt === undefined) throw new Error('a join write with no joined event');
       return store.recordTransition(
         this.transition('event.joined', 'aire', {
           // The total, not only the batch: absolute values make a repeated write harmless (see writeTransition).
           incident: { occurrences: { count: batch.length, total: this.state.occurrences, lastSeenAt } },
-          detail: { count: batch.length, eventIds: batch.slice(0, 10).map((e) => e.eventId), summary: batch[0].summary },
+          detail: { count: batch.length, eventIds: batch.slice(0, 10).map((e) => e.eventId), summary: opening.summary },
         }),
       );
     };

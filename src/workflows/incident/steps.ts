@@ -73,7 +73,10 @@ async function attempt(run: IncidentRun, step: RunbookStep, index: number, round
   await run.recorder.flush();
   let output: unknown;
   try {
-    output = await stepActivities(step)[`${step.action}.execute`]({ ...stepCall(run, step, index, params), round, ...(carried.length > 0 ? { transitions: carried } : {}) });
+    const execute = stepActivities(step)[`${step.action}.execute`];
+    // The activity proxy answers every name; said here, it fails as calling `undefined` would have.
+    if (execute === undefined) throw new Error(`no step activity for ${step.action}`);
+    output = await execute({ ...stepCall(run, step, index, params), round, ...(carried.length > 0 ? { transitions: carried } : {}) });
   } catch (err) {
     // No attempt may have got as far as writing them; written twice, a transition counts once.
     run.recorder.enqueue(carried, true);

@@ -5,6 +5,7 @@ import { createTransport } from 'nodemailer';
 import { z } from 'zod';
 import { NON_RETRYABLE, resolveAllowed } from '../../egress';
 import { Channel, Message, headline, redacted } from './common';
+import { first } from '../../../domain/must';
 
 export const EmailParams = z
   .object({
@@ -59,7 +60,7 @@ export const email: Channel<z.infer<typeof EmailParams>> = {
     const host = params.smtp?.host ?? ctx.config.AIRE_SMTP_HOST;
     const port = params.smtp?.port ?? ctx.config.AIRE_SMTP_PORT;
     // The relay's name is resolved and every address checked; the connection goes to a checked address.
-    const [address] = await resolveAllowed(host, ctx.config.AIRE_EGRESS_ALLOWLIST);
+    const address = first(await resolveAllowed(host, ctx.config.AIRE_EGRESS_ALLOWLIST), `an address of the SMTP relay ${host}`);
     const from = ctx.config.AIRE_SMTP_FROM;
     const details = redacted(ctx, { message: note.text, incident: ctx.incident, stepId: ctx.stepId });
     const text = [

@@ -18,10 +18,22 @@ const WORKFLOW_BANNED_MODULES = [
     message: 'Workflow code runs in the deterministic Temporal sandbox: no Node built-ins (I/O, clocks, randomness belong in an activity).',
   })),
   { name: 'pg', allowTypeImports: true, message: 'Database access is an activity (src/activities/store.ts), never workflow code.' },
-  { name: 'zod', allowTypeImports: true, message: 'The workflow bundle stays zod-free (size and replay cost): validate in the API or an activity; type-only imports are fine.' },
-  { name: '@temporalio/client', allowTypeImports: true, message: 'The Temporal client is not available in the workflow sandbox: use @temporalio/workflow (signals, child workflows, external handles).' },
+  {
+    name: 'zod',
+    allowTypeImports: true,
+    message: 'The workflow bundle stays zod-free (size and replay cost): validate in the API or an activity; type-only imports are fine.',
+  },
+  {
+    name: '@temporalio/client',
+    allowTypeImports: true,
+    message: 'The Temporal client is not available in the workflow sandbox: use @temporalio/workflow (signals, child workflows, external handles).',
+  },
   { name: '@temporalio/worker', allowTypeImports: true, message: 'The worker package is Node-only and does not belong in the workflow bundle.' },
-  { name: '@temporalio/activity', allowTypeImports: true, message: 'Activity context exists only inside activities; from a workflow, call activities through proxyActivities.' },
+  {
+    name: '@temporalio/activity',
+    allowTypeImports: true,
+    message: 'Activity context exists only inside activities; from a workflow, call activities through proxyActivities.',
+  },
   { name: '@temporalio/testing', allowTypeImports: true, message: 'Test tooling does not belong in the workflow bundle.' },
   ...['minisearch', 'yaml', 'safe-regex2', 'pino'].map((name) => ({
     name,
@@ -46,7 +58,8 @@ const WORKFLOW_BANNED_PATTERNS = [
   {
     regex: '^(\\.\\./)+(?!\\.\\./)(src/)?domain/(?!(gates|lifecycle|routing|severity-scale|template)$)',
     allowTypeImports: true,
-    message: 'Of src/domain, only the schema-free gates, lifecycle, routing, severity-scale and template are imported for their values (test/unit/workflow-bundle.test.ts); use import type for the rest.',
+    message:
+      'Of src/domain, only the schema-free gates, lifecycle, routing, severity-scale and template are imported for their values (test/unit/workflow-bundle.test.ts); use import type for the rest.',
   },
   {
     regex: '^(\\.\\./)+(?!\\.\\./)(src/)?(api|cli|config|db|logger|metrics|worker)(/|$)',
@@ -79,7 +92,10 @@ export default defineConfig(
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'no-console': 'error',
       // A leading underscore marks a deliberately unused binding (an omitted rest sibling, an unused callback argument).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       // Control characters in regexes are deliberate: hostile input and rendered text are checked or cleaned of them.
       'no-control-regex': 'off',
       // Its hits were String() of an `unknown` narrowed to `{}` once objects were handled; TS cannot express "not an object".
@@ -105,7 +121,16 @@ export default defineConfig(
   {
     // Programs whose output is the terminal: the CLI, the scripts, the bench, the chaos summary, the
     // test processes' fatal errors, and the entry points' last word when they fail to start.
-    files: ['src/cli/**', 'scripts/**', 'bench/**', 'test/support/**', 'test/chaos/summary.ts', 'src/api/main.ts', 'src/worker/main.ts', 'src/worker/bundle.ts'],
+    files: [
+      'src/cli/**',
+      'scripts/**',
+      'bench/**',
+      'test/support/**',
+      'test/chaos/summary.ts',
+      'src/api/main.ts',
+      'src/worker/main.ts',
+      'src/worker/bundle.ts',
+    ],
     rules: { 'no-console': 'off' },
   },
   {

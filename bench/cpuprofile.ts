@@ -70,7 +70,13 @@ export function summarizeProfile(file: string, component: string, root: string, 
     file,
     totalMs: total,
     busyMs: total - (areas.get('(idle)') ?? 0),
-    top: [...fns.values()].sort((a, b) => b.selfMs - a.selfMs).slice(0, topN).map((f) => ({ ...f, percent: pct(f.selfMs) })),
-    byArea: [...areas.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([a, ms]) => ({ area: a, selfMs: ms, percent: pct(ms) })),
+    top: [...fns.values()]
+      .sort((a, b) => b.selfMs - a.selfMs)
+      .slice(0, topN)
+      .map((f) => ({ ...f, percent: pct(f.selfMs) })),
+    byArea: [...areas.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 20)
+      .map(([a, ms]) => ({ area: a, selfMs: ms, percent: pct(ms) })),
   };
 }

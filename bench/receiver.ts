@@ -47,7 +47,10 @@ export class BenchReceiver {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         const list = this.waiters.get(path) ?? [];
-        this.waiters.set(path, list.filter((w) => w !== done));
+        this.waiters.set(
+          path,
+          list.filter((w) => w !== done),
+        );
         resolve(undefined);
       }, timeoutMs);
       const done = (t: number): void => {

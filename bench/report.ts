@@ -49,7 +49,9 @@ function scenarioTable(scenarios: ScenarioResult[]): string[] {
     }
     const t = s.throughput ? `${n(s.throughput.value, 1)} ${s.throughput.unit}` : '–';
     const l = s.latency;
-    lines.push(`| ${s.id} | ${s.name} | ${t} | ${l?.what ?? '–'} | ${n(l?.p50)} | ${n(l?.p95)} | ${n(l?.p99)} | ${n(s.rssPeakMb.api)} | ${n(s.rssPeakMb.worker)} |`);
+    lines.push(
+      `| ${s.id} | ${s.name} | ${t} | ${l?.what ?? '–'} | ${n(l?.p50)} | ${n(l?.p95)} | ${n(l?.p99)} | ${n(s.rssPeakMb.api)} | ${n(s.rssPeakMb.worker)} |`,
+    );
   }
   return lines;
 }
@@ -60,7 +62,9 @@ function aimTable(scenarios: ScenarioResult[]): string[] {
   for (const s of scenarios) {
     if (s.status === 'skipped') lines.push(`| ${s.id} | ${s.name} | | skipped: ${s.reason ?? ''} | – |`);
     else if (s.status === 'failed') {
-      const got = Object.entries(s.details).map(([k, v]) => `${k} ${String(v)}`).join(', ');
+      const got = Object.entries(s.details)
+        .map(([k, v]) => `${k} ${String(v)}`)
+        .join(', ');
       lines.push(`| ${s.id} | ${s.name} | | failed: ${s.reason ?? ''}${got ? ` (${got})` : ''} | **no** |`);
     }
     for (const a of s.aims) lines.push(`| ${s.id} | ${a.figure} | ${a.aim} | ${a.measured} | ${mark(a.met)} |`);
@@ -91,7 +95,11 @@ export function markdown(report: RunReport): string {
     `Machine: ${meta.cpus} cores, ${meta.memGiB} GiB, Node ${meta.node}; git ${meta.git.commit}${meta.git.dirty ? ' + uncommitted changes' : ''}.`,
     `Load average (1/5/15 min, /proc/loadavg) at start \`${meta.loadavgStart}\`, at end \`${meta.loadavgEnd}\` (the machine is shared: read figures with that in mind).`,
     `Temporal dev server: ${meta.temporalStore}. Worker workflow bundle: ${meta.workflowBundle ?? 'webpack in the worker at start'}. Closed loops keep ${meta.concurrency} requests in flight. Run took ${n(meta.durationS)} s.` +
-      (Object.keys(meta.tuning).length ? ` API/worker tuning: ${Object.entries(meta.tuning).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.` : ' API/worker on their defaults.'),
+      (Object.keys(meta.tuning).length
+        ? ` API/worker tuning: ${Object.entries(meta.tuning)
+            .map(([k, v]) => `\`${k}=${v}\``)
+            .join(', ')}.`
+        : ' API/worker on their defaults.'),
     '',
     ...scenarioTable(report.scenarios),
     '',
@@ -101,7 +109,10 @@ export function markdown(report: RunReport): string {
     '',
     '| # | API | worker | Temporal dev server | PostgreSQL (aire_bench) | bench process | wall s |',
     '|---|---:|---:|---:|---:|---:|---:|',
-    ...report.scenarios.map((s) => `| ${s.id} | ${n(s.cpuSeconds.api, 1)} | ${n(s.cpuSeconds.worker, 1)} | ${n(s.cpuSeconds.temporal, 1)} | ${n(s.cpuSeconds.postgres, 1)} | ${n(s.cpuSeconds.bench, 1)} | ${n(s.durationS, 1)} |`),
+    ...report.scenarios.map(
+      (s) =>
+        `| ${s.id} | ${n(s.cpuSeconds.api, 1)} | ${n(s.cpuSeconds.worker, 1)} | ${n(s.cpuSeconds.temporal, 1)} | ${n(s.cpuSeconds.postgres, 1)} | ${n(s.cpuSeconds.bench, 1)} | ${n(s.durationS, 1)} |`,
+    ),
     '',
     '## Figures and aims',
     '',
@@ -109,10 +120,22 @@ export function markdown(report: RunReport): string {
     '',
   ];
   if (report.before) {
-    out.push(`## Before / after`, '', `Before: \`${report.before.file}\` (${report.before.label || 'no label'}); after: this run.`, '', ...beforeAfter(report.before.scenarios, report.scenarios), '');
+    out.push(
+      `## Before / after`,
+      '',
+      `Before: \`${report.before.file}\` (${report.before.label || 'no label'}); after: this run.`,
+      '',
+      ...beforeAfter(report.before.scenarios, report.scenarios),
+      '',
+    );
   }
   for (const p of report.profiles ?? []) {
-    out.push(`## CPU profile: ${p.component} (${n(p.totalMs / 1000, 1)} s sampled, ${n(p.busyMs / 1000, 1)} s busy)`, '', '| self % | self ms | function | where |', '|---:|---:|---|---|');
+    out.push(
+      `## CPU profile: ${p.component} (${n(p.totalMs / 1000, 1)} s sampled, ${n(p.busyMs / 1000, 1)} s busy)`,
+      '',
+      '| self % | self ms | function | where |',
+      '|---:|---:|---|---|',
+    );
     for (const f of p.top) out.push(`| ${n(f.percent, 1)} | ${n(f.selfMs)} | ${f.name} | ${f.where} |`);
     out.push('', '| self % | by package / area |', '|---:|---|');
     for (const g of p.byArea) out.push(`| ${n(g.percent, 1)} | ${g.area} |`);

@@ -73,7 +73,18 @@ function options() {
   }
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new Error('--concurrency takes 1..256');
-  return { bundleAtStart: values['bundle-at-start'], temporalInMemory: values['temporal-in-memory'], sqlitePragmas: values['sqlite-pragma'], quick: values.quick, only, concurrency, tuning, cpuProf, label: values.label, before: values.before };
+  return {
+    bundleAtStart: values['bundle-at-start'],
+    temporalInMemory: values['temporal-in-memory'],
+    sqlitePragmas: values['sqlite-pragma'],
+    quick: values.quick,
+    only,
+    concurrency,
+    tuning,
+    cpuProf,
+    label: values.label,
+    before: values.before,
+  };
 }
 
 function git(): { commit: string; dirty: boolean } {
@@ -115,7 +126,15 @@ async function main(): Promise<void> {
 
   const receiver = await new BenchReceiver().start();
   const stateDir = join(ROOT, '.aire', 'bench');
-  const stack = await BenchStack.start({ stateDir, cpuProf: opts.cpuProf, env: opts.tuning, sqlitePragmas: opts.sqlitePragmas, temporalInMemory: opts.temporalInMemory, bundleAtStart: opts.bundleAtStart, log });
+  const stack = await BenchStack.start({
+    stateDir,
+    cpuProf: opts.cpuProf,
+    env: opts.tuning,
+    sqlitePragmas: opts.sqlitePragmas,
+    temporalInMemory: opts.temporalInMemory,
+    bundleAtStart: opts.bundleAtStart,
+    log,
+  });
   let stopping = false;
   const stopAll = async (): Promise<void> => {
     if (stopping) return;
@@ -139,7 +158,19 @@ async function main(): Promise<void> {
     await stopAll();
     const all = [...results];
     if (unfinished) {
-      all.push({ id: unfinished.id, name: unfinished.name, status: 'failed', reason: 'cut short by the watchdog (the run went past its time budget); details hold what it measured by then', throughput: null, latency: null, aims: [], details: { ...ctx.interim }, rssPeakMb: { api: Number.NaN, worker: Number.NaN, temporal: Number.NaN }, cpuSeconds: {}, durationS: 0 });
+      all.push({
+        id: unfinished.id,
+        name: unfinished.name,
+        status: 'failed',
+        reason: 'cut short by the watchdog (the run went past its time budget); details hold what it measured by then',
+        throughput: null,
+        latency: null,
+        aims: [],
+        details: { ...ctx.interim },
+        rssPeakMb: { api: Number.NaN, worker: Number.NaN, temporal: Number.NaN },
+        cpuSeconds: {},
+        durationS: 0,
+      });
     }
     const report: RunReport = {
       meta: {
@@ -179,10 +210,13 @@ async function main(): Promise<void> {
 
   let current: Scenario | undefined;
   // A hard stop before the 15-minute budget, in case the machine is too busy: results so far are written.
-  const watchdog = setTimeout(() => {
-    log('watchdog: the run went past its time budget; stopping the stack and writing what was measured');
-    void finish(current).then(() => process.exit(2));
-  }, (opts.quick ? 5 : 14.75) * 60_000);
+  const watchdog = setTimeout(
+    () => {
+      log('watchdog: the run went past its time budget; stopping the stack and writing what was measured');
+      void finish(current).then(() => process.exit(2));
+    },
+    (opts.quick ? 5 : 14.75) * 60_000,
+  );
   watchdog.unref();
 
   for (const scenario of SCENARIOS) {
@@ -201,7 +235,19 @@ async function main(): Promise<void> {
     } catch (err) {
       const skipped = err instanceof Skip;
       const reason = err instanceof Error ? err.message : String(err);
-      result = { id: scenario.id, name: scenario.name, status: skipped ? 'skipped' : 'failed', reason, throughput: null, latency: null, aims: [], details: {}, rssPeakMb: stopSampling(), cpuSeconds: {}, durationS: 0 };
+      result = {
+        id: scenario.id,
+        name: scenario.name,
+        status: skipped ? 'skipped' : 'failed',
+        reason,
+        throughput: null,
+        latency: null,
+        aims: [],
+        details: {},
+        rssPeakMb: stopSampling(),
+        cpuSeconds: {},
+        durationS: 0,
+      };
     }
     if (stopping) return; // the watchdog stopped the stack and writes the report
     const cpuAfter = await stack.cpu();
@@ -218,7 +264,9 @@ async function main(): Promise<void> {
     ctx.results.set(scenario.id, result);
     const t = result.throughput ? `${result.throughput.value} ${result.throughput.unit}` : result.status;
     const l = result.latency ? `, p50/p95/p99 ${result.latency.p50}/${result.latency.p95}/${result.latency.p99} ms` : '';
-    log(`scenario ${scenario.id}: ${t}${l}; RSS peak api ${result.rssPeakMb.api} MB, worker ${result.rssPeakMb.worker} MB; CPU s ${JSON.stringify(result.cpuSeconds)}${result.reason ? `; ${result.reason}` : ''}`);
+    log(
+      `scenario ${scenario.id}: ${t}${l}; RSS peak api ${result.rssPeakMb.api} MB, worker ${result.rssPeakMb.worker} MB; CPU s ${JSON.stringify(result.cpuSeconds)}${result.reason ? `; ${result.reason}` : ''}`,
+    );
   }
   current = undefined;
   clearTimeout(watchdog);
@@ -226,6 +274,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
   process.exit(1);
 });

@@ -58,7 +58,6 @@ function temporalBinary(): string {
   }
 }
 
-
 /** Resident set size of a process in MiB, from /proc/<pid>/status (VmRSS); NaN when it is gone. */
 export function rssMb(pid: number | undefined): number {
   if (pid === undefined) return Number.NaN;
@@ -179,8 +178,20 @@ export class BenchStack {
     const attrs = SEARCH_ATTRIBUTE_NAMES.flatMap((n) => ['--search-attribute', `${n}=Keyword`]);
     const temporal = spawn(
       temporalBinary(),
-      ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...(this.options.temporalInMemory ? [] : ['--db-filename', join(stateDir, 'temporal.db')]), ...attrs,
-        ...this.options.sqlitePragmas.flatMap((p) => ['--sqlite-pragma', p])],
+      [
+        'server',
+        'start-dev',
+        '--headless',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--log-level',
+        'warn',
+        ...(this.options.temporalInMemory ? [] : ['--db-filename', join(stateDir, 'temporal.db')]),
+        ...attrs,
+        ...this.options.sqlitePragmas.flatMap((p) => ['--sqlite-pragma', p]),
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     temporal.stdout?.pipe(temporalLog);
@@ -220,7 +231,16 @@ export class BenchStack {
     const api = this.spawnNode('api', 'src/api/main.ts', env);
     const [workerUp, apiUp] = await Promise.all([
       until(() => this.output('worker').includes('worker started') || worker.exitCode !== null, 180_000, 200),
-      until(async () => api.exitCode !== null || (await fetch(`${this.apiUrl}/readyz`).then((r) => r.ok, () => false)), 60_000, 200),
+      until(
+        async () =>
+          api.exitCode !== null ||
+          (await fetch(`${this.apiUrl}/readyz`).then(
+            (r) => r.ok,
+            () => false,
+          )),
+        60_000,
+        200,
+      ),
     ]);
     if (!workerUp || worker.exitCode !== null) throw new Error(`the worker did not start; see ${join(stateDir, 'worker.log')}`);
     if (!apiUp || api.exitCode !== null) throw new Error(`the API did not start; see ${join(stateDir, 'api.log')}`);
@@ -258,17 +278,21 @@ export class BenchStack {
   }
 
   private async waitForTemporal(temporal: ChildProcess): Promise<void> {
-    const ok = await until(async () => {
-      if (temporal.exitCode !== null) throw new Error(`the Temporal dev server exited; see ${join(this.options.stateDir, 'temporal.log')}`);
-      try {
-        const connection = await Connection.connect({ address: this.temporalAddress, connectTimeout: 1_000 });
-        await connection.workflowService.getSystemInfo({});
-        await connection.close();
-        return true;
-      } catch {
-        return false;
-      }
-    }, 90_000, 300);
+    const ok = await until(
+      async () => {
+        if (temporal.exitCode !== null) throw new Error(`the Temporal dev server exited; see ${join(this.options.stateDir, 'temporal.log')}`);
+        try {
+          const connection = await Connection.connect({ address: this.temporalAddress, connectTimeout: 1_000 });
+          await connection.workflowService.getSystemInfo({});
+          await connection.close();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      90_000,
+      300,
+    );
     if (!ok) throw new Error(`the Temporal dev server did not answer within 90 s`);
   }
 

@@ -2,9 +2,12 @@ import { z } from 'zod';
 import { DurationSchema } from './domain/duration';
 import { canonicalIp } from './domain/egress';
 
-const csv = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x !== ''));
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== ''),
+);
 
 /** An egress allowlist entry as src/domain/egress.ts matches it: a name, `*.` and a name, or an IP address. */
 function isEgressEntry(entry: string): boolean {
@@ -59,7 +62,11 @@ export const ConfigSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Hosts outbound actions may reach: exact names or `*.example.com`. Loopback only by default. */
   AIRE_EGRESS_ALLOWLIST: csv
-    .pipe(z.array(z.string().refine(isEgressEntry, 'each entry must be a host name (api.example.com), *.example.com or an IP address, without scheme, port or path')))
+    .pipe(
+      z.array(
+        z.string().refine(isEgressEntry, 'each entry must be a host name (api.example.com), *.example.com or an IP address, without scheme, port or path'),
+      ),
+    )
     .default(['127.0.0.1', 'localhost', '::1']),
   /**
    * Executables the `command` action may run: absolute paths, compared exactly. Empty (the
@@ -76,7 +83,10 @@ export const ConfigSchema = z.object({
    * encrypts, all decrypt: to rotate, put the new key first and keep the old ones while open
    * incidents' histories need them. Unset: payloads are stored as readable JSON (development).
    */
-  AIRE_PAYLOAD_KEYS: csv.pipe(z.array(z.string().transform(payloadKey))).pipe(z.array(z.object({ id: z.string(), key: z.instanceof(Buffer) })).refine(uniqueIds, 'each key id may appear once')).default([]),
+  AIRE_PAYLOAD_KEYS: csv
+    .pipe(z.array(z.string().transform(payloadKey)))
+    .pipe(z.array(z.object({ id: z.string(), key: z.instanceof(Buffer) })).refine(uniqueIds, 'each key id may appear once'))
+    .default([]),
   /** Origins the codec endpoint answers (CORS): the Temporal Web UI's address. */
   AIRE_CODEC_CORS_ORIGINS: csv.pipe(z.array(z.string().url())).default(['http://localhost:8233', 'http://127.0.0.1:8233']),
   /** Signs outbound webhook notifications (HMAC-SHA256) when set. */
@@ -84,8 +94,14 @@ export const ConfigSchema = z.object({
   /** The SMTP relay `notify` with `channel: email` sends through, unless the step names one; it must be on the egress allowlist. */
   AIRE_SMTP_HOST: z.string().min(1).default('127.0.0.1'),
   AIRE_SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(25),
-  AIRE_SMTP_FROM: z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'write an address like aire@example.com').default('aire@localhost'),
-  AIRE_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'write e.g. 256kb or 1mb').default('256kb'),
+  AIRE_SMTP_FROM: z
+    .string()
+    .regex(/^[^\s@<>]+@[^\s@<>]+$/, 'write an address like aire@example.com')
+    .default('aire@localhost'),
+  AIRE_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'write e.g. 256kb or 1mb')
+    .default('256kb'),
   /** Requests per minute per API key on the intake routes (forecasts, events, declarations, Alertmanager); 0: no limit. */
   AIRE_RATE_LIMIT_INTAKE: z.coerce.number().int().min(0).max(10_000_000).default(6_000),
   /** Requests per minute per API key on approve and reject; 0: no limit. */

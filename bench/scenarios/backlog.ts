@@ -36,7 +36,13 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
     await sleep(500);
   }
   log(`backlog: RSS while ${count} wait: api ${waitingRss.api} MB, worker ${waitingRss.worker} MB; approving all`);
-  Object.assign(ctx.interim, { incidents: count, idleWorkerRssMb: idle.worker, waitingApiRssMb: waitingRss.api, waitingWorkerRssMb: waitingRss.worker, allWaitingAfterS: Math.round(allWaitingS * 10) / 10 });
+  Object.assign(ctx.interim, {
+    incidents: count,
+    idleWorkerRssMb: idle.worker,
+    waitingApiRssMb: waitingRss.api,
+    waitingWorkerRssMb: waitingRss.worker,
+    allWaitingAfterS: Math.round(allWaitingS * 10) / 10,
+  });
 
   const drainStart = performance.now();
   const approvals = await closedLoop(count, 32, 300_000, async (i) => {

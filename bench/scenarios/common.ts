@@ -36,7 +36,13 @@ export function gatedStepRunbook(receiver: string, prefix: string): unknown {
     limits: LIMITS,
     steps: [
       { id: 'notify', name: 'Tell the channel', action: 'notify', params: { channel: 'webhook', url: url(0), message: 'bench {{incident.title}}' } },
-      { id: 'act', name: 'Act after approval', action: 'http', requiresApproval: true, params: { method: 'POST', url: url(1), body: { incident: '{{incident.id}}' } } },
+      {
+        id: 'act',
+        name: 'Act after approval',
+        action: 'http',
+        requiresApproval: true,
+        params: { method: 'POST', url: url(1), body: { incident: '{{incident.id}}' } },
+      },
     ],
   };
 }
@@ -50,7 +56,12 @@ export function gatedRunbook(receiver: string, prefix: string): unknown {
     requiresApproval: true,
     limits: LIMITS,
     steps: [
-      { id: 'act', name: 'Act after approval', action: 'http', params: { method: 'POST', url: `${receiver}/${prefix}/{{incident.context.benchId}}/1`, body: { incident: '{{incident.id}}' } } },
+      {
+        id: 'act',
+        name: 'Act after approval',
+        action: 'http',
+        params: { method: 'POST', url: `${receiver}/${prefix}/{{incident.context.benchId}}/1`, body: { incident: '{{incident.id}}' } },
+      },
     ],
   };
 }

@@ -64,7 +64,15 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
     throughput: { value: perS, unit: 'events/s' },
     latency: { what: 'event POST → answer', ...summarize(latencies) },
     aims: [{ figure: 'detection throughput', aim: 'report events/s', measured: `${fmt(perS)} events/s`, met: null }],
-    details: { events: count, accepted: latencies.length, errors: loop.errors.length, firstError: loop.errors[0] ?? null, ruleMatches: matches, incidentsOpened: incidents, rules: RULES },
+    details: {
+      events: count,
+      accepted: latencies.length,
+      errors: loop.errors.length,
+      firstError: loop.errors[0] ?? null,
+      ruleMatches: matches,
+      incidentsOpened: incidents,
+      rules: RULES,
+    },
   };
 }
 

@@ -7,7 +7,10 @@ export const INTAKE_TENANT = 'bench-intake';
 
 /** Reads `aire_step_duration_seconds` sums and counts from the worker's Prometheus endpoint. */
 async function stepMetrics(url: string): Promise<Record<string, number>> {
-  const text = await fetch(url).then((r) => r.text(), () => '');
+  const text = await fetch(url).then(
+    (r) => r.text(),
+    () => '',
+  );
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const m = /^aire_step_duration_seconds_(sum|count)\{action="([^"]+)",outcome="succeeded"\} ([\d.e+-]+)$/.exec(line);
@@ -66,7 +69,7 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
   };
 
   const baseline = ctx.results.get(1);
-  const baseRate = baseline?.status === 'ok' ? baseline.throughput?.value ?? Number.NaN : Number.NaN;
+  const baseRate = baseline?.status === 'ok' ? (baseline.throughput?.value ?? Number.NaN) : Number.NaN;
   const ratio = throughput / baseRate;
   const intakeLatency = summarize(accepted);
   const history = await historyShape(ctx, `incident/${tenant.slug}/forecast:s2-0`);
@@ -79,7 +82,9 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
       {
         figure: 'intake throughput vs baseline',
         aim: '≥ 0.8 × baseline',
-        measured: Number.isFinite(ratio) ? `${fmt(throughput, 1)}/s = ${fmt(ratio, 2)} × baseline ${fmt(baseRate, 1)}/s` : `${fmt(throughput, 1)}/s (no baseline in this run)`,
+        measured: Number.isFinite(ratio)
+          ? `${fmt(throughput, 1)}/s = ${fmt(ratio, 2)} × baseline ${fmt(baseRate, 1)}/s`
+          : `${fmt(throughput, 1)}/s (no baseline in this run)`,
         met: Number.isFinite(ratio) ? ratio >= 0.8 : null,
       },
     ],

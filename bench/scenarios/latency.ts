@@ -12,7 +12,7 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
   const { stack, receiver, quick, log } = ctx;
   const tenant = await benchTenant(ctx, INTAKE_TENANT, [threeStepRunbook(receiver.url, 'r')]);
   const intake = ctx.results.get(2);
-  const max = intake?.status === 'ok' ? intake.throughput?.value ?? Number.NaN : Number.NaN;
+  const max = intake?.status === 'ok' ? (intake.throughput?.value ?? Number.NaN) : Number.NaN;
   const ratePerS = Number.isFinite(max) && max > 0 ? Math.max(1, max / 2) : 10;
   const seconds = quick ? 10 : 30;
   const count = Math.max(20, Math.round(ratePerS * seconds));

@@ -60,11 +60,17 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
   // Every accepted alert must be counted on the one incident.
   const sentDone = performance.now();
   const occurrences = async (): Promise<number> =>
-    first((await stack.admin.query<{ n: number }>('SELECT COALESCE(max(occurrences), 0)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id])).rows, 'the occurrences').n;
+    first(
+      (await stack.admin.query<{ n: number }>('SELECT COALESCE(max(occurrences), 0)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id])).rows,
+      'the occurrences',
+    ).n;
   const counted = await until(async () => (await occurrences()) >= latencies.length, 120_000, 500);
   const recordedAfterMs = performance.now() - sentDone;
   const finalOccurrences = await occurrences();
-  const rows = first((await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id])).rows, 'the count of incidents').n;
+  const rows = first(
+    (await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id])).rows,
+    'the count of incidents',
+  ).n;
   log(`storm: cleaning up`);
   await stack.closeAll(tenant.id);
   const lost = latencies.length - finalOccurrences;
@@ -72,9 +78,19 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
     throughput: { value: acceptedPerS, unit: 'alerts/s accepted' },
     latency: { what: 'alert POST → 202', ...summarize(latencies) },
     aims: [
-      { figure: 'incidents opened by the storm', aim: 'exactly 1', measured: `${rows} (${incidents.size} id(s) answered)`, met: rows === 1 && incidents.size === 1 },
+      {
+        figure: 'incidents opened by the storm',
+        aim: 'exactly 1',
+        measured: `${rows} (${incidents.size} id(s) answered)`,
+        met: rows === 1 && incidents.size === 1,
+      },
       { figure: 'alerts accepted per second', aim: '≥ 1,000/s', measured: `${fmt(acceptedPerS)}/s`, met: acceptedPerS >= 1_000 },
-      { figure: 'alerts lost (accepted − occurrences)', aim: '0', measured: `${lost} (${finalOccurrences} counted of ${latencies.length} accepted)`, met: counted && lost === 0 },
+      {
+        figure: 'alerts lost (accepted − occurrences)',
+        aim: '0',
+        measured: `${lost} (${finalOccurrences} counted of ${latencies.length} accepted)`,
+        met: counted && lost === 0,
+      },
     ],
     details: {
       alerts: count,

@@ -165,35 +165,53 @@ async function recordStep(
 ): Promise<boolean> {
   const sensitive = deps.config.AIRE_SENSITIVE_KEYS;
   const at = new Date().toISOString();
-  const ref = { incidentId: call.incidentId, stepId: call.step.id, stepKey: stepKey(call), round: call.round ?? 0, phase, attempt: Context.current().info.attempt };
-  return bookkeeping(call, kind, heartbeatDetails, () => withTenant(deps.pool, call.tenantId, async (client) => {
-    if (await stepRecordIsStale(client, ref)) return false;
-    for (const t of extra.transitions ?? []) await writeTransition(client, t, sensitive);
-    await upsertStep(client, call.tenantId, call.incidentId, { stepId: call.step.id, ...call.step, position: call.step.position }, {
-      status,
-      at,
-      attempts: extra.attempts,
-      error: extra.error,
-      params: extra.params === undefined ? undefined : redact(extra.params, sensitive),
-      output: extra.output === undefined ? undefined : redact(extra.output, sensitive),
-    });
-    await appendLog(client, {
-      tenantId: call.tenantId,
-      incidentId: call.incidentId,
-      eventKey,
-      kind,
-      actor: 'aire',
-      stepId: call.step.id,
-      at,
-      detail: redact({ action: call.step.action, ...extra.detail, ...(extra.error ? { error: extra.error } : {}) }, sensitive),
-    });
-    return true;
-  }));
+  const ref = {
+    incidentId: call.incidentId,
+    stepId: call.step.id,
+    stepKey: stepKey(call),
+    round: call.round ?? 0,
+    phase,
+    attempt: Context.current().info.attempt,
+  };
+  return bookkeeping(call, kind, heartbeatDetails, () =>
+    withTenant(deps.pool, call.tenantId, async (client) => {
+      if (await stepRecordIsStale(client, ref)) return false;
+      for (const t of extra.transitions ?? []) await writeTransition(client, t, sensitive);
+      await upsertStep(
+        client,
+        call.tenantId,
+        call.incidentId,
+        { stepId: call.step.id, ...call.step, position: call.step.position },
+        {
+          status,
+          at,
+          attempts: extra.attempts,
+          error: extra.error,
+          params: extra.params === undefined ? undefined : redact(extra.params, sensitive),
+          output: extra.output === undefined ? undefined : redact(extra.output, sensitive),
+        },
+      );
+      await appendLog(client, {
+        tenantId: call.tenantId,
+        incidentId: call.incidentId,
+        eventKey,
+        kind,
+        actor: 'aire',
+        stepId: call.step.id,
+        at,
+        detail: redact({ action: call.step.action, ...extra.detail, ...(extra.error ? { error: extra.error } : {}) }, sensitive),
+      });
+      return true;
+    }),
+  );
 }
 
 /** An attempt that finds a later one has started, or the step has been left behind, must not act. */
 function superseded(call: StepCall): ApplicationFailure {
-  return ApplicationFailure.create({ message: `step ${call.step.id}: this attempt was superseded (a later attempt started, or the runbook moved on)`, type: 'Superseded' });
+  return ApplicationFailure.create({
+    message: `step ${call.step.id}: this attempt was superseded (a later attempt started, or the runbook moved on)`,
+    type: 'Superseded',
+  });
 }
 
 function parseParams(action: ActionModule, call: StepCall): unknown {
@@ -282,7 +300,10 @@ async function runCompensate(deps: StepDeps, action: ActionModule, call: StepCal
     await recordStep(deps, call, 'compensate', 'compensated', 'step.compensated', `step:${call.step.id}:compensated`, { detail: { attempt, result } });
     return result;
   } catch (err) {
-    await recordStep(deps, call, 'compensate', 'compensating', 'step.compensation_attempt_failed', `${key}:failed`, { error: errorMessage(err), detail: { attempt } });
+    await recordStep(deps, call, 'compensate', 'compensating', 'step.compensation_attempt_failed', `${key}:failed`, {
+      error: errorMessage(err),
+      detail: { attempt },
+    });
     throw err;
   }
 }

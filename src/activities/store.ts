@@ -1,16 +1,6 @@
 import type { ActionKind } from '../domain/action-kinds';
 import type { Config } from '../config';
-import {
-  IncidentUpdate,
-  StepRow,
-  StepUpdate,
-  appendLog,
-  insertApproval,
-  insertIncident,
-  planSteps,
-  updateIncident,
-  upsertStep,
-} from '../db/incidents';
+import { IncidentUpdate, StepRow, StepUpdate, appendLog, insertApproval, insertIncident, planSteps, updateIncident, upsertStep } from '../db/incidents';
 import { Pool, PoolClient, withTenant } from '../db/pool';
 import { checkBrakes } from '../db/brakes';
 import { getRunbook, latestRunbooks } from '../db/runbooks';
@@ -136,7 +126,12 @@ export function createStoreActivities(deps: StoreDeps) {
       kind: selected ? 'runbook.selected' : 'runbook.none',
       actor: 'aire',
       at: input.at,
-      detail: { reasons: choice.reasons, brakes: brakes?.reasons ?? [], suggestions, ...(selected ? { runbookId: selected.runbook.id, version: selected.version } : {}) },
+      detail: {
+        reasons: choice.reasons,
+        brakes: brakes?.reasons ?? [],
+        suggestions,
+        ...(selected ? { runbookId: selected.runbook.id, version: selected.version } : {}),
+      },
     });
     return { selected, reasons: choice.reasons, brakes: brakes?.reasons ?? [] };
   }

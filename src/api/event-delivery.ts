@@ -74,7 +74,11 @@ export class EventDelivery {
       // Only a start (or a closing incident's `next`) needs the start request: a join skips the analysis.
       let prepared: Promise<StartRequest> | undefined;
       const prepare = (): Promise<StartRequest> => (prepared ??= first(batch, 'a waiter in the delivery batch').prepare());
-      const delivered = await this.deliverOrStart(workflowId, prepare, batch.map((w) => w.event));
+      const delivered = await this.deliverOrStart(
+        workflowId,
+        prepare,
+        batch.map((w) => w.event),
+      );
       batch.forEach((w, i) => w.resolve(i === 0 ? delivered : { incidentId: delivered.incidentId }));
     } catch (err) {
       batch.forEach((w) => w.reject(err));
@@ -102,14 +106,16 @@ export class EventDelivery {
         );
         return incidentId === next?.input.incidentId ? { incidentId, started: next } : { incidentId };
       } catch (err) {
-        if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) throw noAnswer(this.answerTimeoutMs, 'the event was not accepted (its event id makes a repeat count once)');
+        if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
+          throw noAnswer(this.answerTimeoutMs, 'the event was not accepted (its event id makes a repeat count once)');
         if (!next && isClosingRefusal(err)) {
           next = await prepare();
           continue;
         }
         if (!(err instanceof WorkflowNotFoundError || neverApplied(err))) throw err;
         // Never applied each time: the events are not accepted, and the sender tries again later.
-        if (retries >= RETRIES) throw notApplied(`the incident's workflow ended or failed its task ${RETRIES + 1} times in a row under the event, so it was not accepted`);
+        if (retries >= RETRIES)
+          throw notApplied(`the incident's workflow ended or failed its task ${RETRIES + 1} times in a row under the event, so it was not accepted`);
         if (!(err instanceof WorkflowNotFoundError)) continue;
         const start = await prepare();
         if (await this.start(workflowId, start, events)) return { incidentId: start.input.incidentId, started: start };

@@ -75,7 +75,15 @@ function eventDelivery(deps: Deps): EventDelivery {
 async function startRequest(deps: Deps, principal: Principal, received: IncidentDraft, eventId: string, settings: TenantSettings): Promise<StartRequest> {
   const draft = await analysed(deps, principal, received);
   const incidentId = randomUUID();
-  const input = { tenantId: principal.tenantId, tenantSlug: principal.tenantSlug, incidentId, declaredBy: actorOf(principal), draft, settings: incidentSettings(settings), firstEventId: eventId };
+  const input = {
+    tenantId: principal.tenantId,
+    tenantSlug: principal.tenantSlug,
+    incidentId,
+    declaredBy: actorOf(principal),
+    draft,
+    settings: incidentSettings(settings),
+    firstEventId: eventId,
+  };
   const { memo, searchAttributes } = incidentRunAttributes(input);
   return {
     input,
@@ -102,7 +110,9 @@ export async function openIncident(deps: Deps, principal: Principal, received: I
   const settings = options.adjustSettings ? options.adjustSettings(tenant) : tenant;
   const silence = activeSilence(settings, received, new Date());
   if (silence) {
-    const reason = `silenced: ${silence.reason} (${Object.entries(silence.matchers).map(([k, v]) => `${k}=${v}`).join(', ')})`;
+    const reason = `silenced: ${silence.reason} (${Object.entries(silence.matchers)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')})`;
     await withTenant(deps.pool, principal.tenantId, (c) =>
       c.query('INSERT INTO suppressed_events (tenant_id, source, dedup_key, event_id, title, reason) VALUES ($1, $2, $3, $4, $5, $6)', [
         principal.tenantId,

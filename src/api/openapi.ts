@@ -18,16 +18,7 @@ import { CodecPayloadsSchema } from './routes/codec';
 import { READ_ROLES } from './auth';
 import { IncidentParams as ActionItemIncidentParams, ItemParams, NewItemBody, PatchBody, TenantListQuery } from './routes/action-items';
 import { ControlsQuery } from './routes/controls';
-import {
-  CompleteBody,
-  DecisionBody,
-  DecisionOnStepBody,
-  IdParams as IncidentIdParams,
-  ListQuery,
-  ReasonBody,
-  MESSAGES,
-  StepParams,
-} from './routes/incidents';
+import { CompleteBody, DecisionBody, DecisionOnStepBody, IdParams as IncidentIdParams, ListQuery, ReasonBody, MESSAGES, StepParams } from './routes/incidents';
 import { IdempotencyKey } from './routes/intake';
 import { CreateKeyBody, KeyParams } from './routes/keys';
 import { SummaryQuery } from './routes/metrics';
@@ -77,7 +68,21 @@ export interface OperationSpec {
   /** The path exactly as registered in Express (`/api/incidents/:id`); the document writes `{id}`. */
   path: string;
   operationId: string;
-  tag: 'health' | 'meta' | 'console' | 'intake' | 'incidents' | 'reviews' | 'runbooks' | 'rules' | 'controls' | 'settings' | 'keys' | 'breakers' | 'metrics' | 'codec';
+  tag:
+    | 'health'
+    | 'meta'
+    | 'console'
+    | 'intake'
+    | 'incidents'
+    | 'reviews'
+    | 'runbooks'
+    | 'rules'
+    | 'controls'
+    | 'settings'
+    | 'keys'
+    | 'breakers'
+    | 'metrics'
+    | 'codec';
   summary: string;
   description?: string;
   /** Roles that may call it (`admin` always may); null: public, no API key. */
@@ -152,7 +157,13 @@ const BreakerListSchema = z.object({
     }),
   ),
 });
-const BreakerResetDoneSchema = z.object({ service: z.string(), runbookId: z.string().nullable(), reset: z.number().int(), by: z.string(), reason: z.string().nullable() });
+const BreakerResetDoneSchema = z.object({
+  service: z.string(),
+  runbookId: z.string().nullable(),
+  reset: z.number().int(),
+  by: z.string(),
+  reason: z.string().nullable(),
+});
 /** What an update-backed route answers: the workflow's own account of what it did, and its live state. */
 const MessageAnswerSchema = z.object({
   id: z.uuid(),
@@ -330,7 +341,11 @@ export const OPERATIONS: readonly OperationSpec[] = [
     responses: {
       201: { description: 'a new incident was opened', component: 'IncidentOpened', schema: IncidentOpenedSchema, headers: { Location: 'the incident' } },
       200: { description: 'an open incident with the same dedup key was joined', component: 'IncidentOpened', headers: { Location: 'the incident' } },
-      202: { description: 'a silence or maintenance window matched: recorded, no incident opened', component: 'IncidentSilenced', schema: IncidentSilencedSchema },
+      202: {
+        description: 'a silence or maintenance window matched: recorded, no incident opened',
+        component: 'IncidentSilenced',
+        schema: IncidentSilencedSchema,
+      },
     },
   },
   {
@@ -371,7 +386,11 @@ export const OPERATIONS: readonly OperationSpec[] = [
     problems: RATE_LIMITED,
     responses: {
       201: { description: 'a new incident was opened', component: 'IncidentOpened', headers: { Location: 'the incident' } },
-      200: { description: 'an open incident with the same dedup key (or Idempotency-Key) was joined', component: 'IncidentOpened', headers: { Location: 'the incident' } },
+      200: {
+        description: 'an open incident with the same dedup key (or Idempotency-Key) was joined',
+        component: 'IncidentOpened',
+        headers: { Location: 'the incident' },
+      },
     },
   },
 
@@ -398,22 +417,20 @@ export const OPERATIONS: readonly OperationSpec[] = [
     problems: problemsFor(true, false),
   },
   // One operation per workflow message, from the same table the routes are registered from.
-  ...MESSAGES.map(
-    (spec): OperationSpec => ({
-      method: 'post',
-      path: `/api/incidents/:id/${spec.path}`,
-      operationId: `${spec.path}Incident`,
-      tag: 'incidents',
-      summary: SIGNAL_SUMMARIES[spec.path] ?? `Send ${spec.path} to the incident`,
-      description:
-        'The workflow answers from its own state: 409 when nothing can take this now (the incident is closed or has ended, nothing waiting, already decided, an approver counted already), 403 when this caller may not (four-eyes), 503 when no worker answers in time.',
-      roles: spec.roles,
-      params: IncidentIdParams,
-      body: spec.schema === DecisionBody ? { component: 'DecisionBody', schema: DecisionBody } : { component: 'ReasonBody', schema: ReasonBody },
-      responses: { 200: { description: 'what the workflow did, and its state after', component: 'MessageAnswer', schema: MessageAnswerSchema } },
-      problems: [...problemsFor(true, true), ...(spec.path === 'approve' || spec.path === 'reject' ? RATE_LIMITED : [])],
-    }),
-  ),
+  ...MESSAGES.map((spec): OperationSpec => ({
+    method: 'post',
+    path: `/api/incidents/:id/${spec.path}`,
+    operationId: `${spec.path}Incident`,
+    tag: 'incidents',
+    summary: SIGNAL_SUMMARIES[spec.path] ?? `Send ${spec.path} to the incident`,
+    description:
+      'The workflow answers from its own state: 409 when nothing can take this now (the incident is closed or has ended, nothing waiting, already decided, an approver counted already), 403 when this caller may not (four-eyes), 503 when no worker answers in time.',
+    roles: spec.roles,
+    params: IncidentIdParams,
+    body: spec.schema === DecisionBody ? { component: 'DecisionBody', schema: DecisionBody } : { component: 'ReasonBody', schema: ReasonBody },
+    responses: { 200: { description: 'what the workflow did, and its state after', component: 'MessageAnswer', schema: MessageAnswerSchema } },
+    problems: [...problemsFor(true, true), ...(spec.path === 'approve' || spec.path === 'reject' ? RATE_LIMITED : [])],
+  })),
   {
     method: 'post',
     path: '/api/incidents/:id/steps/:stepId/complete',
@@ -556,7 +573,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
     operationId: 'createRunbook',
     tag: 'runbooks',
     summary: 'Create a runbook (JSON or YAML); 409 when it exists',
-    description: 'Step parameters are also checked against the schema of the step\'s action.',
+    description: "Step parameters are also checked against the schema of the step's action.",
     roles: ['admin'],
     body: { component: 'Runbook', schema: () => runbookJsonSchema(ACTION_TYPES), yaml: true },
     responses: { 201: { description: 'created as version 1', component: 'RunbookView', headers: { Location: 'the runbook' } } },
@@ -596,37 +613,38 @@ export const OPERATIONS: readonly OperationSpec[] = [
     path: '/api/settings',
     operationId: 'getSettings',
     tag: 'settings',
-    summary: 'The tenant\'s settings: approval policy, response SLAs, escalation, notification channels',
+    summary: "The tenant's settings: approval policy, response SLAs, escalation, notification channels",
     roles: ['admin'],
-    responses: { 200: { description: 'the settings in force (signing secrets are never answered)', component: 'PublicSettings', schema: PublicSettingsSchema } },
+    responses: {
+      200: { description: 'the settings in force (signing secrets are never answered)', component: 'PublicSettings', schema: PublicSettingsSchema },
+    },
   },
   {
     method: 'put',
     path: '/api/settings',
     operationId: 'putSettings',
     tag: 'settings',
-    summary: 'Replace the tenant\'s settings; new incidents start with them',
-    description: 'Channel targets are also checked against the notify action\'s parameters.',
+    summary: "Replace the tenant's settings; new incidents start with them",
+    description: "Channel targets are also checked against the notify action's parameters.",
     roles: ['admin'],
     body: { component: 'TenantSettingsInput', schema: TenantSettingsSchema },
     responses: { 200: { description: 'the settings as stored (signing secrets are never answered)', component: 'PublicSettings' } },
   },
 
   // --- codec (src/api/routes/codec.ts) ---
-  ...(['encode', 'decode'] as const).map(
-    (op): OperationSpec => ({
-      method: 'post',
-      path: `/api/codec/${op}`,
-      operationId: `codec${op === 'encode' ? 'Encode' : 'Decode'}`,
-      tag: 'codec',
-      summary: op === 'decode' ? 'Decrypt payloads of a Temporal history (the Web UI and `temporal --codec-endpoint` call it)' : 'Encrypt payloads as the worker does',
-      description: 'Temporal\'s codec server protocol: payloads in protobuf JSON. 404 when payload encryption is off.',
-      roles: ['admin'],
-      body: { component: 'CodecPayloadsInput', schema: CodecPayloadsSchema },
-      responses: { 200: { description: 'the payloads, converted', component: 'CodecPayloads', schema: CodecPayloadsSchema } },
-      problems: [400],
-    }),
-  ),
+  ...(['encode', 'decode'] as const).map((op): OperationSpec => ({
+    method: 'post',
+    path: `/api/codec/${op}`,
+    operationId: `codec${op === 'encode' ? 'Encode' : 'Decode'}`,
+    tag: 'codec',
+    summary:
+      op === 'decode' ? 'Decrypt payloads of a Temporal history (the Web UI and `temporal --codec-endpoint` call it)' : 'Encrypt payloads as the worker does',
+    description: "Temporal's codec server protocol: payloads in protobuf JSON. 404 when payload encryption is off.",
+    roles: ['admin'],
+    body: { component: 'CodecPayloadsInput', schema: CodecPayloadsSchema },
+    responses: { 200: { description: 'the payloads, converted', component: 'CodecPayloads', schema: CodecPayloadsSchema } },
+    problems: [400],
+  })),
 
   // --- API keys (src/api/routes/keys.ts) ---
   {
@@ -645,7 +663,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
     path: '/api/keys',
     operationId: 'listKeys',
     tag: 'keys',
-    summary: 'The tenant\'s API keys (prefixes only), revoked ones included',
+    summary: "The tenant's API keys (prefixes only), revoked ones included",
     roles: ['admin'],
     responses: { 200: { description: 'the keys', component: 'KeyList', schema: KeyListSchema } },
   },
@@ -681,17 +699,23 @@ export const OPERATIONS: readonly OperationSpec[] = [
     tag: 'intake',
     summary: 'An event through the detection rules: counted per rule and correlation value; a rule whose threshold is reached opens (or joins) its incident',
     description:
-      'Any JSON object (optional `id`, `source`, `time`), or a CloudEvents 1.0 event in structured mode (`Content-Type: application/cloudevents+json`, or any JSON body with `specversion`): `specversion`, `id`, `source` and `type` are required. A CloudEvent\'s payload fields are read both as `data.<field>` and as `<field>`. An event with an `id` is counted once per rule however often it is sent.',
+      "Any JSON object (optional `id`, `source`, `time`), or a CloudEvents 1.0 event in structured mode (`Content-Type: application/cloudevents+json`, or any JSON body with `specversion`): `specversion`, `id`, `source` and `type` are required. A CloudEvent's payload fields are read both as `data.<field>` and as `<field>`. An event with an `id` is counted once per rule however often it is sent.",
     roles: ['ingest'],
     body: { component: 'Event', schema: GenericEventSchema },
-    responses: { 202: { description: 'what each matching rule did; an empty `matches` with a `reason` when none matched', component: 'EventOutcome', schema: EventOutcomeSchema } },
+    responses: {
+      202: {
+        description: 'what each matching rule did; an empty `matches` with a `reason` when none matched',
+        component: 'EventOutcome',
+        schema: EventOutcomeSchema,
+      },
+    },
   },
   {
     method: 'get',
     path: '/api/rules',
     operationId: 'listRules',
     tag: 'rules',
-    summary: 'The tenant\'s detection rules, disabled ones included',
+    summary: "The tenant's detection rules, disabled ones included",
     roles: READ_ROLES,
     responses: { 200: { description: 'rules by id', component: 'RuleList', schema: RuleListSchema } },
   },
@@ -764,7 +788,7 @@ const PROBLEM_TITLES: Record<number, string> = {
   400: 'invalid request: `errors` names each failing field',
   401: 'no API key, or an unknown or revoked one',
   403: 'the API key lacks the role',
-  404: 'not found (also for another tenant\'s resources)',
+  404: "not found (also for another tenant's resources)",
   409: 'conflicts with the current state',
   413: 'the body is larger than AIRE_BODY_LIMIT',
   415: 'the body is not JSON (or YAML where accepted)',
@@ -826,7 +850,8 @@ function buildDocument(): JsonSchema {
     const pathParams = op.params ? parameters(op.params, 'path') : [];
     const named = [...op.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]);
     const documented = pathParams.map((p) => p.name);
-    if (named.join() !== documented.join()) throw new Error(`${op.method.toUpperCase()} ${op.path}: path parameters ${named.join()} but schema has ${documented.join()}`);
+    if (named.join() !== documented.join())
+      throw new Error(`${op.method.toUpperCase()} ${op.path}: path parameters ${named.join()} but schema has ${documented.join()}`);
 
     const headerParams = Object.entries(op.headers ?? {}).map(([name, schema]) => ({
       name,
@@ -840,7 +865,9 @@ function buildDocument(): JsonSchema {
       const schema = spec.component ? register(spec.component, spec.schema, 'output') : spec.schema ? toJsonSchema(spec.schema, 'output') : undefined;
       responses[status] = {
         description: spec.description,
-        ...(spec.headers ? { headers: Object.fromEntries(Object.entries(spec.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) } : {}),
+        ...(spec.headers
+          ? { headers: Object.fromEntries(Object.entries(spec.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) }
+          : {}),
         ...(schema
           ? {
               content: {
@@ -909,8 +936,8 @@ function buildDocument(): JsonSchema {
       { name: 'runbooks', description: 'runbooks as code, versioned; dry runs' },
       { name: 'rules', description: 'detection rules that POST /api/events runs every event through' },
       { name: 'controls', description: 'kill switches and blocks in force' },
-      { name: 'settings', description: 'the tenant\'s approval policy, SLAs, escalation and notification channels' },
-      { name: 'keys', description: 'the tenant\'s API keys' },
+      { name: 'settings', description: "the tenant's approval policy, SLAs, escalation and notification channels" },
+      { name: 'keys', description: "the tenant's API keys" },
       { name: 'breakers', description: 'circuit breakers on automatic remediation' },
       { name: 'metrics', description: 'Prometheus metrics and response metrics' },
       { name: 'codec', description: 'Temporal codec endpoint: encrypted payloads for the Web UI and CLI (AIRE_PAYLOAD_KEYS)' },

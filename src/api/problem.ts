@@ -65,9 +65,15 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
       return sendProblem(req, res, { status: err.status, title: err.title, detail: err.message, errors: err.errors });
     }
     const bodyError = err as { type?: string; status?: number; message?: string };
-    if (bodyError?.type === 'entity.too.large') return sendProblem(req, res, { status: 413, title: 'Payload Too Large', detail: 'the request body is larger than the limit (AIRE_BODY_LIMIT)' });
+    if (bodyError?.type === 'entity.too.large')
+      return sendProblem(req, res, { status: 413, title: 'Payload Too Large', detail: 'the request body is larger than the limit (AIRE_BODY_LIMIT)' });
     if (bodyError?.type === 'entity.parse.failed') {
-      return sendProblem(req, res, { status: 400, title: 'Malformed JSON', detail: bodyError.message, errors: [{ path: '(body)', message: 'not valid JSON' }] });
+      return sendProblem(req, res, {
+        status: 400,
+        title: 'Malformed JSON',
+        detail: bodyError.message,
+        errors: [{ path: '(body)', message: 'not valid JSON' }],
+      });
     }
     if (bodyError?.type === 'encoding.unsupported' || bodyError?.type === 'charset.unsupported') {
       return sendProblem(req, res, { status: 415, title: 'Unsupported Media Type', detail: bodyError.message });
@@ -81,7 +87,11 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
     if (isUnavailable(err)) {
       log.warn({ err }, 'dependency unavailable');
       res.set('Retry-After', '5');
-      return sendProblem(req, res, { status: 503, title: 'Service Unavailable', detail: 'a backing service (PostgreSQL or Temporal) is not answering; retry shortly' });
+      return sendProblem(req, res, {
+        status: 503,
+        title: 'Service Unavailable',
+        detail: 'a backing service (PostgreSQL or Temporal) is not answering; retry shortly',
+      });
     }
     log.error({ err, url: req.originalUrl }, 'unhandled error');
     return sendProblem(req, res, { status: 500, title: 'Internal Server Error', detail: 'an unexpected error occurred; it has been logged' });

@@ -66,10 +66,18 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   const status = CLIENT_ERROR_STATUS[err.code ?? ''] ?? 400;
   const title = STATUS_CODES[status] ?? 'Bad Request';
   const detail =
-    status === 408 ? 'the request did not arrive in time (headers within the headers timeout, the whole request within the request timeout)'
-    : status === 431 ? 'the request line and headers are larger than the server accepts'
-    : 'the request could not be parsed as HTTP';
-  const body = JSON.stringify({ type: `/problems/${status === 408 ? 'request-timeout' : 'bad-request'}`, title, status, detail, instance: '(unparsed request)' });
+    status === 408
+      ? 'the request did not arrive in time (headers within the headers timeout, the whole request within the request timeout)'
+      : status === 431
+        ? 'the request line and headers are larger than the server accepts'
+        : 'the request could not be parsed as HTTP';
+  const body = JSON.stringify({
+    type: `/problems/${status === 408 ? 'request-timeout' : 'bad-request'}`,
+    title,
+    status,
+    detail,
+    instance: '(unparsed request)',
+  });
   socket.end(
     `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );

@@ -30,10 +30,15 @@ export function requireSignature(deps: Deps, source: (typeof INTAKE_SOURCES)[num
     const secret = (await cachedTenantSettings(deps.pool, principalOf(res).tenantId)).intake.signingSecrets[source];
     if (!secret) return next();
     const [, t, v1] = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(req.get('x-aire-signature') ?? '') ?? [];
-    if (t === undefined || v1 === undefined) throw unauthorized('this intake requires a signature: x-aire-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">');
+    if (t === undefined || v1 === undefined)
+      throw unauthorized('this intake requires a signature: x-aire-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">');
     const timestamp = Number(t);
-    if (Math.abs(Date.now() / 1000 - timestamp) > SIGNATURE_TOLERANCE_S) throw unauthorized(`the signature is stale (more than ${SIGNATURE_TOLERANCE_S} s old)`);
-    const expected = defined(signBody(secret, (rawBodies.get(req) ?? Buffer.alloc(0)).toString('utf8'), timestamp).split('v1=')[1], 'the v1= part of the expected signature');
+    if (Math.abs(Date.now() / 1000 - timestamp) > SIGNATURE_TOLERANCE_S)
+      throw unauthorized(`the signature is stale (more than ${SIGNATURE_TOLERANCE_S} s old)`);
+    const expected = defined(
+      signBody(secret, (rawBodies.get(req) ?? Buffer.alloc(0)).toString('utf8'), timestamp).split('v1=')[1],
+      'the v1= part of the expected signature',
+    );
     if (!timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(v1, 'hex'))) throw unauthorized('the signature does not match the body');
     next();
   };

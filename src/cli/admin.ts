@@ -16,7 +16,9 @@ import { fieldErrors } from '../domain/validation';
 export async function runMigrations(config: Config): Promise<void> {
   await ensureDatabase(config.DATABASE_ADMIN_URL);
   const result = await migrate(config.DATABASE_ADMIN_URL);
-  console.error(`migrations: ${result.applied.length} applied${result.applied.length ? ` (${result.applied.join(', ')})` : ''}, ${result.skipped.length} already in place`);
+  console.error(
+    `migrations: ${result.applied.length} applied${result.applied.length ? ` (${result.applied.join(', ')})` : ''}, ${result.skipped.length} already in place`,
+  );
 }
 
 export async function createTenantWithKey(config: Config, slug: string, name: string, keyName: string, roles: Role[]) {
@@ -55,7 +57,9 @@ export async function bootstrap(config: Config, slug: string, keyFile: string): 
 
 /** Loads every runbook file in `dir` for the tenant, adding a version only where the definition changed. */
 export async function loadRunbooks(config: Config, slug: string, dir: string): Promise<void> {
-  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f) && !f.endsWith('.schema.json')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /\.(ya?ml|json)$/.test(f) && !f.endsWith('.schema.json'))
+    .sort();
   const admin = createPool(config.DATABASE_ADMIN_URL, 1);
   const app = createPool(config.DATABASE_URL, 1);
   try {
@@ -82,7 +86,9 @@ export async function loadRunbooks(config: Config, slug: string, dir: string): P
  * API stays disabled until its file changes.
  */
 export async function loadRules(config: Config, slug: string, dir: string): Promise<void> {
-  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f) && !f.endsWith('.schema.json')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /\.(ya?ml|json)$/.test(f) && !f.endsWith('.schema.json'))
+    .sort();
   const rules: { file: string; rule: Rule }[] = [];
   const problems: string[] = [];
   for (const file of files) {

@@ -127,7 +127,11 @@ function list(values: string[] | undefined): string {
 }
 
 function labels(values: Record<string, string> | undefined): string {
-  return values ? Object.entries(values).map(([k, v]) => `${k}=${v}`).join(', ') : '';
+  return values
+    ? Object.entries(values)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')
+    : '';
 }
 
 /** Newer workflows also wait for a person doing a manual step, or for a decision on a failed step. */
@@ -236,7 +240,15 @@ export function triggers(t: Trigger | undefined): string {
 export function runbookList(items: RunbookView[]): string {
   if (items.length === 0) return 'no runbooks';
   return table(
-    ['ID', { header: 'VERSION', align: 'right' }, 'ENABLED', { header: 'STEPS', align: 'right' }, { header: 'TRIGGERS', max: 50 }, { header: 'NAME', max: 50 }, 'UPDATED'],
+    [
+      'ID',
+      { header: 'VERSION', align: 'right' },
+      'ENABLED',
+      { header: 'STEPS', align: 'right' },
+      { header: 'TRIGGERS', max: 50 },
+      { header: 'NAME', max: 50 },
+      'UPDATED',
+    ],
     items.map((r) => [r.id, r.version, r.enabled ? 'yes' : 'no', r.steps.length, triggers(r.triggers) || 'any incident', r.name, time(r.createdAt)]),
   );
 }
@@ -254,7 +266,19 @@ export function runbookDetail(r: RunbookView): string {
   ]);
   const steps = indent(
     table(
-      ['#', 'STEP', { header: 'NAME', max: 40 }, 'ACTION', 'RISK', { header: 'COST', align: 'right' }, 'APPROVAL', 'ON FAILURE', 'ON REJECT', 'TIMEOUT', 'TRIES'],
+      [
+        '#',
+        'STEP',
+        { header: 'NAME', max: 40 },
+        'ACTION',
+        'RISK',
+        { header: 'COST', align: 'right' },
+        'APPROVAL',
+        'ON FAILURE',
+        'ON REJECT',
+        'TIMEOUT',
+        'TRIES',
+      ],
       r.steps.map((s, n) => [
         n + 1,
         s.id,

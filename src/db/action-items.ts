@@ -98,10 +98,7 @@ export interface TenantItemFilter {
 }
 
 /** The tenant's items across incidents, soonest due first (items without a due date last), with their incident's title. */
-export async function listTenantActionItems(
-  client: PoolClient,
-  f: TenantItemFilter,
-): Promise<ListedActionItem[]> {
+export async function listTenantActionItems(client: PoolClient, f: TenantItemFilter): Promise<ListedActionItem[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: string, value: unknown): void => {

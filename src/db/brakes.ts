@@ -31,10 +31,10 @@ export async function checkBrakes(
   const reasons: string[] = [];
 
   let open = (
-    await client.query<{ reason: string; opened_at: Date }>(`SELECT reason, opened_at FROM breakers WHERE runbook_id = $1 AND target = $2 AND reset_at IS NULL`, [
-      runbook.id,
-      target,
-    ])
+    await client.query<{ reason: string; opened_at: Date }>(
+      `SELECT reason, opened_at FROM breakers WHERE runbook_id = $1 AND target = $2 AND reset_at IS NULL`,
+      [runbook.id, target],
+    )
   ).rows[0];
   let opened: Breaker | null = null;
   if (!open) {
@@ -59,7 +59,8 @@ export async function checkBrakes(
       opened = { runbookId: runbook.id, target, reason, openedAt: openedAt.toISOString() };
     }
   }
-  if (open) reasons.push(`circuit breaker open for runbook "${runbook.id}" on ${target === '*' ? 'any service' : target}: ${open.reason}; a person must reset it`);
+  if (open)
+    reasons.push(`circuit breaker open for runbook "${runbook.id}" on ${target === '*' ? 'any service' : target}: ${open.reason}; a person must reset it`);
 
   const runRows = (
     await client.query<{ n: number }>(
@@ -68,7 +69,10 @@ export async function checkBrakes(
     )
   ).rows;
   const runs = first(runRows, 'the count of runs').n;
-  if (runs >= maxRuns.count) reasons.push(`runbook "${runbook.id}" already ran ${runs} times on ${target === '*' ? 'any service' : target} within ${maxRuns.window / 1000} s (limit ${maxRuns.count})`);
+  if (runs >= maxRuns.count)
+    reasons.push(
+      `runbook "${runbook.id}" already ran ${runs} times on ${target === '*' ? 'any service' : target} within ${maxRuns.window / 1000} s (limit ${maxRuns.count})`,
+    );
   return { reasons, opened };
 }
 

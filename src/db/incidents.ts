@@ -22,9 +22,23 @@ export async function insertIncident(client: PoolClient, inc: NewIncident): Prom
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
      ON CONFLICT (id) DO NOTHING`,
     [
-      inc.id, inc.tenantId, inc.workflowId, d.source, d.dedupKey, d.severity, d.category ?? null, d.title, d.summary ?? null,
-      d.rootCauseHypothesis ?? null, d.affectedServices, JSON.stringify(d.labels), JSON.stringify(d.context),
-      JSON.stringify(d.severityReasons), d.linkedForecastId ?? null, d.linkedEventId ?? null, inc.declaredBy,
+      inc.id,
+      inc.tenantId,
+      inc.workflowId,
+      d.source,
+      d.dedupKey,
+      d.severity,
+      d.category ?? null,
+      d.title,
+      d.summary ?? null,
+      d.rootCauseHypothesis ?? null,
+      d.affectedServices,
+      JSON.stringify(d.labels),
+      JSON.stringify(d.context),
+      JSON.stringify(d.severityReasons),
+      d.linkedForecastId ?? null,
+      d.linkedEventId ?? null,
+      inc.declaredBy,
     ],
   );
   return rowCount === 1;
@@ -138,8 +152,19 @@ export async function upsertStep(client: PoolClient, tenantId: string, incidentI
         finished_at = COALESCE(EXCLUDED.finished_at, incident_steps.finished_at),
         compensated_at = COALESCE(EXCLUDED.compensated_at, incident_steps.compensated_at)`,
     [
-      tenantId, incidentId, step.stepId, step.position, step.name, step.action, u.status, json(u.gate), json(u.params),
-      json(u.output), u.error ?? null, u.attempts ?? null, u.at,
+      tenantId,
+      incidentId,
+      step.stepId,
+      step.position,
+      step.name,
+      step.action,
+      u.status,
+      json(u.gate),
+      json(u.params),
+      json(u.output),
+      u.error ?? null,
+      u.attempts ?? null,
+      u.at,
     ],
   );
 }
@@ -156,17 +181,11 @@ export async function planSteps(client: PoolClient, tenantId: string, incidentId
 }
 
 /** Returns the remembered value for `key`, computing and storing it the first time. */
-export async function rememberForStep<T>(
-  client: PoolClient,
-  incidentId: string,
-  stepId: string,
-  key: string,
-  produce: () => Promise<T>,
-): Promise<T> {
-  const { rows } = await client.query<{ memory: Record<string, T> }>(
-    'SELECT memory FROM incident_steps WHERE incident_id = $1 AND step_id = $2 FOR UPDATE',
-    [incidentId, stepId],
-  );
+export async function rememberForStep<T>(client: PoolClient, incidentId: string, stepId: string, key: string, produce: () => Promise<T>): Promise<T> {
+  const { rows } = await client.query<{ memory: Record<string, T> }>('SELECT memory FROM incident_steps WHERE incident_id = $1 AND step_id = $2 FOR UPDATE', [
+    incidentId,
+    stepId,
+  ]);
   const memory = rows[0]?.memory ?? {};
   if (Object.prototype.hasOwnProperty.call(memory, key)) return defined(memory[key], `the remembered ${key}`);
   const value = await produce();
@@ -181,7 +200,16 @@ export async function rememberForStep<T>(
 
 export async function insertApproval(
   client: PoolClient,
-  a: { tenantId: string; incidentId: string; stepId: string | null; decision: 'approve' | 'reject'; approver: string; reason?: string; eventKey: string; at: string },
+  a: {
+    tenantId: string;
+    incidentId: string;
+    stepId: string | null;
+    decision: 'approve' | 'reject';
+    approver: string;
+    reason?: string;
+    eventKey: string;
+    at: string;
+  },
 ): Promise<void> {
   await client.query(
     `INSERT INTO approvals (tenant_id, incident_id, step_id, decision, approver, reason, event_key, created_at)
@@ -311,10 +339,7 @@ export async function incidentDetails(client: PoolClient, id: string): Promise<{
     `SELECT step_id AS "stepId", decision, approver, reason, created_at AS "at" FROM approvals WHERE incident_id = $1 ORDER BY id`,
     [id],
   );
-  const log = await client.query<Row>(
-    `SELECT id, at, kind, actor, step_id AS "stepId", detail FROM action_log WHERE incident_id = $1 ORDER BY id`,
-    [id],
-  );
+  const log = await client.query<Row>(`SELECT id, at, kind, actor, step_id AS "stepId", detail FROM action_log WHERE incident_id = $1 ORDER BY id`, [id]);
   return { steps: steps.rows, approvals: approvals.rows, actionLog: log.rows };
 }
 

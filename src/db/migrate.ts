@@ -21,9 +21,10 @@ export async function ensureDatabase(adminUrl: string): Promise<void> {
   await client.connect();
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name}"`).catch((err: { code?: string }) => {
-      if (err.code !== '42P04') throw err; // created by a concurrent setup: fine
-    });
+    if (exists.rowCount === 0)
+      await client.query(`CREATE DATABASE "${name}"`).catch((err: { code?: string }) => {
+        if (err.code !== '42P04') throw err; // created by a concurrent setup: fine
+      });
   } finally {
     await client.end();
   }
@@ -34,7 +35,9 @@ export async function ensureDatabase(adminUrl: string): Promise<void> {
  * after it was applied is an error: a migration is history, and history is not rewritten.
  */
 export async function migrate(adminUrl: string, dir = MIGRATIONS_DIR): Promise<MigrationResult> {
-  const files = readdirSync(dir).filter((f) => /^\d{3}_[\w-]+\.sql$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /^\d{3}_[\w-]+\.sql$/.test(f))
+    .sort();
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
   const result: MigrationResult = { applied: [], skipped: [] };
@@ -43,9 +46,7 @@ export async function migrate(adminUrl: string, dir = MIGRATIONS_DIR): Promise<M
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Map(
-      (await client.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations')).rows.map(
-        (r) => [r.name, r.checksum],
-      ),
+      (await client.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations')).rows.map((r) => [r.name, r.checksum]),
     );
     for (const file of files) {
       const sql = readFileSync(join(dir, file), 'utf8');

@@ -63,7 +63,9 @@ export async function getRule(client: PoolClient, id: string): Promise<StoredRul
  * then they were counted per another field and are dropped.
  */
 export async function putRule(client: PoolClient, tenantId: string, rule: Rule, actor: string): Promise<{ stored: StoredRule; created: boolean }> {
-  const before = await client.query<{ correlate_by: string | null }>(`SELECT definition->>'correlateBy' AS correlate_by FROM rules WHERE id = $1 FOR UPDATE`, [rule.id]);
+  const before = await client.query<{ correlate_by: string | null }>(`SELECT definition->>'correlateBy' AS correlate_by FROM rules WHERE id = $1 FOR UPDATE`, [
+    rule.id,
+  ]);
   const { rows } = await client.query<RuleRow & { inserted: boolean }>(
     `INSERT INTO rules (tenant_id, id, definition, enabled, created_by, updated_by)
      VALUES ($1, $2, $3, $4, $5, $5)
@@ -127,10 +129,11 @@ export async function recordHit(client: PoolClient, tenantId: string, hit: HitIn
     [tenantId, hit.ruleId, hit.correlation, now, hit.eventId],
   );
   const windowStart = new Date(now.getTime() - hit.windowMs);
-  const { rows } = await client.query<{ count: number }>(
-    'SELECT count(*)::int AS count FROM rule_hits WHERE rule_id = $1 AND correlation = $2 AND at >= $3',
-    [hit.ruleId, hit.correlation, windowStart],
-  );
+  const { rows } = await client.query<{ count: number }>('SELECT count(*)::int AS count FROM rule_hits WHERE rule_id = $1 AND correlation = $2 AND at >= $3', [
+    hit.ruleId,
+    hit.correlation,
+    windowStart,
+  ]);
   // Opportunistic pruning: what is older than the window is never counted again. SKIP LOCKED: rows
   // another transaction is pruning are left to it (no waiting, no deadlock between pruners).
   const everyCorrelation = Math.floor(Math.random() * FULL_PRUNE_EVERY) === 0;
@@ -141,9 +144,8 @@ export async function recordHit(client: PoolClient, tenantId: string, hit: HitIn
         LIMIT 1000 FOR UPDATE SKIP LOCKED)`,
     [hit.ruleId, everyCorrelation ? null : hit.correlation, windowStart],
   );
-  const open = await client.query<{ id: string }>(
-    `SELECT id FROM incidents WHERE dedup_key = $1 AND status <> 'closed' ORDER BY created_at DESC LIMIT 1`,
-    [hit.dedupKey],
-  );
+  const open = await client.query<{ id: string }>(`SELECT id FROM incidents WHERE dedup_key = $1 AND status <> 'closed' ORDER BY created_at DESC LIMIT 1`, [
+    hit.dedupKey,
+  ]);
   return { count: first(rows, 'the count of rule hits').count, recorded: inserted.rowCount === 1, openIncidentId: open.rows[0]?.id ?? null };
 }

@@ -34,10 +34,9 @@ export async function getRunbook(client: PoolClient, id: string, version?: numbe
 }
 
 export async function listRunbookVersions(client: PoolClient, id: string): Promise<ReturnType<typeof toVersion>[]> {
-  const { rows } = await client.query<RunbookRow>(
-    'SELECT id, version, definition, created_at, created_by FROM runbooks WHERE id = $1 ORDER BY version DESC',
-    [id],
-  );
+  const { rows } = await client.query<RunbookRow>('SELECT id, version, definition, created_at, created_by FROM runbooks WHERE id = $1 ORDER BY version DESC', [
+    id,
+  ]);
   return rows.map(toVersion);
 }
 

@@ -60,10 +60,10 @@ export interface Tenant {
 
 /** Creates a tenant, or returns the existing one with that slug. Needs the schema owner's connection. */
 export async function ensureTenant(admin: Pool | PoolClient, slug: string, name: string): Promise<Tenant & { created: boolean }> {
-  const inserted = await admin.query<Tenant>(
-    'INSERT INTO tenants (slug, name) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING RETURNING id, slug, name',
-    [slug, name],
-  );
+  const inserted = await admin.query<Tenant>('INSERT INTO tenants (slug, name) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING RETURNING id, slug, name', [
+    slug,
+    name,
+  ]);
   if (inserted.rows[0]) return { ...inserted.rows[0], created: true };
   const existing = await admin.query<Tenant>('SELECT id, slug, name FROM tenants WHERE slug = $1', [slug]);
   return { ...first(existing.rows, `tenant ${slug}`), created: false };

@@ -53,7 +53,7 @@ export function severityFromLabels(labels: Record<string, string>): { severity: 
   const priority = PrioritySchema.safeParse(labels.priority?.toUpperCase());
   if (priority.success) return { severity: severityFromPriority(priority.data), reason: `priority label ${priority.data}` };
   const word = labels.severity?.toLowerCase();
-  const mapped = word ? SEVERITY_WORDS[word] ?? SeveritySchema.safeParse(word).data : undefined;
+  const mapped = word ? (SEVERITY_WORDS[word] ?? SeveritySchema.safeParse(word).data) : undefined;
   if (mapped) return { severity: mapped, reason: `severity label "${labels.severity}"` };
   return { severity: 'medium', reason: labels.severity ? `unknown severity label "${labels.severity}": medium` : 'no severity label: medium' };
 }

@@ -56,7 +56,13 @@ export function rankRunbooks(candidates: RunbookVersion[], draft: IncidentDraft,
     candidates.map(({ runbook }) => ({
       id: runbook.id,
       name: runbook.name,
-      text: [runbook.id.replace(/[-_]/g, ' '), runbook.description ?? '', ...runbook.steps.map((s) => s.name), ...(runbook.triggers.categories ?? []), runbook.triggers.titlePattern ?? '']
+      text: [
+        runbook.id.replace(/[-_]/g, ' '),
+        runbook.description ?? '',
+        ...runbook.steps.map((s) => s.name),
+        ...(runbook.triggers.categories ?? []),
+        runbook.triggers.titlePattern ?? '',
+      ]
         .join(' ')
         .replace(/[|()\\^$?*+[\]{}.]/g, ' '),
     })),

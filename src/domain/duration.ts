@@ -11,14 +11,12 @@ export function parseDuration(text: string): number | undefined {
 }
 
 /** A duration written as "30s" or as a number of milliseconds; always parsed to milliseconds. */
-export const DurationSchema = z
-  .union([z.number().int().positive(), z.string()])
-  .transform((value, ctx) => {
-    if (typeof value === 'number') return value;
-    const ms = parseDuration(value);
-    if (ms === undefined || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration: write e.g. 500ms, 30s, 5m or 2h` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+export const DurationSchema = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'number') return value;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration: write e.g. 500ms, 30s, 5m or 2h` });
+    return z.NEVER;
+  }
+  return ms;
+});

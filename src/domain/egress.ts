@@ -73,7 +73,7 @@ function formatIp(bytes: Bytes): string {
   const groups = Array.from({ length: 8 }, (_, i) => (defined(bytes[2 * i], 'an IPv6 address byte') << 8) | defined(bytes[2 * i + 1], 'an IPv6 address byte'));
   // The longest run of zero groups (two or more) becomes "::", as RFC 5952 writes it.
   let best = { start: -1, length: 0 };
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -102,7 +102,10 @@ export function canonicalIp(text: string): string | undefined {
 
 /** A host as written in a URL or on the list: lowercase, without brackets or a trailing dot. */
 function normaliseHost(hostname: string): string {
-  return hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  return hostname
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
 }
 
 function ruleOf(entry: string): string {

@@ -12,10 +12,21 @@ const required = (what: string) => (issue: { input: unknown }) => (issue.input =
 
 /** CloudEvents 1.0, structured mode: the required context attributes, and the optional ones AIRE reads. */
 export const CloudEventSchema = z.looseObject({
-  specversion: z.literal('1.0', { error: (issue) => (issue.input === undefined ? 'required: the CloudEvents version, "1.0"' : 'must be "1.0" (CloudEvents 1.0)') }),
-  id: z.string({ error: required('the event id, unique per source') }).min(1).max(500),
-  source: z.string({ error: required('the source, a URI-reference such as /auth/login or https://idp.example.com') }).min(1).max(2_000),
-  type: z.string({ error: required('the event type, such as com.example.login.failed') }).min(1).max(500),
+  specversion: z.literal('1.0', {
+    error: (issue) => (issue.input === undefined ? 'required: the CloudEvents version, "1.0"' : 'must be "1.0" (CloudEvents 1.0)'),
+  }),
+  id: z
+    .string({ error: required('the event id, unique per source') })
+    .min(1)
+    .max(500),
+  source: z
+    .string({ error: required('the source, a URI-reference such as /auth/login or https://idp.example.com') })
+    .min(1)
+    .max(2_000),
+  type: z
+    .string({ error: required('the event type, such as com.example.login.failed') })
+    .min(1)
+    .max(500),
   time: z.iso.datetime({ offset: true, message: 'an RFC 3339 timestamp, e.g. 2025-06-01T12:00:00Z' }).optional(),
   subject: z.string().max(2_000).optional(),
   datacontenttype: z.string().max(200).optional(),

@@ -1,14 +1,6 @@
 import { z } from 'zod';
 import { IncidentDraft, SlugSchema } from './incident';
-import {
-  ImpactContextSchema,
-  PrioritySchema,
-  Severity,
-  SeveritySchema,
-  classifySeverity,
-  severityFromPriority,
-  severityFromScore,
-} from './severity';
+import { ImpactContextSchema, PrioritySchema, Severity, SeveritySchema, classifySeverity, severityFromPriority, severityFromScore } from './severity';
 
 const idText = z.string().trim().min(1).max(200);
 const JsonObjectSchema = z.record(z.string(), z.unknown());
@@ -85,7 +77,10 @@ export function draftFromForecast(forecast: Forecast): IncidentDraft {
     summary: `UPEWE forecast with ${forecast.confidence}% confidence predicting ${forecast.riskType}`,
     affectedServices: forecast.affectedServices ?? [],
     labels: {},
-    context: { ...forecast.rawFeatures, forecast: { id: forecast.id, riskType: forecast.riskType, confidence: forecast.confidence, recommendedAction: forecast.recommendedAction } },
+    context: {
+      ...forecast.rawFeatures,
+      forecast: { id: forecast.id, riskType: forecast.riskType, confidence: forecast.confidence, recommendedAction: forecast.recommendedAction },
+    },
     linkedForecastId: forecast.id,
     requireApproval: forecast.requireApproval ?? false,
     severityReasons: [`confidence ${forecast.confidence} → ${base}`, ...reasons],
@@ -128,9 +123,6 @@ export function draftFromDeclaration(declaration: Declaration, fallbackKey: stri
     context: declaration.context,
     runbookId: declaration.runbookId,
     requireApproval: declaration.requireApproval ?? false,
-    severityReasons: [
-      declaration.severity ? `declared ${declaration.severity}` : `priority ${declaration.priority} → ${base}`,
-      ...reasons,
-    ],
+    severityReasons: [declaration.severity ? `declared ${declaration.severity}` : `priority ${declaration.priority} → ${base}`, ...reasons],
   };
 }

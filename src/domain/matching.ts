@@ -110,7 +110,11 @@ const CHECKS: Check[] = [
     const outcome = testTitle(pattern, inc.title);
     if (outcome === 'unsafe') return { applies: true, ok: false, reason: `title pattern /${pattern}/i is not used: it ${UNSAFE_PATTERN}` };
     if (outcome === 'timeout') {
-      return { applies: true, ok: false, reason: `title pattern /${pattern}/i took longer than ${TITLE_MATCH_TIME_LIMIT_MS * 10} ms and counts as not matching` };
+      return {
+        applies: true,
+        ok: false,
+        reason: `title pattern /${pattern}/i took longer than ${TITLE_MATCH_TIME_LIMIT_MS * 10} ms and counts as not matching`,
+      };
     }
     return { applies: true, ok: outcome, reason: `title ${outcome ? 'matches' : 'does not match'} /${pattern}/i` };
   },

@@ -1,5 +1,20 @@
 /** Key names that always hold secrets, matched case-insensitively anywhere in the key. */
-const ALWAYS_SENSITIVE = ['password', 'passwd', 'secret', 'token', 'apikey', 'api_key', 'api-key', 'authorization', 'private_key', 'privatekey', 'credential', 'cookie', 'routingkey', 'routing_key'];
+const ALWAYS_SENSITIVE = [
+  'password',
+  'passwd',
+  'secret',
+  'token',
+  'apikey',
+  'api_key',
+  'api-key',
+  'authorization',
+  'private_key',
+  'privatekey',
+  'credential',
+  'cookie',
+  'routingkey',
+  'routing_key',
+];
 
 export const REDACTED = '[REDACTED]';
 
@@ -35,7 +50,8 @@ export function redact<T>(value: T, extraKeys: readonly string[] = []): T {
  * word optionally preceded by an auth scheme (`Authorization: Bearer <token>`). Keys start after a
  * non-word character and are at most 128 characters, which keeps matching linear on long output.
  */
-const KEY_VALUE = /(?<![\w.])(?<![\w.]-)(["']?)([A-Za-z_][\w.-]{0,127})\1([ \t]*[:=][ \t]*)("(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*'|(?:(?:bearer|basic|digest|token)[ \t]+)?[^\s"',;&]+)/gi;
+const KEY_VALUE =
+  /(?<![\w.])(?<![\w.]-)(["']?)([A-Za-z_][\w.-]{0,127})\1([ \t]*[:=][ \t]*)("(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*'|(?:(?:bearer|basic|digest|token)[ \t]+)?[^\s"',;&]+)/gi;
 
 /**
  * `redact` for text such as command output: a JSON document is redacted as a value; otherwise the

@@ -588,7 +588,13 @@ function line(s: string): string {
   return s.replace(/\r?\n/g, ' ');
 }
 
-const when = (iso: string | null): string => (iso ? iso.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z').replace(/Z$/, ' UTC') : '—');
+const when = (iso: string | null): string =>
+  iso
+    ? iso
+        .replace('T', ' ')
+        .replace(/\.\d{3}Z$/, 'Z')
+        .replace(/Z$/, ' UTC')
+    : '—';
 const took = (d: Duration | null): string => (d ? `${d.human} (${d.seconds} s)` : '—');
 
 export function reportMarkdown(r: IncidentReport): string {
@@ -639,7 +645,9 @@ export function reportMarkdown(r: IncidentReport): string {
     out.push('| step | action | status | attempts | took | approved by |', '|---|---|---|---|---|---|');
     for (const s of pm.automated) {
       const status = s.error && s.status !== 'succeeded' ? `${s.status}: ${s.error}` : s.status;
-      out.push(`| ${cell(`${s.name} (${s.stepId})`)} | ${cell(s.action)} | ${cell(status)} | ${s.attempts} | ${s.duration ? s.duration.human : '—'} | ${s.approvedBy ? cell(s.approvedBy) : 'autopilot'} |`);
+      out.push(
+        `| ${cell(`${s.name} (${s.stepId})`)} | ${cell(s.action)} | ${cell(status)} | ${s.attempts} | ${s.duration ? s.duration.human : '—'} | ${s.approvedBy ? cell(s.approvedBy) : 'autopilot'} |`,
+      );
     }
   }
   out.push('');

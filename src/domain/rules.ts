@@ -38,7 +38,9 @@ const Scalar = z.union([z.string().max(1_000), z.number(), z.boolean(), z.null()
 type ScalarValue = z.infer<typeof Scalar>;
 
 const EqualsCondition = z.object({ field: FieldPathSchema, op: z.literal('equals'), value: Scalar }).strict();
-const ContainsCondition = z.object({ field: FieldPathSchema, op: z.literal('contains'), value: z.union([z.string().min(1).max(1_000), z.number(), z.boolean()]) }).strict();
+const ContainsCondition = z
+  .object({ field: FieldPathSchema, op: z.literal('contains'), value: z.union([z.string().min(1).max(1_000), z.number(), z.boolean()]) })
+  .strict();
 const RegexCondition = z
   .object({
     field: FieldPathSchema,
@@ -73,7 +75,9 @@ export const ThresholdSchema = z
 const TITLE_REFERENCE = /\{\{\s*([^{}]*?)\s*\}\}/g;
 
 /** A rule severity is a word (critical…info) or a priority (P0–P4), kept as the word. */
-const RuleSeveritySchema = z.union([SeveritySchema, PrioritySchema]).transform((v): Severity => (PrioritySchema.safeParse(v).success ? severityFromPriority(v as z.infer<typeof PrioritySchema>) : (v as Severity)));
+const RuleSeveritySchema = z
+  .union([SeveritySchema, PrioritySchema])
+  .transform((v): Severity => (PrioritySchema.safeParse(v).success ? severityFromPriority(v as z.infer<typeof PrioritySchema>) : (v as Severity)));
 
 /** Why a regex pattern cannot be used in a rule, or undefined when it can. */
 export function patternProblem(pattern: string, flags = ''): string | undefined {
@@ -126,8 +130,14 @@ export const RuleSchema = z
     });
     for (const m of (rule.title ?? '').matchAll(TITLE_REFERENCE)) {
       const ref = defined(m[1], 'the reference inside {{…}}');
-      const ok = ref === 'correlation' || ref === 'rule.id' || ref === 'rule.name' || (ref.startsWith('event.') && FieldPathSchema.safeParse(ref.slice(6)).success);
-      if (!ok) ctx.addIssue({ code: 'custom', path: ['title'], message: `"{{${ref}}}" is not a reference: use {{event.<field path>}}, {{rule.id}}, {{rule.name}} or {{correlation}}` });
+      const ok =
+        ref === 'correlation' || ref === 'rule.id' || ref === 'rule.name' || (ref.startsWith('event.') && FieldPathSchema.safeParse(ref.slice(6)).success);
+      if (!ok)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['title'],
+          message: `"{{${ref}}}" is not a reference: use {{event.<field path>}}, {{rule.id}}, {{rule.name}} or {{correlation}}`,
+        });
     }
     if (rule.redactMatched && !rule.match.some((c) => c.op === 'regex')) {
       ctx.addIssue({ code: 'custom', path: ['redactMatched'], message: 'only rules with a regex condition have matches to redact' });
@@ -193,7 +203,16 @@ export function compiledPattern(pattern: string, flags = ''): RegExp {
 }
 
 function show(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : typeof value === 'object' ? (Array.isArray(value) ? 'a list' : 'an object') : String(value);
+  const text =
+    typeof value === 'string'
+      ? JSON.stringify(value)
+      : value === null
+        ? 'null'
+        : typeof value === 'object'
+          ? Array.isArray(value)
+            ? 'a list'
+            : 'an object'
+          : String(value);
   return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 }
 
@@ -298,7 +317,9 @@ export function matchRule(rule: Rule, event: unknown, options: MatchOptions = {}
   }
   const correlationValue = correlationOf(rule, event);
   if (correlationValue !== null) {
-    reasons.push(correlationValue === MISSING_CORRELATION ? `${rule.correlateBy} is missing: counted with other events without it` : `counted per ${rule.correlateBy}`);
+    reasons.push(
+      correlationValue === MISSING_CORRELATION ? `${rule.correlateBy} is missing: counted with other events without it` : `counted per ${rule.correlateBy}`,
+    );
   }
   return { matched: true, reasons, correlationValue };
 }
@@ -435,7 +456,11 @@ export function unknownChannels(settings: TenantSettings, rule: Pick<Rule, 'chan
 
 /** 300000 → "5m" */
 export function formatWindow(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const) {
     if (ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;

@@ -45,12 +45,7 @@ export const TriggerSchema = z
   .object({
     sources: z.array(IncidentSourceSchema).min(1).optional(),
     minSeverity: SeveritySchema.optional(),
-    titlePattern: z
-      .string()
-      .min(1)
-      .max(300)
-      .refine(isValidRegex, 'not a valid regular expression')
-      .optional(),
+    titlePattern: z.string().min(1).max(300).refine(isValidRegex, 'not a valid regular expression').optional(),
     categories: z.array(z.string().min(1)).min(1).optional(),
     labels: z.record(z.string(), z.string()).optional(),
   })
@@ -81,8 +76,14 @@ export const RunbookSchema = z
      */
     limits: z
       .object({
-        maxRuns: z.object({ count: z.number().int().min(1).max(10_000), window: DurationSchema }).strict().default({ count: 20, window: 3_600_000 }),
-        breaker: z.object({ failures: z.number().int().min(1).max(1_000), window: DurationSchema }).strict().default({ failures: 3, window: 3_600_000 }),
+        maxRuns: z
+          .object({ count: z.number().int().min(1).max(10_000), window: DurationSchema })
+          .strict()
+          .default({ count: 20, window: 3_600_000 }),
+        breaker: z
+          .object({ failures: z.number().int().min(1).max(1_000), window: DurationSchema })
+          .strict()
+          .default({ failures: 3, window: 3_600_000 }),
       })
       .strict()
       .default({ maxRuns: { count: 20, window: 3_600_000 }, breaker: { failures: 3, window: 3_600_000 } }),

@@ -4,7 +4,15 @@ import { SlugSchema } from './incident';
 import { ApprovalPolicySchema } from './policy';
 import { SeveritySchema } from './severity';
 
-export const NOTIFICATION_EVENTS = ['incident.opened', 'incident.acknowledged', 'approval.needed', 'sla.breached', 'escalation', 'step.failed', 'incident.resolved'] as const;
+export const NOTIFICATION_EVENTS = [
+  'incident.opened',
+  'incident.acknowledged',
+  'approval.needed',
+  'sla.breached',
+  'escalation',
+  'step.failed',
+  'incident.resolved',
+] as const;
 export const NotificationEventSchema = z.enum(NOTIFICATION_EVENTS);
 export type NotificationEvent = z.infer<typeof NotificationEventSchema>;
 
@@ -49,7 +57,13 @@ const IntakeSchema = z
   .strict();
 
 const SlaSchema = z
-  .object({ critical: DurationSchema.optional(), high: DurationSchema.optional(), medium: DurationSchema.optional(), low: DurationSchema.optional(), info: DurationSchema.optional() })
+  .object({
+    critical: DurationSchema.optional(),
+    high: DurationSchema.optional(),
+    medium: DurationSchema.optional(),
+    low: DurationSchema.optional(),
+    info: DurationSchema.optional(),
+  })
   .strict();
 
 /** Everything a tenant configures about people: approvals, response SLAs, escalation, notification routing. */
@@ -61,7 +75,10 @@ export const TenantSettingsSchema = z
     /** How long a gate waits before escalating; after the last tier the runbook's timeout policy applies. */
     approvalTimeout: DurationSchema.default(3_600_000),
     /** Ordered tiers: each `after` the previous one (or the breach), notify its channels; then repeat the last tier. */
-    escalation: z.object({ tiers: z.array(EscalationTierSchema).min(1).max(10), repeat: z.number().int().min(0).max(10).default(0) }).strict().optional(),
+    escalation: z
+      .object({ tiers: z.array(EscalationTierSchema).min(1).max(10), repeat: z.number().int().min(0).max(10).default(0) })
+      .strict()
+      .optional(),
     channels: z.array(ChannelSchema).max(50).default([]),
     intake: IntakeSchema.default(IntakeSchema.parse({})),
     /** Where the approval console is, for links in notifications. */
@@ -71,7 +88,8 @@ export const TenantSettingsSchema = z
   .superRefine((settings, ctx) => {
     const names = new Set(settings.channels.map((c) => c.name));
     settings.channels.forEach((c, i) => {
-      if (settings.channels.findIndex((x) => x.name === c.name) !== i) ctx.addIssue({ code: 'custom', path: ['channels', i, 'name'], message: `duplicate channel "${c.name}"` });
+      if (settings.channels.findIndex((x) => x.name === c.name) !== i)
+        ctx.addIssue({ code: 'custom', path: ['channels', i, 'name'], message: `duplicate channel "${c.name}"` });
     });
     settings.escalation?.tiers.forEach((tier, i) =>
       tier.channels.forEach((name, j) => {
@@ -83,7 +101,11 @@ export type TenantSettings = z.infer<typeof TenantSettingsSchema>;
 export const DEFAULT_TENANT_SETTINGS: TenantSettings = TenantSettingsSchema.parse({});
 
 /** The silence in force that matches this incident at `now`, if any. */
-export function activeSilence(settings: TenantSettings, incident: { labels: Record<string, string>; affectedServices: string[] }, now: Date): Silence | undefined {
+export function activeSilence(
+  settings: TenantSettings,
+  incident: { labels: Record<string, string>; affectedServices: string[] },
+  now: Date,
+): Silence | undefined {
   return settings.intake.silences.find((silence) => {
     if (silence.startsAt && new Date(silence.startsAt) > now) return false;
     if (silence.endsAt && new Date(silence.endsAt) <= now) return false;

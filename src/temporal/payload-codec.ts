@@ -40,22 +40,26 @@ export class EncryptionCodec implements PayloadCodec {
 
   encode(payloads: Payload[]): Promise<Payload[]> {
     const { id, key } = first(this.keys, 'a payload key');
-    return settle(() => payloads.map((payload) => ({
-      metadata: { [METADATA_ENCODING_KEY]: Buffer.from(ENCRYPTED_ENCODING), [KEY_ID]: Buffer.from(id) },
-      data: encrypt(key, id, PayloadProto.encode(payload).finish()),
-    })));
+    return settle(() =>
+      payloads.map((payload) => ({
+        metadata: { [METADATA_ENCODING_KEY]: Buffer.from(ENCRYPTED_ENCODING), [KEY_ID]: Buffer.from(id) },
+        data: encrypt(key, id, PayloadProto.encode(payload).finish()),
+      })),
+    );
   }
 
   decode(payloads: Payload[]): Promise<Payload[]> {
-    return settle(() => payloads.map((payload) => {
-      // Payloads written before encryption was turned on stay readable.
-      if (text(payload.metadata?.[METADATA_ENCODING_KEY]) !== ENCRYPTED_ENCODING) return payload;
-      const id = text(payload.metadata?.[KEY_ID]) ?? '';
-      const key = this.byId.get(id);
-      if (!key) throw new ValueError(`payload encrypted with key "${id}", which is not among AIRE_PAYLOAD_KEYS (${[...this.byId.keys()].join(', ')})`);
-      if (!payload.data) throw new ValueError('encrypted payload without data');
-      return PayloadProto.decode(decrypt(key, id, payload.data));
-    }));
+    return settle(() =>
+      payloads.map((payload) => {
+        // Payloads written before encryption was turned on stay readable.
+        if (text(payload.metadata?.[METADATA_ENCODING_KEY]) !== ENCRYPTED_ENCODING) return payload;
+        const id = text(payload.metadata?.[KEY_ID]) ?? '';
+        const key = this.byId.get(id);
+        if (!key) throw new ValueError(`payload encrypted with key "${id}", which is not among AIRE_PAYLOAD_KEYS (${[...this.byId.keys()].join(', ')})`);
+        if (!payload.data) throw new ValueError('encrypted payload without data');
+        return PayloadProto.decode(decrypt(key, id, payload.data));
+      }),
+    );
   }
 }
 

@@ -10,7 +10,13 @@ import { createWorker } from './worker';
  * stops, in-flight activities get AIRE_WORKER_SHUTDOWN_GRACE to finish, then are handed back to
  * the server, which retries them on another worker. Nothing is lost either way.
  */
-const SDK_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+const SDK_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
 
 /**
  * The SDK's own logs (worker state, activity and workflow loggers with their workflow, run and

@@ -76,15 +76,7 @@ export const stateQuery = defineQuery<IncidentState>('state');
 export const INCIDENT_WORKFLOW_TYPE = 'incidentWorkflow';
 
 export type StepStatus =
-  | 'pending'
-  | 'awaiting_approval'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'skipped'
-  | 'compensating'
-  | 'compensated'
-  | 'compensation_failed';
+  'pending' | 'awaiting_approval' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'compensating' | 'compensated' | 'compensation_failed';
 
 export interface StepState {
   id: string;

@@ -107,12 +107,7 @@ function context(overrides: Partial<ActionContext> = {}): TestContext {
 }
 
 /** Parses the parameters as steps.ts does, then runs `execute` as a real activity. */
-function execute<S extends z.ZodType, O>(
-  action: ActionModule<S, O>,
-  ctx: ActionContext,
-  raw: unknown,
-  env: MockActivityEnvironment = mockEnv(),
-): Promise<O> {
+function execute<S extends z.ZodType, O>(action: ActionModule<S, O>, ctx: ActionContext, raw: unknown, env: MockActivityEnvironment = mockEnv()): Promise<O> {
   const params = action.params.parse(raw);
   return env.run(() => action.execute(ctx, params));
 }
@@ -346,7 +341,7 @@ describe('wait', () => {
 describe('command', () => {
   test('passes shell metacharacters literally: no shell ever sees the arguments', async () => {
     const marker = join(tmpdir(), `aire-pwned-${randomUUID()}`);
-    const args = ['a; rm -rf /tmp/x', '$(id)', '`id`', `&& touch ${marker}`, '|', 'cat', '>', marker, "'quoted' \"double\"", '*', '~'];
+    const args = ['a; rm -rf /tmp/x', '$(id)', '`id`', `&& touch ${marker}`, '|', 'cat', '>', marker, '\'quoted\' "double"', '*', '~'];
     const output = await execute(commandAction, context(), { command: ECHO, args });
     expect(output).toMatchObject({ command: ECHO, exitCode: 0, stdout: `${args.join(' ')}\n`, stderr: '', stdoutTruncated: false });
     expect(existsSync(marker)).toBe(false);
@@ -515,10 +510,7 @@ describe('rollback_deploy', () => {
       { service: 'checkout', to: 'v2' },
       { service: 'checkout', to: 'v4' },
     ]);
-    expect(requestsTo('POST', '/deploy-a/rollback').map((r) => r.headers['idempotency-key'])).toEqual([
-      ctx.idempotencyKey,
-      `${ctx.idempotencyKey}:compensate`,
-    ]);
+    expect(requestsTo('POST', '/deploy-a/rollback').map((r) => r.headers['idempotency-key'])).toEqual([ctx.idempotencyKey, `${ctx.idempotencyKey}:compensate`]);
   });
 
   test('a retry keeps the release it read first, though the current release has changed since', async () => {
@@ -552,7 +544,10 @@ describe('rollback_deploy', () => {
     expect(api.rollbacks()).toEqual([]);
 
     target.on('GET', '/deploy-d', { status: 200, body: { versions: ['v1'] } });
-    expectNonRetryable(await failure(execute(rollbackDeployAction, context(), { deploymentsUrl: `${target.url}/deploy-d`, service: 'api' })), 'RejectedByTarget');
+    expectNonRetryable(
+      await failure(execute(rollbackDeployAction, context(), { deploymentsUrl: `${target.url}/deploy-d`, service: 'api' })),
+      'RejectedByTarget',
+    );
   });
 
   test('an unhealthy service after the rollback is a retryable failure', async () => {

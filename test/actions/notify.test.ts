@@ -69,13 +69,19 @@ class SmtpSink {
 function parseMail(raw: string): { headers: Record<string, string>; body: string } {
   const split = raw.indexOf('\r\n\r\n');
   const headers: Record<string, string> = {};
-  for (const line of raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ').split('\r\n')) {
+  for (const line of raw
+    .slice(0, split)
+    .replace(/\r\n[ \t]+/g, ' ')
+    .split('\r\n')) {
     const colon = line.indexOf(':');
     headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
   }
   let body = raw.slice(split + 4);
   if (headers['content-transfer-encoding'] === 'quoted-printable') {
-    body = Buffer.from(body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
+    body = Buffer.from(
+      body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+      'latin1',
+    ).toString('utf8');
   }
   return { headers, body: body.replace(/\r\n/g, '\n') };
 }
@@ -152,7 +158,9 @@ describe('parameters', () => {
     const ok = (raw: unknown): boolean => notifyAction.params.safeParse(raw).success;
     expect(ok({ channel: 'slack', url: 'https://hooks.slack.com/services/T/B/X', message: 'hi' })).toBe(true);
     expect(ok({ channel: 'slack', url: 'https://hooks.slack.com/services/T/B/X', message: 'hi', headers: {} })).toBe(false);
-    expect(notifyAction.params.parse({ channel: 'pagerduty', routingKey: 'R0UT1NG', message: 'hi' })).toMatchObject({ url: 'https://events.pagerduty.com/v2/enqueue' });
+    expect(notifyAction.params.parse({ channel: 'pagerduty', routingKey: 'R0UT1NG', message: 'hi' })).toMatchObject({
+      url: 'https://events.pagerduty.com/v2/enqueue',
+    });
     expect(ok({ channel: 'pagerduty', message: 'hi' })).toBe(false);
     expect(ok({ channel: 'email', to: ['oncall@example.com'], message: 'hi', smtp: { host: 'smtp.example.com', port: 587 } })).toBe(true);
     expect(ok({ channel: 'email', to: [], message: 'hi' })).toBe(false);
@@ -171,7 +179,9 @@ describe('parameters', () => {
     expect(describe({ channel: 'pagerduty', routingKey: 'k', message: 'hi' })).toBe(
       'resolve the PagerDuty alert it triggered (dedup key aire-<incident id>) via events.pagerduty.com',
     );
-    expect(describe({ channel: 'email', to: ['a@example.com', 'b@example.com'], message: 'hi' })).toBe('email a retraction of "hi" to a@example.com, b@example.com');
+    expect(describe({ channel: 'email', to: ['a@example.com', 'b@example.com'], message: 'hi' })).toBe(
+      'email a retraction of "hi" to a@example.com, b@example.com',
+    );
   });
 });
 
@@ -185,8 +195,17 @@ describe('webhook', () => {
 
     const [sent, retraction] = posts('/hooks/a');
     if (!sent || !retraction) throw new Error('expected the post and its retraction');
-    expect(sent.body).toMatchObject({ type: 'aire.notification', id: ctx.idempotencyKey, stepId: ctx.stepId, incident: ctx.incident, message: 'Scaling checkout; session_id=[REDACTED]' });
-    expect(retraction.body).toMatchObject({ type: 'aire.notification.retracted', message: 'Retracted after rollback: Scaling checkout; session_id=[REDACTED]' });
+    expect(sent.body).toMatchObject({
+      type: 'aire.notification',
+      id: ctx.idempotencyKey,
+      stepId: ctx.stepId,
+      incident: ctx.incident,
+      message: 'Scaling checkout; session_id=[REDACTED]',
+    });
+    expect(retraction.body).toMatchObject({
+      type: 'aire.notification.retracted',
+      message: 'Retracted after rollback: Scaling checkout; session_id=[REDACTED]',
+    });
     expect([sent.headers['idempotency-key'], retraction.headers['idempotency-key']]).toEqual([ctx.idempotencyKey, `${ctx.idempotencyKey}:compensate`]);
     expect(sent.headers['x-team']).toBe('payments');
     for (const r of [sent, retraction]) {
@@ -268,7 +287,10 @@ describe('pagerduty', () => {
   ])('maps severity %s to %s', async (severity, expected) => {
     target.on('POST', '/v2/enqueue', { status: 202 });
     const ctx = context();
-    await execute({ ...ctx, incident: { ...ctx.incident, severity } }, { channel: 'pagerduty', url: `${target.url}/v2/enqueue`, routingKey: 'k', message: 'm' });
+    await execute(
+      { ...ctx, incident: { ...ctx.incident, severity } },
+      { channel: 'pagerduty', url: `${target.url}/v2/enqueue`, routingKey: 'k', message: 'm' },
+    );
     expect((posts('/v2/enqueue').at(-1)?.body as { payload: { severity: string } }).payload.severity).toBe(expected);
   });
 
@@ -290,7 +312,12 @@ describe('pagerduty', () => {
 describe('email', () => {
   test('sends a plain-text email through SMTP, and compensation sends a retraction in the same thread', async () => {
     const ctx = context();
-    const params = { channel: 'email', to: ['oncall@example.com', 'sre@example.com'], subject: 'Checkout is down', message: 'Scaling checkout. password=hunter2 session_id=s-42' };
+    const params = {
+      channel: 'email',
+      to: ['oncall@example.com', 'sre@example.com'],
+      subject: 'Checkout is down',
+      message: 'Scaling checkout. password=hunter2 session_id=s-42',
+    };
     const before = smtp.mails.length;
     const output = await execute(ctx, params);
     expect(output).toMatchObject({ delivered: true, channel: 'email', accepted: ['oncall@example.com', 'sre@example.com'] });

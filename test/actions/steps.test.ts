@@ -64,8 +64,19 @@ const activities = () => createStepActivities({ pool, config });
 
 async function newStep(path: string): Promise<StepCall> {
   const id = randomUUID();
-  const draft = { source: 'manual', dedupKey: `manual:${id}`, severity: 'high', title: 'steps test', affectedServices: [], labels: {}, context: {}, severityReasons: [] };
-  await withTenant(admin, tenantId, (c) => insertIncident(c, { id, tenantId, workflowId: `wf-${id}`, declaredBy: 'test', draft: draft as unknown as IncidentDraft }));
+  const draft = {
+    source: 'manual',
+    dedupKey: `manual:${id}`,
+    severity: 'high',
+    title: 'steps test',
+    affectedServices: [],
+    labels: {},
+    context: {},
+    severityReasons: [],
+  };
+  await withTenant(admin, tenantId, (c) =>
+    insertIncident(c, { id, tenantId, workflowId: `wf-${id}`, declaredBy: 'test', draft: draft as unknown as IncidentDraft }),
+  );
   return {
     tenantId,
     incidentId: id,
@@ -162,7 +173,13 @@ describe('step bookkeeping while PostgreSQL restarts', () => {
     await env({ attempt: 2 }).run(() => activities()['http.execute']!(call));
     await expect(env({ attempt: 1 }).run(() => activities()['http.execute']!(call))).rejects.toThrow('superseded');
     // Nor after the step has been undone: it stays compensated.
-    await env({ attempt: 1 }).run(() => activities()['http.compensate']!({ ...call, params: { method: 'POST', url: `${target.url}/stale`, compensate: { method: 'POST', url: `${target.url}/undo-stale` } }, output: {} }));
+    await env({ attempt: 1 }).run(() =>
+      activities()['http.compensate']!({
+        ...call,
+        params: { method: 'POST', url: `${target.url}/stale`, compensate: { method: 'POST', url: `${target.url}/undo-stale` } },
+        output: {},
+      }),
+    );
     await expect(env({ attempt: 3 }).run(() => activities()['http.execute']!(call))).rejects.toThrow('superseded');
     expect(target.requests.filter((r) => r.path === '/stale')).toHaveLength(1);
     expect(await trail(call.incidentId)).toEqual({ kinds: ['step.started', 'step.succeeded', 'step.compensating', 'step.compensated'], status: 'compensated' });

@@ -40,8 +40,19 @@ afterAll(async () => {
 
 async function newIncident(): Promise<string> {
   const id = randomUUID();
-  const draft = { source: 'manual', dedupKey: `manual:${id}`, severity: 'low', title: 'store test', affectedServices: [], labels: {}, context: {}, severityReasons: [] };
-  await withTenant(admin, tenantId, (c) => insertIncident(c, { id, tenantId, workflowId: `wf-${id}`, declaredBy: 'test', draft: draft as unknown as IncidentDraft }));
+  const draft = {
+    source: 'manual',
+    dedupKey: `manual:${id}`,
+    severity: 'low',
+    title: 'store test',
+    affectedServices: [],
+    labels: {},
+    context: {},
+    severityReasons: [],
+  };
+  await withTenant(admin, tenantId, (c) =>
+    insertIncident(c, { id, tenantId, workflowId: `wf-${id}`, declaredBy: 'test', draft: draft as unknown as IncidentDraft }),
+  );
   return id;
 }
 
@@ -59,7 +70,15 @@ test('a transition written again counts once, and an earlier one repeated late c
     incident: { occurrences: { count, total, lastSeenAt: at(seq) } },
     detail: { count },
   });
-  const status = (seq: number, to: 'remediating' | 'mitigated'): Transition => ({ tenantId, incidentId, seq, at: at(seq), kind: to === 'remediating' ? 'remediation.started' : 'incident.mitigated', actor: 'aire', incident: { status: to } });
+  const status = (seq: number, to: 'remediating' | 'mitigated'): Transition => ({
+    tenantId,
+    incidentId,
+    seq,
+    at: at(seq),
+    kind: to === 'remediating' ? 'remediation.started' : 'incident.mitigated',
+    actor: 'aire',
+    incident: { status: to },
+  });
   // The incident's first event counts 1; a batch of 50 joins; the same write again (a retry after its commit).
   await recordTransition(join(1, 50, 51));
   await recordTransition(join(1, 50, 51));
@@ -69,7 +88,10 @@ test('a transition written again counts once, and an earlier one repeated late c
   const { rows } = await admin.query<{ occurrences: number; status: string }>('SELECT occurrences, status FROM incidents WHERE id = $1', [incidentId]);
   expect(rows[0]).toEqual({ occurrences: 58, status: 'mitigated' });
   // The audit trail is append-only: one entry per transition number.
-  const { rows: log } = await admin.query<{ event_key: string }>(`SELECT event_key FROM action_log WHERE incident_id = $1 AND event_key LIKE 't:%' ORDER BY event_key`, [incidentId]);
+  const { rows: log } = await admin.query<{ event_key: string }>(
+    `SELECT event_key FROM action_log WHERE incident_id = $1 AND event_key LIKE 't:%' ORDER BY event_key`,
+    [incidentId],
+  );
   expect(log.map((r) => r.event_key)).toEqual(['t:1', 't:2', 't:3', 't:4']);
 });
 

@@ -91,7 +91,8 @@ describe('chaos: API process killed under load', () => {
       figures.apiDownSeconds = Math.round(downMs / 1000);
 
       const outcomes = [...first.values()];
-      const ok = (o: Outcome | undefined): o is Outcome & { kind: 'answered'; id: string } => o?.kind === 'answered' && o.status >= 200 && o.status < 300 && !!o.id;
+      const ok = (o: Outcome | undefined): o is Outcome & { kind: 'answered'; id: string } =>
+        o?.kind === 'answered' && o.status >= 200 && o.status < 300 && !!o.id;
       figures.answered2xx = outcomes.filter(ok).length;
       figures.noAnswer = outcomes.filter((o) => o.kind === 'no answer').length;
       figures.answered5xx = outcomes.filter((o) => o.kind === 'answered' && o.status >= 500).length;
@@ -103,10 +104,14 @@ describe('chaos: API process killed under load', () => {
       const retried = new Map<string, Outcome & { kind: 'answered'; id: string }>();
       for (const [n, key] of keys.entries()) {
         if (ok(first.get(key))) continue;
-        const answer = await eventually(async () => {
-          const o = await declare(key, n);
-          return ok(o) ? o : undefined;
-        }, 30_000, 250);
+        const answer = await eventually(
+          async () => {
+            const o = await declare(key, n);
+            return ok(o) ? o : undefined;
+          },
+          30_000,
+          250,
+        );
         retried.set(key, answer);
       }
       // 200: the first try had reached Temporal (the answer was lost); 201: it had not, the retry opened it.
@@ -116,10 +121,18 @@ describe('chaos: API process killed under load', () => {
 
       // The system afterwards: one incident per key, exactly the one each 2xx named. The workflow
       // writes its own row, so an incident whose API died right after the start appears too.
-      const rows = await eventually(async () => {
-        const { rows: found } = await stack.admin.query<{ id: string; dedup_key: string }>('SELECT id, dedup_key FROM incidents WHERE tenant_id = $1', [tenant.id]);
-        return found.length >= keys.length ? found : undefined;
-      }, 180_000, 500).catch(async () => (await stack.admin.query<{ id: string; dedup_key: string }>('SELECT id, dedup_key FROM incidents WHERE tenant_id = $1', [tenant.id])).rows);
+      const rows = await eventually(
+        async () => {
+          const { rows: found } = await stack.admin.query<{ id: string; dedup_key: string }>('SELECT id, dedup_key FROM incidents WHERE tenant_id = $1', [
+            tenant.id,
+          ]);
+          return found.length >= keys.length ? found : undefined;
+        },
+        180_000,
+        500,
+      ).catch(
+        async () => (await stack.admin.query<{ id: string; dedup_key: string }>('SELECT id, dedup_key FROM incidents WHERE tenant_id = $1', [tenant.id])).rows,
+      );
       const byKey = new Map<string, string[]>();
       for (const r of rows) byKey.set(r.dedup_key, [...(byKey.get(r.dedup_key) ?? []), r.id]);
       const duplicates = [...byKey.entries()].filter(([, ids]) => ids.length > 1);
@@ -136,7 +149,15 @@ describe('chaos: API process killed under load', () => {
       }
       // And each is a live workflow in Temporal, not only a row.
       const workflows = await Promise.all(
-        rows.map((r) => stack.temporal.workflow.getHandle(`incident/${tenant.slug}/${r.dedup_key}`).describe().then((d) => d.status.name, (e: Error) => e.message)),
+        rows.map((r) =>
+          stack.temporal.workflow
+            .getHandle(`incident/${tenant.slug}/${r.dedup_key}`)
+            .describe()
+            .then(
+              (d) => d.status.name,
+              (e: Error) => e.message,
+            ),
+        ),
       );
       expect(workflows.filter((s) => s !== 'RUNNING')).toEqual([]);
       expect(worker?.unexpectedExits).toEqual([]);

@@ -112,10 +112,12 @@ export class Driver {
     const key = `${this.rb}-declaration-${n}`;
     for (;;) {
       const title = `${this.rb}-${kind} incident ${n}`;
-      const res = await this.call('POST', '/api/incidents', this.tenant.keys.ingest, { title, severity: 'medium' }, { 'idempotency-key': key }).catch((err: Error) => ({
-        status: 0,
-        body: { error: err.message },
-      }));
+      const res = await this.call('POST', '/api/incidents', this.tenant.keys.ingest, { title, severity: 'medium' }, { 'idempotency-key': key }).catch(
+        (err: Error) => ({
+          status: 0,
+          body: { error: err.message },
+        }),
+      );
       if (res.status === 201 || res.status === 200) {
         const body = res.body as unknown as { id: string; workflowId: string };
         this.incidents.push({ id: body.id, kind, workflowId: body.workflowId, openedAt: Date.now(), approved: false, status: 'open' });
@@ -244,10 +246,19 @@ export async function verifyMixed(
   for (const i of incidents) {
     expect({ id: i.id, steps: steps.filter((s) => s.incident_id === i.id).map((s) => `${s.step_id}:${s.status}`) }).toEqual({ id: i.id, steps: STEPS[i.kind] });
     const entries = log.filter((e) => e.incident_id === i.id);
-    const succeeded = entries.filter((e) => e.kind === 'step.succeeded').map((e) => e.step_id ?? '').sort();
-    const ran = STEPS[i.kind].filter((s) => !s.endsWith(':failed')).map((s) => s.split(':')[0]).sort();
+    const succeeded = entries
+      .filter((e) => e.kind === 'step.succeeded')
+      .map((e) => e.step_id ?? '')
+      .sort();
+    const ran = STEPS[i.kind]
+      .filter((s) => !s.endsWith(':failed'))
+      .map((s) => s.split(':')[0])
+      .sort();
     expect({ id: i.id, succeeded }).toEqual({ id: i.id, succeeded: ran });
-    const seqs = entries.filter((e) => e.event_key.startsWith('t:')).map((e) => Number(e.event_key.slice(2))).sort((a, b) => a - b);
+    const seqs = entries
+      .filter((e) => e.event_key.startsWith('t:'))
+      .map((e) => Number(e.event_key.slice(2)))
+      .sort((a, b) => a - b);
     expect({ id: i.id, gaps: seqs.some((s, n) => s !== n + 1) }).toEqual({ id: i.id, gaps: false });
   }
   for (const i of incidents) {
@@ -283,7 +294,10 @@ export async function restartTemporalWhileRunning(
   const d = new Driver(stack, tenant, rb);
   opts.onDriver?.(d);
   for (let n = 0; n < opts.incidents; n += 1) await d.open();
-  d.start(() => 0, () => restarting);
+  d.start(
+    () => 0,
+    () => restarting,
+  );
 
   let downSeconds = 0;
   const declaredWhileDown: Promise<void>[] = [];

@@ -52,7 +52,11 @@ describe('chaos: PostgreSQL unavailable mid-runbook', () => {
     target = await new Receiver().start();
     [tenant, probes, plain] = [await stack.tenant('chaos-pg'), await stack.tenant('chaos-pg-probe'), await stack.tenant('chaos-pg-default')];
     proxy = await new PgProxy().start();
-    const env = { DATABASE_URL: proxy.url(stack.config.DATABASE_URL), TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS, AIRE_TASK_QUEUE: stack.config.AIRE_TASK_QUEUE };
+    const env = {
+      DATABASE_URL: proxy.url(stack.config.DATABASE_URL),
+      TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS,
+      AIRE_TASK_QUEUE: stack.config.AIRE_TASK_QUEUE,
+    };
     fleet = new WorkerFleet(env, 1);
     [api] = await Promise.all([startApiProcess(await freePort(), env), fleet.start()]);
   }, 120_000);
@@ -66,14 +70,23 @@ describe('chaos: PostgreSQL unavailable mid-runbook', () => {
   });
 
   async function auditKinds(incidentId: string): Promise<string[]> {
-    const { rows } = await stack.admin.query<{ kind: string; step_id: string | null }>('SELECT kind, step_id FROM action_log WHERE incident_id = $1 ORDER BY id', [incidentId]);
+    const { rows } = await stack.admin.query<{ kind: string; step_id: string | null }>(
+      'SELECT kind, step_id FROM action_log WHERE incident_id = $1 ORDER BY id',
+      [incidentId],
+    );
     return rows.filter((r) => !PER_ATTEMPT.has(r.kind) && !isNotification(r.kind)).map((r) => (r.step_id ? `${r.kind}:${r.step_id}` : r.kind));
   }
 
   /** A runbook of three slow `http` steps with no timeout or retry of their own (the defaults), for the tenant `plain`. */
   async function setUpDefaultPolicy(rb: string): Promise<{ arrivals: number[]; declare(n: number): Promise<string>; resolved(ids: string[]): Promise<void> }> {
     const steps = DEFAULT_POLICY_STEPS.map((id) => ({ id, name: id, action: 'http', params: { method: 'POST', url: `${target.url}/${rb}/default/${id}` } }));
-    const created = await stack.call('POST', '/api/runbooks', plain.keys.admin, { id: `${rb}-default`, name: 'default policy', triggers: { titlePattern: `${rb}-default` }, steps, completion: { autoResolve: true } });
+    const created = await stack.call('POST', '/api/runbooks', plain.keys.admin, {
+      id: `${rb}-default`,
+      name: 'default policy',
+      triggers: { titlePattern: `${rb}-default` },
+      steps,
+      completion: { autoResolve: true },
+    });
     expect(created.status).toBe(201);
     const arrivals: number[] = [];
     for (const id of DEFAULT_POLICY_STEPS) {
@@ -85,15 +98,25 @@ describe('chaos: PostgreSQL unavailable mid-runbook', () => {
     return {
       arrivals,
       async declare(n) {
-        const res = await call('POST', '/api/incidents', plain.keys.ingest, { title: `${rb}-default incident ${n}`, severity: 'medium' }, { 'idempotency-key': `${rb}-default-${n}` });
+        const res = await call(
+          'POST',
+          '/api/incidents',
+          plain.keys.ingest,
+          { title: `${rb}-default incident ${n}`, severity: 'medium' },
+          { 'idempotency-key': `${rb}-default-${n}` },
+        );
         expect(res.status).toBe(201);
         return (res.body as { id: string }).id;
       },
       async resolved(ids) {
-        await eventually(async () => {
-          const { rows } = await stack.admin.query<{ id: string; status: string }>('SELECT id, status FROM incidents WHERE id = ANY($1)', [ids]);
-          return rows.length === ids.length && rows.every((r) => ['resolved', 'failed'].includes(r.status)) ? true : undefined;
-        }, 240_000, 500);
+        await eventually(
+          async () => {
+            const { rows } = await stack.admin.query<{ id: string; status: string }>('SELECT id, status FROM incidents WHERE id = ANY($1)', [ids]);
+            return rows.length === ids.length && rows.every((r) => ['resolved', 'failed'].includes(r.status)) ? true : undefined;
+          },
+          240_000,
+          500,
+        );
       },
     };
   }
@@ -111,7 +134,10 @@ describe('chaos: PostgreSQL unavailable mid-runbook', () => {
       for (let n = 0; n < 3; n += 1) await d.open();
       const plainControl = await plainRunbook.declare(0);
       let cutting = true;
-      d.start(() => 0, () => cutting);
+      d.start(
+        () => 0,
+        () => cutting,
+      );
       await eventually(async () => (d.incidents.every((i) => i.finishedAt !== undefined) ? true : undefined), 120_000, 300);
       await plainRunbook.resolved([plainControl]);
       const control = new Map<string, string[]>();
@@ -151,7 +177,16 @@ describe('chaos: PostgreSQL unavailable mid-runbook', () => {
           await Promise.all([
             probe('healthz', call('GET', '/healthz', undefined)),
             probe('readyz', call('GET', '/readyz', undefined)),
-            probe('declare', call('POST', '/api/incidents', probes.keys.ingest, { title: `declared while the database is away ${round}`, severity: 'low' }, { 'idempotency-key': key })),
+            probe(
+              'declare',
+              call(
+                'POST',
+                '/api/incidents',
+                probes.keys.ingest,
+                { title: `declared while the database is away ${round}`, severity: 'low' },
+                { 'idempotency-key': key },
+              ),
+            ),
             probe('read', call('GET', `/api/incidents/${probeId}`, tenant.keys.viewer)),
           ])
         ).flat();
@@ -164,7 +199,8 @@ describe('chaos: PostgreSQL unavailable mid-runbook', () => {
             if (r.status !== 503 || checks.postgres === 'ok' || checks.temporal !== 'ok') problems.push(`readyz ${r.status} ${JSON.stringify(checks)}`);
           }
           if (what === 'declare' || what === 'read') {
-            if (r.status !== 503 || !r.headers.get('retry-after')) problems.push(`${what} ${r.status} retry-after=${r.headers.get('retry-after')}: ${JSON.stringify(r.body)}`);
+            if (r.status !== 503 || !r.headers.get('retry-after'))
+              problems.push(`${what} ${r.status} retry-after=${r.headers.get('retry-after')}: ${JSON.stringify(r.body)}`);
             else if (what === 'declare') refusedKeys.push(key);
           }
         }
@@ -204,7 +240,13 @@ describe('chaos: PostgreSQL unavailable mid-runbook', () => {
       expect(inFlightAtRestart).toBeGreaterThan(0);
       const refused = await Promise.all([
         call('GET', '/readyz', undefined),
-        call('POST', '/api/incidents', probes.keys.ingest, { title: 'declared while the database refuses', severity: 'low' }, { 'idempotency-key': `${rb}-probe-refused` }),
+        call(
+          'POST',
+          '/api/incidents',
+          probes.keys.ingest,
+          { title: 'declared while the database refuses', severity: 'low' },
+          { 'idempotency-key': `${rb}-probe-refused` },
+        ),
       ]);
       figures.answersWhileRefused = refused.map((r) => `${r.status} in ${r.ms} ms`).join(', ');
       expect(refused.map((r) => [r.status, !!r.headers.get('retry-after')])).toEqual([
@@ -221,7 +263,13 @@ describe('chaos: PostgreSQL unavailable mid-runbook', () => {
       // Back: the refused declarations go through on retry (one incident each), the runbooks finish.
       await eventually(async () => ((await call('GET', '/readyz', undefined)).status === 200 ? true : undefined), 60_000, 500);
       for (const key of refusedKeys) {
-        const res = await call('POST', '/api/incidents', probes.keys.ingest, { title: `declared again after the outage`, severity: 'low' }, { 'idempotency-key': key });
+        const res = await call(
+          'POST',
+          '/api/incidents',
+          probes.keys.ingest,
+          { title: `declared again after the outage`, severity: 'low' },
+          { 'idempotency-key': key },
+        );
         expect(res.status).toBe(201);
       }
       const { rows: probeRows } = await stack.admin.query<{ dedup_key: string }>('SELECT dedup_key FROM incidents WHERE tenant_id = $1', [probes.id]);
@@ -284,7 +332,11 @@ describe('chaos: PostgreSQL unavailable mid-runbook', () => {
       for (const id of plainIds) {
         const sent = target.requests.filter((r) => String(r.headers['idempotency-key']).startsWith(`aire:${id}:`) && r.path.includes('/default/'));
         const applied = target.applied.filter((r) => String(r.headers['idempotency-key']).startsWith(`aire:${id}:`) && r.path.includes('/default/'));
-        expect({ id, sent: sent.map((r) => r.path.split('/').pop()), applied: applied.map((r) => r.path.split('/').pop()) }).toEqual({ id, sent: DEFAULT_POLICY_STEPS, applied: DEFAULT_POLICY_STEPS });
+        expect({ id, sent: sent.map((r) => r.path.split('/').pop()), applied: applied.map((r) => r.path.split('/').pop()) }).toEqual({
+          id,
+          sent: DEFAULT_POLICY_STEPS,
+          applied: DEFAULT_POLICY_STEPS,
+        });
         expect({ id, steps: plainSteps.filter((s) => s.incident_id === id).map((s) => `${s.step_id}:${s.status}:${s.attempts}`) }).toEqual({
           id,
           steps: DEFAULT_POLICY_STEPS.map((s) => `${s}:succeeded:1`),
@@ -295,8 +347,16 @@ describe('chaos: PostgreSQL unavailable mid-runbook', () => {
       figures.defaultPolicyIncidentsWithUnexpectedAuditTrail = plainDifferent.length;
       expect(plainDifferent).toEqual([]);
       // No orphans: approvals only where a gate was approved, once; no row of an incident that was never declared.
-      const { rows: approvals } = await stack.admin.query<{ incident_id: string; decision: string }>('SELECT incident_id, decision FROM approvals WHERE tenant_id = $1', [tenant.id]);
-      expect(approvals.map((a) => a.incident_id).sort()).toEqual(d.incidents.filter((i) => i.kind === 'gated').map((i) => i.id).sort());
+      const { rows: approvals } = await stack.admin.query<{ incident_id: string; decision: string }>(
+        'SELECT incident_id, decision FROM approvals WHERE tenant_id = $1',
+        [tenant.id],
+      );
+      expect(approvals.map((a) => a.incident_id).sort()).toEqual(
+        d.incidents
+          .filter((i) => i.kind === 'gated')
+          .map((i) => i.id)
+          .sort(),
+      );
       const { rows: orphans } = await stack.admin.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM incident_steps s WHERE tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = s.incident_id)`,
         [tenant.id],

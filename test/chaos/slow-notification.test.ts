@@ -67,28 +67,51 @@ describe('chaos: slow, hanging and dead notification targets', () => {
       // only of openings (each takes three timed-out attempts, ~33 s, to be given up).
       const settings = { channels: [channel('slow'), { ...channel('hanging', hanging.url), events: ['incident.opened'] }, channel('dead')] };
       expect((await stack.call('PUT', '/api/settings', tenant.keys.admin, settings)).status).toBe(200);
-      const steps = ['one', 'two', 'three'].map((id) => httpStep(target.url, rb, id, { timeout: '2s', retry: { maximumAttempts: 5, initialInterval: '200ms' } }));
-      const created = await stack.call('POST', '/api/runbooks', tenant.keys.admin, { id: rb, name: rb, triggers: { titlePattern: rb }, steps, completion: { autoResolve: true } });
+      const steps = ['one', 'two', 'three'].map((id) =>
+        httpStep(target.url, rb, id, { timeout: '2s', retry: { maximumAttempts: 5, initialInterval: '200ms' } }),
+      );
+      const created = await stack.call('POST', '/api/runbooks', tenant.keys.admin, {
+        id: rb,
+        name: rb,
+        triggers: { titlePattern: rb },
+        steps,
+        completion: { autoResolve: true },
+      });
       expect(created.status).toBe(201);
 
       // The same runbook, at the same time, for a tenant without channels: what remediation takes on this machine right now.
       const quiet = await stack.tenant('chaos-quiet');
-      expect((await stack.call('POST', '/api/runbooks', quiet.keys.admin, { id: rb, name: rb, triggers: { titlePattern: rb }, steps, completion: { autoResolve: true } })).status).toBe(201);
+      expect(
+        (
+          await stack.call('POST', '/api/runbooks', quiet.keys.admin, {
+            id: rb,
+            name: rb,
+            triggers: { titlePattern: rb },
+            steps,
+            completion: { autoResolve: true },
+          })
+        ).status,
+      ).toBe(201);
 
-      const declare = (t: TestTenant, n: number) => stack.call<{ id: string }>('POST', '/api/incidents', t.keys.ingest, { title: `${rb} incident ${n}`, severity: 'high' });
+      const declare = (t: TestTenant, n: number) =>
+        stack.call<{ id: string }>('POST', '/api/incidents', t.keys.ingest, { title: `${rb} incident ${n}`, severity: 'high' });
       const pairs = await Promise.all(Array.from({ length: PARAMS.slowIncidents }, (_, n) => Promise.all([declare(tenant, n), declare(quiet, n)])));
       expect(pairs.flat().map((r) => r.status)).toEqual(pairs.flat().map(() => 201));
       const ids = pairs.map(([r]) => r.body.id);
 
       // Every runbook runs to its end; how long it took, with the channels and without.
       const remediation = async (t: TestTenant) =>
-        eventually(async () => {
-          const { rows } = await stack.admin.query<{ id: string; created_at: Date; resolved_at: Date }>(
-            'SELECT id, created_at, resolved_at FROM incidents WHERE tenant_id = $1 AND status = $2',
-            [t.id, 'resolved'],
-          );
-          return rows.length === PARAMS.slowIncidents ? rows : undefined;
-        }, 180_000, 200);
+        eventually(
+          async () => {
+            const { rows } = await stack.admin.query<{ id: string; created_at: Date; resolved_at: Date }>(
+              'SELECT id, created_at, resolved_at FROM incidents WHERE tenant_id = $1 AND status = $2',
+              [t.id, 'resolved'],
+            );
+            return rows.length === PARAMS.slowIncidents ? rows : undefined;
+          },
+          180_000,
+          200,
+        );
       const [resolved, control] = await Promise.all([remediation(tenant), remediation(quiet)]);
       const seconds = (rows: typeof resolved) => rows.map((r) => (r.resolved_at.getTime() - r.created_at.getTime()) / 1000);
       const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
@@ -102,7 +125,9 @@ describe('chaos: slow, hanging and dead notification targets', () => {
       // the two; the hard evidence, per incident, is the hanging channel's below.
       expect(mean(seconds(resolved))).toBeLessThan(mean(seconds(control)) + (SLOW_MS * 3) / 4 / 1000);
       const firstSlowAnswer = (id: string): number => {
-        const arrivals = target.requests.filter((r) => r.path === `/${rb}/slow` && (r.body as { incident?: { id?: string } })?.incident?.id === id).map((r) => r.at);
+        const arrivals = target.requests
+          .filter((r) => r.path === `/${rb}/slow` && (r.body as { incident?: { id?: string } })?.incident?.id === id)
+          .map((r) => r.at);
         return arrivals.length > 0 ? Math.min(...arrivals) + SLOW_MS : Infinity;
       };
       figures.resolvedBeforeTheSlowChannelFirstAnswered = resolved.filter((r) => r.resolved_at.getTime() < firstSlowAnswer(r.id)).length;
@@ -118,22 +143,27 @@ describe('chaos: slow, hanging and dead notification targets', () => {
       // Later, every notification ends recorded once, as sent or failed: the slow channel's as sent
       // (late), the hanging and dead ones' as failed, after their retries.
       const keysAt = (channel: string): Map<string, string> => {
-        const heads = channel === 'hanging' ? hanging.requests.map((r) => r.headers) : target.requests.filter((r) => r.path === `/${rb}/${channel}`).map((r) => r.headers);
+        const heads =
+          channel === 'hanging' ? hanging.requests.map((r) => r.headers) : target.requests.filter((r) => r.path === `/${rb}/${channel}`).map((r) => r.headers);
         // aire:<incident id>:n:<seq>:<channel> → incident id
         return new Map(heads.map((h) => String(h['idempotency-key'])).map((k) => [k, k.split(':')[1]!]));
       };
-      const outcome = await eventually(async () => {
-        const { rows } = await stack.admin.query<{ incident_id: string; kind: string; at: Date; detail: { channel?: string } }>(
-          `SELECT incident_id, kind, at, detail FROM action_log WHERE tenant_id = $1 AND kind LIKE 'notification.%'`,
-          [tenant.id],
-        );
-        const recorded = (channel: string, kind: string) => rows.filter((r) => r.kind === kind && r.detail.channel === channel);
-        const settled =
-          recorded('slow', 'notification.sent').length === keysAt('slow').size &&
-          recorded('hanging', 'notification.failed').length === keysAt('hanging').size &&
-          recorded('dead', 'notification.failed').length === keysAt('dead').size;
-        return settled ? rows : undefined;
-      }, 180_000, 1_000);
+      const outcome = await eventually(
+        async () => {
+          const { rows } = await stack.admin.query<{ incident_id: string; kind: string; at: Date; detail: { channel?: string } }>(
+            `SELECT incident_id, kind, at, detail FROM action_log WHERE tenant_id = $1 AND kind LIKE 'notification.%'`,
+            [tenant.id],
+          );
+          const recorded = (channel: string, kind: string) => rows.filter((r) => r.kind === kind && r.detail.channel === channel);
+          const settled =
+            recorded('slow', 'notification.sent').length === keysAt('slow').size &&
+            recorded('hanging', 'notification.failed').length === keysAt('hanging').size &&
+            recorded('dead', 'notification.failed').length === keysAt('dead').size;
+          return settled ? rows : undefined;
+        },
+        180_000,
+        1_000,
+      );
       // And the hard evidence: every incident was resolved before its notification to the hanging
       // channel — sent when it opened — had even been given up.
       const givenUp = new Map(
@@ -149,7 +179,8 @@ describe('chaos: slow, hanging and dead notification targets', () => {
       figures.hangingAttempts = hanging.requests.length;
       // Each incident told every channel at least that it opened; nothing recorded as sent that failed, or twice.
       expect(count('slow', 'notification.failed') + count('hanging', 'notification.sent') + count('dead', 'notification.sent')).toBe(0);
-      for (const id of ids) for (const c of ['slow', 'hanging', 'dead']) expect({ id, c, told: [...keysAt(c).values()].includes(id) }).toEqual({ id, c, told: true });
+      for (const id of ids)
+        for (const c of ['slow', 'hanging', 'dead']) expect({ id, c, told: [...keysAt(c).values()].includes(id) }).toEqual({ id, c, told: true });
     });
   }, 600_000);
 });

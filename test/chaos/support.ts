@@ -172,7 +172,13 @@ export function summarize(file = LAST_RUN): string {
  * `timeoutMs` rejects (a hanging API is a finding, not a reason for the test to hang too).
  */
 export function apiCaller(baseUrl: () => string, timeoutMs = 30_000) {
-  return async <T = Record<string, unknown>>(method: string, path: string, key: string | undefined, body?: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer<T> & { ms: number }> => {
+  return async <T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    key: string | undefined,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<HttpAnswer<T> & { ms: number }> => {
     const started = Date.now();
     const res = await fetch(`${baseUrl()}${path}`, {
       method,
@@ -232,7 +238,10 @@ export class WorkerFleet {
   /** Workers that ended without being killed: the exit code or signal and the end of their stderr. */
   unexpectedExits: string[] = [];
 
-  constructor(private readonly env: Record<string, string>, private readonly size: number) {}
+  constructor(
+    private readonly env: Record<string, string>,
+    private readonly size: number,
+  ) {}
 
   async start(): Promise<void> {
     await Promise.all(Array.from({ length: this.size }, () => this.spawnOne()));
@@ -336,8 +345,20 @@ export class OwnTemporal {
       this.address = `127.0.0.1:${this.port}`;
     }
     const log = openSync(this.logFile, 'a');
-    const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(this.port), '--log-level', 'warn',
-      '--db-filename', this.dbFile, ...SEARCH_ATTRIBUTE_NAMES.flatMap((n) => ['--search-attribute', `${n}=Keyword`])];
+    const args = [
+      'server',
+      'start-dev',
+      '--headless',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(this.port),
+      '--log-level',
+      'warn',
+      '--db-filename',
+      this.dbFile,
+      ...SEARCH_ATTRIBUTE_NAMES.flatMap((n) => ['--search-attribute', `${n}=Keyword`]),
+    ];
     const child = spawn(temporalBinary(), args, { stdio: ['ignore', log, log] });
     closeSync(log);
     this.child = child;

@@ -41,7 +41,10 @@ function control(command: 'kill' | 'stop' | 'start'): Promise<void> {
     stack = await Stack.start('pg-temporal-restart', { worker: false });
     target = await new Receiver().start();
     tenant = await stack.tenant('pg-temporal-restart');
-    fleet = new WorkerFleet({ DATABASE_URL: stack.config.DATABASE_URL, TEMPORAL_ADDRESS: testEnv().temporalAddress, AIRE_TASK_QUEUE: stack.config.AIRE_TASK_QUEUE }, 2);
+    fleet = new WorkerFleet(
+      { DATABASE_URL: stack.config.DATABASE_URL, TEMPORAL_ADDRESS: testEnv().temporalAddress, AIRE_TASK_QUEUE: stack.config.AIRE_TASK_QUEUE },
+      2,
+    );
   }, 120_000);
   afterAll(async () => {
     driver?.stop();
@@ -82,7 +85,11 @@ function control(command: 'kill' | 'stop' | 'start'): Promise<void> {
       expect(listed).toEqual(expected);
     } finally {
       figures.seconds = Math.round((Date.now() - started) / 1000);
-      process.stdout.write(`\n[temporal-postgres restart] ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+      process.stdout.write(
+        `\n[temporal-postgres restart] ${Object.entries(figures)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}\n`,
+      );
     }
   }, 900_000);
 });

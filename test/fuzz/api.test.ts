@@ -41,7 +41,14 @@ const CODEC_SAMPLE = { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, 
 const SAMPLE_BODIES: Record<string, Record<string, unknown>> = {
   codecEncode: CODEC_SAMPLE,
   codecDecode: CODEC_SAMPLE,
-  incidentFromForecast: { id: 'fc-1', riskType: 'capacity exhaustion', confidence: 65, recommendedAction: 'scale out', rawFeatures: { service: 'checkout', replicas: 6 }, impact: { availability: 90 } },
+  incidentFromForecast: {
+    id: 'fc-1',
+    riskType: 'capacity exhaustion',
+    confidence: 65,
+    recommendedAction: 'scale out',
+    rawFeatures: { service: 'checkout', replicas: 6 },
+    impact: { availability: 90 },
+  },
   intakeAlertmanager: {
     version: '4',
     groupKey: '{}:{alertname="HighCPU"}',
@@ -51,10 +58,26 @@ const SAMPLE_BODIES: Record<string, Record<string, unknown>> = {
     commonLabels: { severity: 'warning' },
     commonAnnotations: {},
     externalURL: 'http://alertmanager:9093',
-    alerts: [{ status: 'firing', labels: { alertname: 'HighCPU', service: 'api' }, annotations: { summary: 'CPU high' }, startsAt: '2024-01-01T00:00:00Z', fingerprint: 'abc123' }],
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: 'HighCPU', service: 'api' },
+        annotations: { summary: 'CPU high' },
+        startsAt: '2024-01-01T00:00:00Z',
+        fingerprint: 'abc123',
+      },
+    ],
   },
   incidentFromEvent: { id: 'ev-1', source: 'asrs', riskScore: 70, outcome: 'near miss', actionType: 'deploy', details: { host: 'db-1' } },
-  declareIncident: { title: 'Checkout down', severity: 'high', summary: 's', labels: { env: 'prod' }, context: { service: 'checkout' }, impact: { affectedUsers: 10 }, dedupKey: 'k-1' },
+  declareIncident: {
+    title: 'Checkout down',
+    severity: 'high',
+    summary: 's',
+    labels: { env: 'prod' },
+    context: { service: 'checkout' },
+    impact: { affectedUsers: 10 },
+    dedupKey: 'k-1',
+  },
   approveIncident: { reason: 'ok', stepId: 'one' },
   rejectIncident: { reason: 'no', stepId: 'one' },
   acknowledgeIncident: { reason: 'looking' },
@@ -83,7 +106,10 @@ const SAMPLE_BODIES: Record<string, Record<string, unknown>> = {
   ingestEvent: { id: 'evt-1', source: 'auth', time: '2024-01-01T00:00:00Z', type: 'login.failed', actor: { ip: '10.0.0.1', user: 'bob' } },
   putRule: {
     name: 'Brute force',
-    match: [{ field: 'type', op: 'equals', value: 'login.failed' }, { field: 'actor.user', op: 'regex', value: '^b', flags: 'i' }],
+    match: [
+      { field: 'type', op: 'equals', value: 'login.failed' },
+      { field: 'actor.user', op: 'regex', value: '^b', flags: 'i' },
+    ],
     threshold: { count: 5, window: '5m' },
     correlateBy: 'actor.ip',
     category: 'security',
@@ -250,7 +276,19 @@ describe('fuzzing every API body, query and path parameter', () => {
       }
     };
     const pairs = fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 4 }).map((list) => list.map(([k, v]) => `${encode(k)}=${encode(v)}`).join('&'));
-    const raw = fc.constantFrom('%', '%zz', 'status=%E0%A4%A', 'owner=%00', 'owner=%ED%A0%80', 'limit=1&limit=2', '__proto__[x]=1', 'a[__proto__][b]=1', '&&&=', 'cursor=eyJ4IjoxfQ', 'window=%F0%9F%98%80');
+    const raw = fc.constantFrom(
+      '%',
+      '%zz',
+      'status=%E0%A4%A',
+      'owner=%00',
+      'owner=%ED%A0%80',
+      'limit=1&limit=2',
+      '__proto__[x]=1',
+      'a[__proto__][b]=1',
+      '&&&=',
+      'cursor=eyJ4IjoxfQ',
+      'window=%F0%9F%98%80',
+    );
     return fc
       .oneof({ weight: 4, arbitrary: pairs }, { weight: 1, arbitrary: raw })
       .filter((q) => {
@@ -272,23 +310,39 @@ describe('fuzzing every API body, query and path parameter', () => {
           return '%ED%A0%80';
         }
       }),
-      fc.constantFrom('%', '%zz', '%E0%A4%A', '%00', '..', '%2e%2e', '..%2F..%2Fetc%2Fpasswd', 'null', 'undefined', '__proto__', 'constructor', '00000000-0000-0000-0000-00000000000g', 'A'.repeat(65)),
+      fc.constantFrom(
+        '%',
+        '%zz',
+        '%E0%A4%A',
+        '%00',
+        '..',
+        '%2e%2e',
+        '..%2F..%2Fetc%2Fpasswd',
+        'null',
+        'undefined',
+        '__proto__',
+        'constructor',
+        '00000000-0000-0000-0000-00000000000g',
+        'A'.repeat(65),
+      ),
     );
-    return fc
-      .tuple(fc.constantFrom(...names), value)
-      // A value that is no segment at all ('', '.', '..', '%2e%2e' as URLs resolve them) names another route: not a bad parameter.
-      .filter(([, v]) => v !== '' && !/^(\.|%2e){1,2}$/i.test(v))
-      .filter(([name, v]) => {
-        let decoded: string;
-        try {
-          decoded = decodeURIComponent(v);
-        } catch {
-          return true; // not valid percent-encoding: refused by the router
-        }
-        const values = Object.fromEntries(names.map((n) => [n, n === name ? decoded : fixtureFor(op, n)]));
-        return !schema.safeParse(values).success;
-      })
-      .map(([name, v]) => ({ op: op.operationId, method: op.method.toUpperCase(), path: pathOf(op, { name, value: v }) }));
+    return (
+      fc
+        .tuple(fc.constantFrom(...names), value)
+        // A value that is no segment at all ('', '.', '..', '%2e%2e' as URLs resolve them) names another route: not a bad parameter.
+        .filter(([, v]) => v !== '' && !/^(\.|%2e){1,2}$/i.test(v))
+        .filter(([name, v]) => {
+          let decoded: string;
+          try {
+            decoded = decodeURIComponent(v);
+          } catch {
+            return true; // not valid percent-encoding: refused by the router
+          }
+          const values = Object.fromEntries(names.map((n) => [n, n === name ? decoded : fixtureFor(op, n)]));
+          return !schema.safeParse(values).success;
+        })
+        .map(([name, v]) => ({ op: op.operationId, method: op.method.toUpperCase(), path: pathOf(op, { name, value: v }) }))
+    );
   }
 
   test(`${TOTAL} generated bad inputs: only 4xx problem+json, no crash, nothing written`, async () => {
@@ -372,7 +426,9 @@ describe('fuzzing every API body, query and path parameter', () => {
       });
     for (const op of OPERATIONS.filter((o) => o.body && o.roles !== null)) {
       const sample = SAMPLE_BODIES[op.operationId];
-      const stringLeaf = pathsOf(sample).find((p) => typeof p.reduce<unknown>((v, k) => (v as Record<string | number, unknown>)[k], sample) === 'string') as JsonPath;
+      const stringLeaf = pathsOf(sample).find(
+        (p) => typeof p.reduce<unknown>((v, k) => (v as Record<string | number, unknown>)[k], sample) === 'string',
+      ) as JsonPath;
       for (const nasty of ['x\u0000y', '\ud800', 'a\udc00b']) {
         const res = await send(op, toJsonText(withValueAt(sample, stringLeaf, nasty)));
         const body = (await res.json()) as { errors?: { path: string }[] };

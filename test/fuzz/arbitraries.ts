@@ -145,11 +145,14 @@ function otherType(value: unknown): fc.Arbitrary<unknown> {
 export function mutations(sample: Record<string, unknown>): fc.Arbitrary<string> {
   const paths = pathsOf(sample).filter((p) => p.length > 0);
   const fieldPath = fc.constantFrom(...paths);
-  const objectPaths = [[], ...paths.filter((p) => {
-    let v: unknown = sample;
-    for (const k of p) v = (v as Record<string | number, unknown>)[k];
-    return v !== null && typeof v === 'object' && !Array.isArray(v);
-  })] as JsonPath[];
+  const objectPaths = [
+    [],
+    ...paths.filter((p) => {
+      let v: unknown = sample;
+      for (const k of p) v = (v as Record<string | number, unknown>)[k];
+      return v !== null && typeof v === 'object' && !Array.isArray(v);
+    }),
+  ] as JsonPath[];
   const valueAt = (p: JsonPath): unknown => p.reduce<unknown>((v, k) => (v as Record<string | number, unknown>)[k], sample);
 
   const wrongType = fieldPath.chain((p) => otherType(valueAt(p)).map((v) => toJsonText(setAt(clone(sample), p, v))));
@@ -171,16 +174,28 @@ export function mutations(sample: Record<string, unknown>): fc.Arbitrary<string>
       return toJsonText(copy);
     });
   // Mostly tens of kilobytes, sometimes past the 256 kB body limit (413).
-  const size = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 10_000, max: 40_000 }) }, { weight: 1, arbitrary: fc.integer({ min: 240_000, max: 300_000 }) });
+  const size = fc.oneof(
+    { weight: 8, arbitrary: fc.integer({ min: 10_000, max: 40_000 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 240_000, max: 300_000 }) },
+  );
   const huge = fc.tuple(fieldPath, size).map(([p, n]) => toJsonText(setAt(clone(sample), p, 'x'.repeat(n))));
   // Just past the 64-level limit, thousands of levels, sometimes 20,000.
-  const depth = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 65, max: 200 }) }, { weight: 4, arbitrary: fc.integer({ min: 201, max: 3_000 }) }, { weight: 1, arbitrary: fc.constant(20_000) });
+  const depth = fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: 65, max: 200 }) },
+    { weight: 4, arbitrary: fc.integer({ min: 201, max: 3_000 }) },
+    { weight: 1, arbitrary: fc.constant(20_000) },
+  );
   const deep = fc
     .tuple(fc.constantFrom(...objectPaths, ...paths), depth, fc.constantFrom<'array' | 'object'>('array', 'object'))
     .map(([p, depth, kind]) => toJsonText(setAt(clone(sample), p, deepPlaceholder(depth, kind))));
-  const unicode = fc.tuple(fieldPath, fc.constantFrom(...NASTY_STRINGS.filter((s) => /[\u0000\ud800-\udfff]/.test(s)))).map(([p, s]) => toJsonText(setAt(clone(sample), p, s)));
+  const unicode = fc
+    .tuple(fieldPath, fc.constantFrom(...NASTY_STRINGS.filter((s) => /[\u0000\ud800-\udfff]/.test(s))))
+    .map(([p, s]) => toJsonText(setAt(clone(sample), p, s)));
   const outOfRange = fc.tuple(fieldPath, fc.constantFrom(...NASTY_NUMBERS, -1e6, 1e6)).map(([p, n]) => toJsonText(setAt(clone(sample), p, n)));
-  const notAnObject = fc.oneof(fc.constantFrom('[]', '"text"', '42', 'true', 'null', '[{}]'), hostileJson.map((v) => toJsonText(v)));
+  const notAnObject = fc.oneof(
+    fc.constantFrom('[]', '"text"', '42', 'true', 'null', '[{}]'),
+    hostileJson.map((v) => toJsonText(v)),
+  );
   return fc.oneof(
     { weight: 3, arbitrary: wrongType },
     { weight: 2, arbitrary: missing },
@@ -195,6 +210,21 @@ export function mutations(sample: Record<string, unknown>): fc.Arbitrary<string>
 
 /** Bodies that are not JSON at all, or JSON spelled wrong. */
 export const malformedJson: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('{', '{"a":}', "{'a':1}", '{"a":1,}', '[1,2', 'NaN', '{"a":NaN}', '{"a":Infinity}', 'undefined', '\u0000', '{"a":"\u0001"}', '\ufeff{}', '{"a":1}{"b":2}', '//x\n{}'),
+  fc.constantFrom(
+    '{',
+    '{"a":}',
+    "{'a':1}",
+    '{"a":1,}',
+    '[1,2',
+    'NaN',
+    '{"a":NaN}',
+    '{"a":Infinity}',
+    'undefined',
+    '\u0000',
+    '{"a":"\u0001"}',
+    '\ufeff{}',
+    '{"a":1}{"b":2}',
+    '//x\n{}',
+  ),
   fc.string({ unit: 'binary', maxLength: 200 }),
 );

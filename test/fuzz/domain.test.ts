@@ -4,16 +4,7 @@ import { hostileInputErrors, MAX_INPUT_DEPTH } from '../../src/api/hostile-input
 import { ForecastSchema, SafetyEventSchema, draftFromForecast, draftFromSafetyEvent } from '../../src/domain/intake';
 import { RuleSchema } from '../../src/domain/rules';
 import { RunbookSchema } from '../../src/domain/runbook';
-import {
-  ImpactContext,
-  SEVERITIES,
-  Severity,
-  classifySeverity,
-  maxSeverity,
-  raiseOneLevel,
-  severityFromScore,
-  severityRank,
-} from '../../src/domain/severity';
+import { ImpactContext, SEVERITIES, Severity, classifySeverity, maxSeverity, raiseOneLevel, severityFromScore, severityRank } from '../../src/domain/severity';
 import { TemplateError, render } from '../../src/domain/template';
 import { TenantSettingsSchema } from '../../src/domain/tenant-settings';
 import { ValidationError } from '../../src/domain/validation';
@@ -74,7 +65,10 @@ describe('runbook schema', () => {
   });
 
   test('arbitrary JSON never makes validateRunbook throw anything but a ValidationError with paths', () => {
-    fc.assert(fc.property(hostileJson, (input) => void judgeRunbook(input)), params());
+    fc.assert(
+      fc.property(hostileJson, (input) => void judgeRunbook(input)),
+      params(),
+    );
   });
 
   test('mutations of a valid runbook are judged, never crash, and a wrong type or out-of-range value is refused', () => {
@@ -92,7 +86,10 @@ describe('runbook schema', () => {
   test('a runbook with extra keys, prototype keys or an unknown action is refused', () => {
     fc.assert(
       fc.property(fc.constantFrom('__proto__', 'constructor', 'prototype', 'extra'), fc.constantFrom('root', 'step', 'triggers'), (key, where) => {
-        const input = JSON.parse(JSON.stringify(VALID_RUNBOOK)) as Record<string, unknown> & { steps: Record<string, unknown>[]; triggers: Record<string, unknown> };
+        const input = JSON.parse(JSON.stringify(VALID_RUNBOOK)) as Record<string, unknown> & {
+          steps: Record<string, unknown>[];
+          triggers: Record<string, unknown>;
+        };
         const target = where === 'root' ? input : where === 'step' ? input.steps[0] : input.triggers;
         Object.defineProperty(target, key, { value: { polluted: true }, enumerable: true, configurable: true, writable: true });
         expect(judgeRunbook(input)).toBe('invalid');
@@ -135,7 +132,10 @@ describe('detection rule schema', () => {
 
   test('the sample is valid; arbitrary JSON and mutations are judged without throwing', () => {
     expect(RuleSchema.safeParse(SAMPLE_RULE).success).toBe(true);
-    fc.assert(fc.property(hostileJson, (input) => judge(input)), params());
+    fc.assert(
+      fc.property(hostileJson, (input) => judge(input)),
+      params(),
+    );
     fc.assert(
       fc.property(mutations(SAMPLE_RULE), (text) => {
         const input: unknown = JSON.parse(text);
@@ -160,7 +160,14 @@ describe('templating', () => {
     })
     .map((parts) => parts.join('.'));
   const template = fc
-    .array(fc.oneof(nastyString, reference.map((r) => `{{${r}}}`), fc.constantFrom('{{', '}}', '{{}}', '{{ incident.title }}')), { maxLength: 5 })
+    .array(
+      fc.oneof(
+        nastyString,
+        reference.map((r) => `{{${r}}}`),
+        fc.constantFrom('{{', '}}', '{{}}', '{{ incident.title }}'),
+      ),
+      { maxLength: 5 },
+    )
     .map((parts) => parts.join(''));
   const at = fc.constantFrom('params', 'params.url', 'params.pushUrl', 'params.message', 'params.headers.x');
   const params_ = fc.oneof(template, fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(template, hostileJson), { maxKeys: 4 }), hostileJson);
@@ -200,39 +207,47 @@ describe('templating', () => {
 
   test('a present value renders whole (type kept) or as text; inherited properties are never read', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 10 }).filter((k) => /^[A-Za-z0-9_-]+$/.test(k)), hostileJson, (key, value) => {
-        const scope = { incident: { context: { [key]: value } }, steps: {} };
-        const whole = () => render(`{{incident.context.${key}}}`, scope, 'params.x');
-        if (value === null) expect(whole).toThrow(TemplateError);
-        else expect(whole()).toEqual(value);
-        for (const inherited of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
-          expect(() => render(`x {{incident.context.${key}.${inherited}}}`, { incident: { context: { [key]: {} } } }, 'p')).toThrow(TemplateError);
-        }
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 10 }).filter((k) => /^[A-Za-z0-9_-]+$/.test(k)),
+        hostileJson,
+        (key, value) => {
+          const scope = { incident: { context: { [key]: value } }, steps: {} };
+          const whole = () => render(`{{incident.context.${key}}}`, scope, 'params.x');
+          if (value === null) expect(whole).toThrow(TemplateError);
+          else expect(whole()).toEqual(value);
+          for (const inherited of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+            expect(() => render(`x {{incident.context.${key}.${inherited}}}`, { incident: { context: { [key]: {} } } }, 'p')).toThrow(TemplateError);
+          }
+        },
+      ),
       params(),
     );
   });
 
   test('a value rendered into a URL path cannot change the origin or the path segments the template has', () => {
     fc.assert(
-      fc.property(fc.oneof(nastyString, fc.string({ maxLength: 30 })), fc.constantFrom('params.url', 'params.pushUrl', 'params.compensate.url'), (value, where) => {
-        const template = 'http://127.0.0.1:9/services/{{incident.context.v}}/capacity?x={{incident.context.v}}';
-        let rendered: unknown;
-        try {
-          rendered = render(template, { incident: { context: { v: value } } }, where);
-        } catch (err) {
-          if (!(err instanceof TemplateError)) throw err;
-          return;
-        }
-        const url = new URL(rendered as string);
-        expect(url.origin).toBe('http://127.0.0.1:9');
-        const segments = url.pathname.split('/');
-        expect(segments).toHaveLength(4);
-        expect(segments[1]).toBe('services');
-        expect(segments[3]).toBe('capacity');
-        expect([...url.searchParams.keys()]).toEqual(['x']);
-        expect(url.searchParams.get('x')).toBe(value);
-      }),
+      fc.property(
+        fc.oneof(nastyString, fc.string({ maxLength: 30 })),
+        fc.constantFrom('params.url', 'params.pushUrl', 'params.compensate.url'),
+        (value, where) => {
+          const template = 'http://127.0.0.1:9/services/{{incident.context.v}}/capacity?x={{incident.context.v}}';
+          let rendered: unknown;
+          try {
+            rendered = render(template, { incident: { context: { v: value } } }, where);
+          } catch (err) {
+            if (!(err instanceof TemplateError)) throw err;
+            return;
+          }
+          const url = new URL(rendered as string);
+          expect(url.origin).toBe('http://127.0.0.1:9');
+          const segments = url.pathname.split('/');
+          expect(segments).toHaveLength(4);
+          expect(segments[1]).toBe('services');
+          expect(segments[3]).toBe('capacity');
+          expect([...url.searchParams.keys()]).toEqual(['x']);
+          expect(url.searchParams.get('x')).toBe(value);
+        },
+      ),
       params(),
     );
   });
@@ -328,7 +343,10 @@ describe('tenant settings schema', () => {
   });
 
   test('arbitrary JSON and mutations of valid settings are judged without throwing', () => {
-    fc.assert(fc.property(hostileJson, (input) => judge(input)), params());
+    fc.assert(
+      fc.property(hostileJson, (input) => judge(input)),
+      params(),
+    );
     fc.assert(
       fc.property(mutations(SAMPLE), (text) => {
         const input: unknown = JSON.parse(text);
@@ -354,7 +372,9 @@ describe('the API check for input schemas let through', () => {
   });
 
   test('handles 100,000 levels without overflowing the stack, and allows exactly the limit', () => {
-    expect(hostileInputErrors(JSON.parse(deepJsonText(100_000, 'array')))).toEqual([{ path: expect.any(String), message: `nested more than ${MAX_INPUT_DEPTH} levels deep` }]);
+    expect(hostileInputErrors(JSON.parse(deepJsonText(100_000, 'array')))).toEqual([
+      { path: expect.any(String), message: `nested more than ${MAX_INPUT_DEPTH} levels deep` },
+    ]);
     expect(hostileInputErrors(JSON.parse(deepJsonText(MAX_INPUT_DEPTH, 'object')))).toEqual([]);
     expect(hostileInputErrors(JSON.parse(deepJsonText(MAX_INPUT_DEPTH + 1, 'object')))).toHaveLength(1);
   });

@@ -120,16 +120,25 @@ describe('injection through templated step parameters', () => {
     const created = await target.call('POST', '/api/runbooks', who.keys.admin, runbook);
     if (created.status !== 201) throw new Error(`group ${index}: runbook refused: ${JSON.stringify(created.body)}`);
     const context = Object.fromEntries(group.map((c, i) => [`c${i}`, c.context]));
-    const opened = await target.call<{ id: string }>('POST', '/api/incidents', who.keys.ingest, { title: `injection ${index}`, severity: 'low', runbookId: id, context });
+    const opened = await target.call<{ id: string }>('POST', '/api/incidents', who.keys.ingest, {
+      title: `injection ${index}`,
+      severity: 'low',
+      runbookId: id,
+      context,
+    });
     if (opened.status !== 201) throw new Error(`group ${index}: incident refused: ${JSON.stringify(opened.body)}`);
     // Wait on the audit trail in SQL (cheap), then read the incident once through the API.
-    await eventually(async () => {
-      const { rows } = await target.admin.query<{ n: number }>(
-        `SELECT count(DISTINCT step_id)::int AS n FROM action_log WHERE incident_id = $1 AND kind IN ('step.failed', 'step.succeeded')`,
-        [opened.body.id],
-      );
-      return rows[0]!.n === group.length ? true : undefined;
-    }, 180_000, 300);
+    await eventually(
+      async () => {
+        const { rows } = await target.admin.query<{ n: number }>(
+          `SELECT count(DISTINCT step_id)::int AS n FROM action_log WHERE incident_id = $1 AND kind IN ('step.failed', 'step.succeeded')`,
+          [opened.body.id],
+        );
+        return rows[0]!.n === group.length ? true : undefined;
+      },
+      180_000,
+      300,
+    );
     const view = await target.incidentWhen(who, opened.body.id, (v) => v.steps.every((st) => ['failed', 'succeeded'].includes(st.status)), 30_000);
     return group.map((_c, i) => {
       const stepId = `s${i}`;
@@ -152,7 +161,14 @@ describe('injection through templated step parameters', () => {
     tripwire = installTripwire();
     rmSync(MARK, { force: true });
     ok = await new Receiver().start();
-    ok.on('GET', '/deploys', { body: { releases: [{ version: 1, status: 'good' }, { version: 2, status: 'bad', current: true }] } });
+    ok.on('GET', '/deploys', {
+      body: {
+        releases: [
+          { version: 1, status: 'good' },
+          { version: 2, status: 'bad', current: true },
+        ],
+      },
+    });
     standIn = await new StandIn('127.0.0.2').start();
     redirector = createHttpServer((req, res) => {
       redirected += 1;
@@ -193,48 +209,136 @@ describe('injection through templated step parameters', () => {
     /** Every URL field of every action that calls out, as a function of the URL. */
     const urlFields: { name: string; action: string; params: (url: string, n: number) => Record<string, unknown>; ssrf: string[] }[] = [
       { name: 'http.url', action: 'http', params: (url) => ({ method: 'POST', url, body: { a: 1 } }), ssrf: SSRF },
-      { name: 'http.compensate.url', action: 'http', params: (url) => ({ method: 'POST', url: `${OK}/http-main`, compensate: { method: 'POST', url } }), ssrf: fewSsrf },
+      {
+        name: 'http.compensate.url',
+        action: 'http',
+        params: (url) => ({ method: 'POST', url: `${OK}/http-main`, compensate: { method: 'POST', url } }),
+        ssrf: fewSsrf,
+      },
       { name: 'notify(webhook).url', action: 'notify', params: (url) => ({ url, message: 'hello' }), ssrf: fewSsrf },
       { name: 'notify(slack).url', action: 'notify', params: (url) => ({ channel: 'slack', url, message: 'hello' }), ssrf: fewSsrf },
       { name: 'scale.url', action: 'scale', params: (url) => ({ url, replicas: 2 }), ssrf: fewSsrf },
       { name: 'verify.url', action: 'verify', params: (url) => ({ url, interval: '100ms', timeout: '3s' }), ssrf: fewSsrf },
       { name: 'rollback_deploy.deploymentsUrl', action: 'rollback_deploy', params: (url) => ({ deploymentsUrl: url, service: 'api' }), ssrf: fewSsrf },
-      { name: 'rollback_deploy.healthUrl', action: 'rollback_deploy', params: (url) => ({ deploymentsUrl: `${OK}/deploys`, service: 'api', healthUrl: url }), ssrf: fewSsrf },
+      {
+        name: 'rollback_deploy.healthUrl',
+        action: 'rollback_deploy',
+        params: (url) => ({ deploymentsUrl: `${OK}/deploys`, service: 'api', healthUrl: url }),
+        ssrf: fewSsrf,
+      },
       { name: 'block.pushUrl', action: 'block', params: (url, n) => ({ target: `inj-target-${n}`, pushUrl: url }), ssrf: fewSsrf },
     ];
     for (const field of urlFields) {
       for (const url of field.ssrf) {
-        cases.push({ name: `${field.name} = ${url}`, action: field.action, params: field.params(whole, cases.length), context: { url }, expect: /^https?:/.test(url) ? 'egress' : 'refused' });
+        cases.push({
+          name: `${field.name} = ${url}`,
+          action: field.action,
+          params: field.params(whole, cases.length),
+          context: { url },
+          expect: /^https?:/.test(url) ? 'egress' : 'refused',
+        });
       }
       // Path traversal into an allowed host: refused before anything is sent.
-      cases.push({ name: `${field.name} path ../../etc/passwd`, action: field.action, params: field.params(`${OK}/t/{{incident.context.v}}/x`, cases.length), context: { v: '../../etc/passwd' }, expect: 'template' });
+      cases.push({
+        name: `${field.name} path ../../etc/passwd`,
+        action: field.action,
+        params: field.params(`${OK}/t/{{incident.context.v}}/x`, cases.length),
+        context: { v: '../../etc/passwd' },
+        expect: 'template',
+      });
     }
     cases.push({ name: 'http.url path ..', action: 'http', params: { url: `${OK}/t/{{incident.context.v}}/x` }, context: { v: '..' }, expect: 'template' });
-    cases.push({ name: 'http.url path ..\\..', action: 'http', params: { url: `${OK}/t/{{incident.context.v}}/x` }, context: { v: '..\\..\\windows\\win.ini' }, expect: 'template' });
+    cases.push({
+      name: 'http.url path ..\\..',
+      action: 'http',
+      params: { url: `${OK}/t/{{incident.context.v}}/x` },
+      context: { v: '..\\..\\windows\\win.ini' },
+      expect: 'template',
+    });
     // Host part of a URL template.
-    cases.push({ name: 'http.url host 127.0.0.2', action: 'http', params: { url: `http://{{incident.context.v}}:${P2}/x` }, context: { v: '127.0.0.2' }, expect: 'egress' });
-    cases.push({ name: 'http.url host with userinfo', action: 'http', params: { url: `http://{{incident.context.v}}:${P2}/x` }, context: { v: '127.0.0.1@127.0.0.2' }, expect: 'template' });
-    cases.push({ name: 'http.url host with a path', action: 'http', params: { url: 'http://{{incident.context.v}}/x' }, context: { v: `127.0.0.2:${P2}/y?` }, expect: 'template' });
+    cases.push({
+      name: 'http.url host 127.0.0.2',
+      action: 'http',
+      params: { url: `http://{{incident.context.v}}:${P2}/x` },
+      context: { v: '127.0.0.2' },
+      expect: 'egress',
+    });
+    cases.push({
+      name: 'http.url host with userinfo',
+      action: 'http',
+      params: { url: `http://{{incident.context.v}}:${P2}/x` },
+      context: { v: '127.0.0.1@127.0.0.2' },
+      expect: 'template',
+    });
+    cases.push({
+      name: 'http.url host with a path',
+      action: 'http',
+      params: { url: 'http://{{incident.context.v}}/x' },
+      context: { v: `127.0.0.2:${P2}/y?` },
+      expect: 'template',
+    });
     // CR/LF in header values: no header injection, refused for good.
     const crlf = { v: 'a\r\nX-Injected: 1' };
     const headers = { 'x-trace': '{{incident.context.v}}' };
     cases.push({ name: 'http.headers CRLF', action: 'http', params: { url: `${OK}/h`, headers }, context: crlf, expect: 'invalid' });
     cases.push({ name: 'notify.headers CRLF', action: 'notify', params: { url: `${OK}/h`, message: 'x', headers }, context: crlf, expect: 'invalid' });
     cases.push({ name: 'scale.headers CRLF', action: 'scale', params: { url: `${OK}/h/capacity`, replicas: 1, headers }, context: crlf, expect: 'invalid' });
-    cases.push({ name: 'verify.headers CRLF', action: 'verify', params: { url: `${OK}/h`, headers, interval: '100ms', timeout: '3s' }, context: crlf, expect: 'invalid' });
-    cases.push({ name: 'rollback_deploy.headers CRLF', action: 'rollback_deploy', params: { deploymentsUrl: `${OK}/deploys`, service: 'api', headers }, context: crlf, expect: 'invalid' });
+    cases.push({
+      name: 'verify.headers CRLF',
+      action: 'verify',
+      params: { url: `${OK}/h`, headers, interval: '100ms', timeout: '3s' },
+      context: crlf,
+      expect: 'invalid',
+    });
+    cases.push({
+      name: 'rollback_deploy.headers CRLF',
+      action: 'rollback_deploy',
+      params: { deploymentsUrl: `${OK}/deploys`, service: 'api', headers },
+      context: crlf,
+      expect: 'invalid',
+    });
     // An allowed target answering with a redirect to a disallowed one: not followed.
     cases.push({ name: 'http redirect to 127.0.0.2', action: 'http', params: { method: 'GET', url: redirectUrl }, context: {}, expect: 'redirect' });
     // Commands: only the allowlisted executable, never a shell.
     for (const v of ['/bin/sh', `/bin/echo; touch ${MARK}`, '/bin/../bin/echo', '/usr/bin/env']) {
-      cases.push({ name: `command.command = ${v}`, action: 'command', params: { command: '{{incident.context.v}}', args: ['-c', `touch ${MARK}`] }, context: { v }, expect: 'command' });
+      cases.push({
+        name: `command.command = ${v}`,
+        action: 'command',
+        params: { command: '{{incident.context.v}}', args: ['-c', `touch ${MARK}`] },
+        context: { v },
+        expect: 'command',
+      });
     }
     // block: a target is an identifier, not a command line.
-    cases.push({ name: 'block.target with metacharacters', action: 'block', params: { target: '{{incident.context.v}}' }, context: { v: `1.2.3.4; touch ${MARK}` }, expect: 'invalid' });
+    cases.push({
+      name: 'block.target with metacharacters',
+      action: 'block',
+      params: { target: '{{incident.context.v}}' },
+      context: { v: `1.2.3.4; touch ${MARK}` },
+      expect: 'invalid',
+    });
     // email: the relay is checked like any host; recipients cannot smuggle headers.
-    cases.push({ name: 'notify(email).smtp.host 127.0.0.2', action: 'notify', params: { channel: 'email', to: ['a@example.com'], message: 'x', smtp: { host: '{{incident.context.v}}', port: P2 } }, context: { v: '127.0.0.2' }, expect: 'egress' });
-    cases.push({ name: 'notify(email).smtp.host metadata', action: 'notify', params: { channel: 'email', to: ['a@example.com'], message: 'x', smtp: { host: '{{incident.context.v}}', port: 25 } }, context: { v: '169.254.169.254' }, expect: 'egress' });
-    cases.push({ name: 'notify(email).to CRLF', action: 'notify', params: { channel: 'email', to: ['{{incident.context.v}}'], message: 'x' }, context: { v: 'a@example.com\r\nBcc: victim@example.com' }, expect: 'invalid' });
+    cases.push({
+      name: 'notify(email).smtp.host 127.0.0.2',
+      action: 'notify',
+      params: { channel: 'email', to: ['a@example.com'], message: 'x', smtp: { host: '{{incident.context.v}}', port: P2 } },
+      context: { v: '127.0.0.2' },
+      expect: 'egress',
+    });
+    cases.push({
+      name: 'notify(email).smtp.host metadata',
+      action: 'notify',
+      params: { channel: 'email', to: ['a@example.com'], message: 'x', smtp: { host: '{{incident.context.v}}', port: 25 } },
+      context: { v: '169.254.169.254' },
+      expect: 'egress',
+    });
+    cases.push({
+      name: 'notify(email).to CRLF',
+      action: 'notify',
+      params: { channel: 'email', to: ['{{incident.context.v}}'], message: 'x' },
+      context: { v: 'a@example.com\r\nBcc: victim@example.com' },
+      expect: 'invalid',
+    });
 
     // Eight cases to an incident: fewer workflows for the worker, the same number of steps.
     const groups = Array.from({ length: Math.ceil(cases.length / 8) }, (_g, i) => cases.slice(i * 8, i * 8 + 8));
@@ -277,16 +381,47 @@ describe('injection through templated step parameters', () => {
   });
 
   test('shell metacharacters reach an allowlisted command as literal arguments, with no shell', async () => {
-    const args = [`; touch ${MARK}`, `$(touch ${MARK})`, `\`touch ${MARK}\``, `| touch ${MARK}`, `&& touch ${MARK}`, `\ntouch ${MARK}`, '../../etc/passwd', "' OR '1'='1"];
+    const args = [
+      `; touch ${MARK}`,
+      `$(touch ${MARK})`,
+      `\`touch ${MARK}\``,
+      `| touch ${MARK}`,
+      `&& touch ${MARK}`,
+      `\ntouch ${MARK}`,
+      '../../etc/passwd',
+      "' OR '1'='1",
+    ];
     const context = Object.fromEntries(args.map((a, i) => [`a${i}`, a]));
-    const result = await run(stack, tenant, { name: 'echo', action: 'command', params: { command: '/bin/echo', args: args.map((_a, i) => `{{incident.context.a${i}}}`) }, context, expect: 'command' }, 1_000);
+    const result = await run(
+      stack,
+      tenant,
+      {
+        name: 'echo',
+        action: 'command',
+        params: { command: '/bin/echo', args: args.map((_a, i) => `{{incident.context.a${i}}}`) },
+        context,
+        expect: 'command',
+      },
+      1_000,
+    );
     expect(result.status).toBe('succeeded');
     expect((result.output as { stdout: string }).stdout).toBe(`${args.join(' ')}\n`);
     expect(existsSync(MARK)).toBe(false);
   });
 
   test('an encoded traversal stays one path segment of the allowed host', async () => {
-    const result = await run(stack, tenant, { name: 'encoded', action: 'http', params: { url: `${ok.url}/t/{{incident.context.v}}/x` }, context: { v: '..%2F..%2Fetc%2Fpasswd' }, expect: 'template' }, 1_001);
+    const result = await run(
+      stack,
+      tenant,
+      {
+        name: 'encoded',
+        action: 'http',
+        params: { url: `${ok.url}/t/{{incident.context.v}}/x` },
+        context: { v: '..%2F..%2Fetc%2Fpasswd' },
+        expect: 'template',
+      },
+      1_001,
+    );
     expect(result.status).toBe('succeeded');
     expect(ok.requests.map((r) => r.path)).toEqual(['/t/..%252F..%252Fetc%252Fpasswd/x']);
   });
@@ -303,13 +438,26 @@ describe('injection through templated step parameters', () => {
     const dnsStack = await Stack.start('injection-dns', { env: { AIRE_EGRESS_ALLOWLIST: alias.name } });
     try {
       const who = await dnsStack.tenant('inj-dns');
-      const result = await run(dnsStack, who, { name: 'dns', action: 'http', params: { url: '{{incident.context.url}}' }, context: { url: `http://${alias.name}:${target.port}/x` }, expect: 'egress' }, 1_002);
+      const result = await run(
+        dnsStack,
+        who,
+        {
+          name: 'dns',
+          action: 'http',
+          params: { url: '{{incident.context.url}}' },
+          context: { url: `http://${alias.name}:${target.port}/x` },
+          expect: 'egress',
+        },
+        1_002,
+      );
       expect(result.status).toBe('failed');
       expect(result.error).toContain(`host "${alias.name}" resolves to ${alias.address}`);
       expect(result.attempts).toBe(1);
       expect(target.connections).toBe(0);
       // The name does resolve, and with its address on the list it would be allowed: the refusal was the address check.
-      await expect(resolveAllowed(alias.name, [alias.name, alias.address])).resolves.toEqual(expect.arrayContaining([expect.objectContaining({ address: alias.address })]));
+      await expect(resolveAllowed(alias.name, [alias.name, alias.address])).resolves.toEqual(
+        expect.arrayContaining([expect.objectContaining({ address: alias.address })]),
+      );
     } finally {
       await dnsStack.stop();
       await target.stop();

@@ -36,7 +36,11 @@ describe('limits', () => {
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
       body,
     });
-    return { status: res.status, type: res.headers.get('content-type') ?? '', body: (await res.json()) as { errors?: { path: string; message: string }[]; detail?: string } };
+    return {
+      status: res.status,
+      type: res.headers.get('content-type') ?? '',
+      body: (await res.json()) as { errors?: { path: string; message: string }[]; detail?: string },
+    };
   }
 
   async function incidents(): Promise<number> {
@@ -73,7 +77,9 @@ describe('limits', () => {
         expect(text.length).toBeLessThan(256 * 1024);
         const { value, ms } = await timed(() => send('/api/incidents', text));
         expect(value.status).toBe(400);
-        expect(value.body.errors).toEqual([{ path: `context.features${kind === 'array' ? '[0]'.repeat(62) : '.a'.repeat(62)}`, message: 'nested more than 64 levels deep' }]);
+        expect(value.body.errors).toEqual([
+          { path: `context.features${kind === 'array' ? '[0]'.repeat(62) : '.a'.repeat(62)}`, message: 'nested more than 64 levels deep' },
+        ]);
         expect(ms).toBeLessThan(2_000);
       }
       // 100,000 levels (200 kB): still a quick 400, no stack overflow anywhere.
@@ -90,7 +96,12 @@ describe('limits', () => {
       expect(nested.value.status).toBe(400);
       expect(nested.ms).toBeLessThan(5_000);
       const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-      for (let i = 1; i < 10; i++) laughs.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+      for (let i = 1; i < 10; i++)
+        laughs.push(
+          `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+            .fill(`*${String.fromCharCode(96 + i)}`)
+            .join(',')}]`,
+        );
       const bomb = await timed(() => send('/api/runbooks/laughs', `${laughs.join('\n')}\nname: x\nsteps: []\n`, yaml));
       expect(bomb.value.status).toBe(400);
       expect(bomb.ms).toBeLessThan(5_000);
@@ -206,7 +217,9 @@ describe('limits', () => {
     const longTitle = `${'a'.repeat(290)}!`;
 
     test('(a+)+$ is refused when a runbook is saved, quickly', async () => {
-      const { value, ms } = await timed(() => send('/api/runbooks/bomb', JSON.stringify({ name: 'bomb', triggers: { titlePattern: '(a+)+$' }, steps: base.steps })));
+      const { value, ms } = await timed(() =>
+        send('/api/runbooks/bomb', JSON.stringify({ name: 'bomb', triggers: { titlePattern: '(a+)+$' }, steps: base.steps })),
+      );
       expect(value.status).toBe(400);
       expect(value.body.errors).toEqual([{ path: 'triggers.titlePattern', message: expect.stringContaining('backtrack catastrophically') }]);
       expect(ms).toBeLessThan(1_000);

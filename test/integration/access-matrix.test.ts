@@ -76,7 +76,8 @@ describe('access matrix: every route × every role × own and other tenant', () 
     expect((await stack.call('PUT', '/api/rules/matrix-rule-put', a.keys.admin, RULE)).status).toBe(201);
     A.putRule = 'matrix-rule-put';
     const keys = await stack.call<{ items: { id: string }[] }>('GET', '/api/keys', a.keys.admin);
-    for (const value of [A.incident, A.gated, A.item, a.id, a.slug, 'matrix incident', 'matrix gated', 'matrix follow-up', ...keys.body.items.map((k) => k.id)]) secretsOfA.add(value);
+    for (const value of [A.incident, A.gated, A.item, a.id, a.slug, 'matrix incident', 'matrix gated', 'matrix follow-up', ...keys.body.items.map((k) => k.id)])
+      secretsOfA.add(value);
   });
   afterAll(async () => stack?.stop());
 
@@ -87,17 +88,38 @@ describe('access matrix: every route × every role × own and other tenant', () 
   }
 
   const FIXTURES: Record<string, Fixture> = {
-    incidentFromForecast: { own: [201], other: 'own-data', request: async () => ({ path: '/api/incident/from-forecast', body: { id: uniqueId('fc'), riskType: 'disk', confidence: 30, recommendedAction: 'clean' } }) },
+    incidentFromForecast: {
+      own: [201],
+      other: 'own-data',
+      request: async () => ({
+        path: '/api/incident/from-forecast',
+        body: { id: uniqueId('fc'), riskType: 'disk', confidence: 30, recommendedAction: 'clean' },
+      }),
+    },
     intakeAlertmanager: {
       own: [202],
       other: 'own-data',
       request: async () => ({
         path: '/api/intake/alertmanager',
-        body: { version: '4', groupKey: 'g', status: 'firing', receiver: 'aire', alerts: [{ status: 'firing', labels: { alertname: 'X', severity: 'info' }, startsAt: new Date().toISOString(), fingerprint: uniqueId('fp') }] },
+        body: {
+          version: '4',
+          groupKey: 'g',
+          status: 'firing',
+          receiver: 'aire',
+          alerts: [{ status: 'firing', labels: { alertname: 'X', severity: 'info' }, startsAt: new Date().toISOString(), fingerprint: uniqueId('fp') }],
+        },
       }),
     },
-    incidentFromEvent: { own: [201], other: 'own-data', request: async () => ({ path: '/api/incident/from-event', body: { id: uniqueId('ev'), source: 'asrs', riskScore: 10, outcome: 'o', actionType: 'a' } }) },
-    declareIncident: { own: [201], other: 'own-data', request: async () => ({ path: '/api/incidents', body: { title: 'declared', severity: 'low' }, headers: { 'idempotency-key': uniqueId('idem') } }) },
+    incidentFromEvent: {
+      own: [201],
+      other: 'own-data',
+      request: async () => ({ path: '/api/incident/from-event', body: { id: uniqueId('ev'), source: 'asrs', riskScore: 10, outcome: 'o', actionType: 'a' } }),
+    },
+    declareIncident: {
+      own: [201],
+      other: 'own-data',
+      request: async () => ({ path: '/api/incidents', body: { title: 'declared', severity: 'low' }, headers: { 'idempotency-key': uniqueId('idem') } }),
+    },
     listIncidents: { own: [200], other: 'own-data', request: async () => ({ path: '/api/incidents?limit=200' }) },
     getIncident: { own: [200], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}` }) },
     approveIncident: { own: [503], other: 'resource', request: async () => ({ path: `/api/incidents/${A.gated}/approve`, body: { reason: 'ok' } }) },
@@ -106,24 +128,44 @@ describe('access matrix: every route × every role × own and other tenant', () 
     rollbackIncident: { own: [503], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/rollback`, body: {} }) },
     resolveIncident: { own: [503], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/resolve`, body: {} }) },
     closeIncident: { own: [503], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/close`, body: {} }) },
-    completeManualStep: { own: [503], other: 'resource', request: async () => ({ path: `/api/incidents/${A.gated}/steps/manual-step/complete`, body: { outcome: 'done' } }) },
-    decideFailedStep: { own: [503], other: 'resource', request: async () => ({ path: `/api/incidents/${A.gated}/steps/failed-step/decision`, body: { decision: 'skip' } }) },
+    completeManualStep: {
+      own: [503],
+      other: 'resource',
+      request: async () => ({ path: `/api/incidents/${A.gated}/steps/manual-step/complete`, body: { outcome: 'done' } }),
+    },
+    decideFailedStep: {
+      own: [503],
+      other: 'resource',
+      request: async () => ({ path: `/api/incidents/${A.gated}/steps/failed-step/decision`, body: { decision: 'skip' } }),
+    },
     incidentReport: { own: [200], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/report` }) },
-    addActionItem: { own: [201], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/action-items`, body: { title: 'another follow-up' } }) },
+    addActionItem: {
+      own: [201],
+      other: 'resource',
+      request: async () => ({ path: `/api/incidents/${A.incident}/action-items`, body: { title: 'another follow-up' } }),
+    },
     listIncidentActionItems: { own: [200], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/action-items` }) },
     listActionItems: { own: [200], other: 'own-data', request: async () => ({ path: '/api/action-items' }) },
     updateActionItem: { own: [200], other: 'resource', request: async () => ({ path: `/api/action-items/${A.item}`, body: { owner: 'sre' } }) },
     listRunbooks: { own: [200], other: 'own-data', request: async () => ({ path: '/api/runbooks' }) },
     getRunbook: { own: [200], other: 'resource', request: async () => ({ path: `/api/runbooks/${A.runbook}` }) },
     listRunbookVersions: { own: [200], other: 'resource', request: async () => ({ path: `/api/runbooks/${A.runbook}/versions` }) },
-    dryRunRunbook: { own: [200], other: 'resource', request: async () => ({ path: `/api/runbooks/${A.runbook}/test`, body: { incident: { title: 'x', severity: 'low' } } }) },
+    dryRunRunbook: {
+      own: [200],
+      other: 'resource',
+      request: async () => ({ path: `/api/runbooks/${A.runbook}/test`, body: { incident: { title: 'x', severity: 'low' } } }),
+    },
     createRunbook: { own: [201], other: 'own-data', request: async () => ({ path: '/api/runbooks', body: { ...RUNBOOK, id: uniqueId('new-rb') } }) },
     putRunbook: { own: [200], other: 'upsert', request: async () => ({ path: `/api/runbooks/${A.putRunbook}`, body: RUNBOOK }) },
     listControls: { own: [200], other: 'own-data', request: async () => ({ path: '/api/controls' }) },
     getSettings: { own: [200], other: 'own-data', request: async () => ({ path: '/api/settings' }) },
     putSettings: { own: [200], other: 'own-data', request: async () => ({ path: '/api/settings', body: { approvalTimeout: '2h' } }) },
     // Not tenant data: payloads carry no tenant, and decoding needs Temporal access anyway (docs/security.md).
-    codecEncode: { own: [200], other: 'own-data', request: async () => ({ path: '/api/codec/encode', body: { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'e30=' }] } }) },
+    codecEncode: {
+      own: [200],
+      other: 'own-data',
+      request: async () => ({ path: '/api/codec/encode', body: { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'e30=' }] } }),
+    },
     codecDecode: { own: [200], other: 'own-data', request: async () => ({ path: '/api/codec/decode', body: { payloads: [] } }) },
     createKey: { own: [201], other: 'own-data', request: async () => ({ path: '/api/keys', body: { name: uniqueId('k'), roles: ['viewer'] } }) },
     listKeys: { own: [200], other: 'own-data', request: async () => ({ path: '/api/keys' }) },
@@ -140,10 +182,9 @@ describe('access matrix: every route × every role × own and other tenant', () 
       other: 'resource',
       request: async () => {
         // An open breaker of A's, for the call to reset.
-        await adminQuery(
-          `INSERT INTO breakers (tenant_id, runbook_id, target, reason) VALUES ($1, 'matrix-rb', 'matrix-svc', 'test') ON CONFLICT DO NOTHING`,
-          [a.id],
-        );
+        await adminQuery(`INSERT INTO breakers (tenant_id, runbook_id, target, reason) VALUES ($1, 'matrix-rb', 'matrix-svc', 'test') ON CONFLICT DO NOTHING`, [
+          a.id,
+        ]);
         return { path: '/api/breakers/reset', body: { service: 'matrix-svc' } };
       },
     },
@@ -186,15 +227,28 @@ describe('access matrix: every route × every role × own and other tenant', () 
         const answer = await call(op, await fixture.request(), key);
         if (answer.status !== 401) wrong.push(`${name} with ${key ? 'an unknown' : 'no'} key: ${answer.status}`);
       }
-      for (const [tenantName, tenant] of [['own', a], ['other', b]] as const) {
+      for (const [tenantName, tenant] of [
+        ['own', a],
+        ['other', b],
+      ] as const) {
         for (const role of ROLES) {
           cells += 1;
           const permitted = role === 'admin' || (op.roles as readonly Role[]).includes(role);
           const probe = await fixture.request();
           const answer = await call(op, probe, tenant.keys[role]);
-          const expected = !permitted ? [403] : tenantName === 'own' ? fixture.own : fixture.other === 'resource' ? [404] : fixture.other === 'upsert' ? [200, 201] : fixture.own;
-          if (!expected.includes(answer.status)) wrong.push(`${name} as ${tenantName} ${role}: ${answer.status} (expected ${expected.join(' or ')}) ${answer.text.slice(0, 200)}`);
-          if (answer.status >= 400 && !(answer.headers.get('content-type') ?? '').startsWith('application/problem+json')) wrong.push(`${name} as ${tenantName} ${role}: ${answer.status} is not problem+json`);
+          const expected = !permitted
+            ? [403]
+            : tenantName === 'own'
+              ? fixture.own
+              : fixture.other === 'resource'
+                ? [404]
+                : fixture.other === 'upsert'
+                  ? [200, 201]
+                  : fixture.own;
+          if (!expected.includes(answer.status))
+            wrong.push(`${name} as ${tenantName} ${role}: ${answer.status} (expected ${expected.join(' or ')}) ${answer.text.slice(0, 200)}`);
+          if (answer.status >= 400 && !(answer.headers.get('content-type') ?? '').startsWith('application/problem+json'))
+            wrong.push(`${name} as ${tenantName} ${role}: ${answer.status} is not problem+json`);
           if (answer.status >= 400 && !ProblemSchema.safeParse(answer.body).success) wrong.push(`${name} as ${tenantName} ${role}: not a problem document`);
           if (tenantName === 'other') {
             // What B itself sent (an id of A's in the path) may come back in the 404; nothing else of A's may.
@@ -223,7 +277,9 @@ describe('access matrix: every route × every role × own and other tenant', () 
     // A's breaker stays open after B's resets; A's key revocations were A's alone.
     const breakers = await adminQuery(`SELECT reset_by FROM breakers WHERE tenant_id = $1 ORDER BY id`, [a.id]);
     expect(breakers.map((r) => r.reset_by)).toEqual(['key:approver-key', 'key:admin-key', null]);
-    const revokedByB = await adminQuery(`SELECT count(*)::int AS n FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NOT NULL AND name LIKE 'throwaway-%'`, [a.id]);
+    const revokedByB = await adminQuery(`SELECT count(*)::int AS n FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NOT NULL AND name LIKE 'throwaway-%'`, [
+      a.id,
+    ]);
     expect(revokedByB[0]!.n).toBe(1); // A's admin revoked one throwaway key; B's admin, given another, revoked none
     // A's items and settings were changed only by A's permitted keys.
     const item = await adminQuery('SELECT tenant_id FROM action_items WHERE id = $1', [A.item]);
@@ -307,9 +363,27 @@ describe('access matrix: every route × every role × own and other tenant', () 
       expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(over.body.detail).toContain('AIRE_RATE_LIMIT_INTAKE');
       // The same bucket covers every intake route of the key.
-      expect((await limited.call('POST', '/api/incident/from-event', t.keys.ingest, { id: uniqueId('e'), source: 'asrs', riskScore: 1, outcome: 'o', actionType: 'a' })).status).toBe(429);
       expect(
-        (await limited.call('POST', '/api/intake/alertmanager', t.keys.ingest, { version: '4', groupKey: 'g', status: 'firing', receiver: 'r', alerts: [{ status: 'firing', labels: {}, startsAt: 'now', fingerprint: 'f' }] })).status,
+        (
+          await limited.call('POST', '/api/incident/from-event', t.keys.ingest, {
+            id: uniqueId('e'),
+            source: 'asrs',
+            riskScore: 1,
+            outcome: 'o',
+            actionType: 'a',
+          })
+        ).status,
+      ).toBe(429);
+      expect(
+        (
+          await limited.call('POST', '/api/intake/alertmanager', t.keys.ingest, {
+            version: '4',
+            groupKey: 'g',
+            status: 'firing',
+            receiver: 'r',
+            alerts: [{ status: 'firing', labels: {}, startsAt: 'now', fingerprint: 'f' }],
+          })
+        ).status,
       ).toBe(429);
       const { rows } = await limited.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [t.id]);
       expect(rows[0]!.n).toBe(5);
@@ -321,7 +395,8 @@ describe('access matrix: every route × every role × own and other tenant', () 
 
     test('approvals: approve and reject share a per-key limit; other signals and other keys are not limited', async () => {
       const id = randomUUID();
-      for (let i = 0; i < 3; i++) expect((await limited.call('POST', `/api/incidents/${id}/${i % 2 ? 'reject' : 'approve'}`, t.keys.approver, {})).status).toBe(404);
+      for (let i = 0; i < 3; i++)
+        expect((await limited.call('POST', `/api/incidents/${id}/${i % 2 ? 'reject' : 'approve'}`, t.keys.approver, {})).status).toBe(404);
       const over = await limited.call('POST', `/api/incidents/${id}/approve`, t.keys.approver, {});
       expect(over.status).toBe(429);
       expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
@@ -331,14 +406,19 @@ describe('access matrix: every route × every role × own and other tenant', () 
     });
 
     test('the OpenAPI document lists 429 with Retry-After exactly for the limited operations', async () => {
-      const doc = (await (await fetch(`${limited.baseUrl}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { operationId: string; responses: Record<string, { headers?: Record<string, unknown> }> }>> };
+      const doc = (await (await fetch(`${limited.baseUrl}/api/openapi.json`)).json()) as {
+        paths: Record<string, Record<string, { operationId: string; responses: Record<string, { headers?: Record<string, unknown> }> }>>;
+      };
       const limitedOps = Object.values(doc.paths)
         .flatMap((ops) => Object.values(ops))
         .filter((op) => op.responses['429'])
         .map((op) => op.operationId)
         .sort();
-      expect(limitedOps).toEqual(expect.arrayContaining(['approveIncident', 'declareIncident', 'incidentFromEvent', 'incidentFromForecast', 'intakeAlertmanager', 'rejectIncident']));
-      for (const ops of Object.values(doc.paths)) for (const op of Object.values(ops)) if (op.responses['429']) expect(op.responses['429'].headers?.['Retry-After']).toBeDefined();
+      expect(limitedOps).toEqual(
+        expect.arrayContaining(['approveIncident', 'declareIncident', 'incidentFromEvent', 'incidentFromForecast', 'intakeAlertmanager', 'rejectIncident']),
+      );
+      for (const ops of Object.values(doc.paths))
+        for (const op of Object.values(ops)) if (op.responses['429']) expect(op.responses['429'].headers?.['Retry-After']).toBeDefined();
     });
   });
 });

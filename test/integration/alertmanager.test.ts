@@ -99,12 +99,21 @@ describe('Alertmanager intake', () => {
   test('a silence records the alert and opens nothing, and says why', async () => {
     const tenant = await tenantWith({ intake: { silences: [{ matchers: { service: 'checkout' }, reason: 'maintenance window CHG-123' }] } });
     const fp = uniqueId('fp');
-    const res = await stack.call<Outcome>('POST', '/api/intake/alertmanager', tenant.keys.ingest, payload([{ fingerprint: fp }, { fingerprint: `${fp}-b`, labels: { service: 'search' } }]));
+    const res = await stack.call<Outcome>(
+      'POST',
+      '/api/intake/alertmanager',
+      tenant.keys.ingest,
+      payload([{ fingerprint: fp }, { fingerprint: `${fp}-b`, labels: { service: 'search' } }]),
+    );
     expect(res.body.alerts[0]).toMatchObject({ outcome: 'silenced', incidentId: null, reason: expect.stringContaining('maintenance window CHG-123') });
     expect(res.body.alerts[1]).toMatchObject({ outcome: 'opened' });
     const suppressed = await stack.admin.query('SELECT dedup_key, reason FROM suppressed_events WHERE tenant_id = $1', [tenant.id]);
     expect(suppressed.rows).toEqual([{ dedup_key: `alertmanager:${fp}`, reason: expect.stringContaining('CHG-123') }]);
-    const declared = await stack.call<{ silenced: boolean }>('POST', '/api/incidents', tenant.keys.ingest, { title: 'checkout slow', severity: 'high', affectedServices: ['checkout'] });
+    const declared = await stack.call<{ silenced: boolean }>('POST', '/api/incidents', tenant.keys.ingest, {
+      title: 'checkout slow',
+      severity: 'high',
+      affectedServices: ['checkout'],
+    });
     expect([declared.status, declared.body.silenced]).toEqual([202, true]);
   });
 
@@ -117,7 +126,10 @@ describe('Alertmanager intake', () => {
 
     const body = JSON.stringify(payload([{ fingerprint: uniqueId('fp') }]));
     const send = (signature?: string) =>
-      stack.call('POST', '/api/intake/alertmanager', tenant.keys.ingest, body, { 'content-type': 'application/json', ...(signature ? { 'x-aire-signature': signature } : {}) });
+      stack.call('POST', '/api/intake/alertmanager', tenant.keys.ingest, body, {
+        'content-type': 'application/json',
+        ...(signature ? { 'x-aire-signature': signature } : {}),
+      });
     const now = Math.floor(Date.now() / 1000);
     expect((await send()).status).toBe(401);
     expect((await send(signBody(secret, body, now - 3_600))).status).toBe(401);
@@ -129,7 +141,13 @@ describe('Alertmanager intake', () => {
     const tenant = await stack.tenant('storm');
     const key = uniqueId('storm');
     const send = (i: number) =>
-      stack.call<{ id: string }>('POST', '/api/incidents', tenant.keys.ingest, { title: 'disk full on db-1', severity: 'low', dedupKey: key }, { 'idempotency-key': `${key}-${i}` });
+      stack.call<{ id: string }>(
+        'POST',
+        '/api/incidents',
+        tenant.keys.ingest,
+        { title: 'disk full on db-1', severity: 'low', dedupKey: key },
+        { 'idempotency-key': `${key}-${i}` },
+      );
     const ids = new Set<string>();
     const statuses: number[] = [];
     for (let batch = 0; batch < 10; batch += 1) {
@@ -190,7 +208,13 @@ describe('Alertmanager intake', () => {
       );
       alertmanager = spawn(
         ALERTMANAGER,
-        [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'],
+        [
+          `--config.file=${join(dir, 'alertmanager.yml')}`,
+          `--storage.path=${dir}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+          '--cluster.listen-address=',
+          '--log.level=warn',
+        ],
         { stdio: 'ignore' },
       );
       const am = `http://127.0.0.1:${port}`;
@@ -207,7 +231,11 @@ describe('Alertmanager intake', () => {
       expect((await post()).status).toBe(200);
 
       const incident = await eventually(async () => {
-        const list = await stack.call<{ items: { id: string; source: string; title: string }[] }>('GET', '/api/incidents?source=alertmanager', tenant.keys.viewer);
+        const list = await stack.call<{ items: { id: string; source: string; title: string }[] }>(
+          'GET',
+          '/api/incidents?source=alertmanager',
+          tenant.keys.viewer,
+        );
         return list.body.items.find((i) => i.title === `5xx on ${labels.service}`);
       }, 30_000);
       const open = await stack.incidentWhen(tenant, incident.id, (v) => v.incident.status === 'awaiting_approval');

@@ -15,7 +15,11 @@ describe('incident analysis', () => {
     const category = uniqueId('disk');
     const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) {
-      const res = await stack.call<{ id: string; severity: string }>('POST', '/api/incidents', tenant.keys.ingest, { title: `volume full ${i}`, severity: 'low', category });
+      const res = await stack.call<{ id: string; severity: string }>('POST', '/api/incidents', tenant.keys.ingest, {
+        title: `volume full ${i}`,
+        severity: 'low',
+        category,
+      });
       ids.push(res.body.id);
       await stack.incidentWhen(tenant, res.body.id, () => true);
       expect([i, res.body.severity]).toEqual([i, i < 4 ? 'low' : 'medium']);
@@ -45,7 +49,9 @@ describe('incident analysis', () => {
       rawFeatures: { cpu_utilization: 0.97, error_rate: 0.12, region: 'eu-west-1' },
     });
     const view = await stack.incidentWhen(tenant, res.body.id, (v) => (v.incident.suggestions as unknown[]).length > 0);
-    expect(view.incident.rootCauseHypothesis).toBe("Likely CPU saturation (cpu_utilization=0.97); or a rising error rate (error_rate=0.12), from the incident's own data.");
+    expect(view.incident.rootCauseHypothesis).toBe(
+      "Likely CPU saturation (cpu_utilization=0.97); or a rising error rate (error_rate=0.12), from the incident's own data.",
+    );
     expect((view.incident.suggestions as { runbookId: string }[])[0]!.runbookId).toBe('cpu-scale');
     expect(view.incident.runbookId).toBeNull();
   });

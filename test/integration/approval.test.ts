@@ -51,15 +51,22 @@ describe('approval gates', () => {
     // A decision naming a step that is not waiting is refused by the workflow, which says which gate waits.
     const wrongStep = await stack.call<{ detail: string }>('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { stepId: 'three' });
     expect([wrongStep.status, wrongStep.body.detail]).toEqual([409, 'the pending gate is step "two"']);
-    const res = await stack.call<{ outcome: string; state: { pendingApproval: { approvals: string[] } } }>('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, {
-      reason: 'change window open',
-      stepId: 'two',
-    });
+    const res = await stack.call<{ outcome: string; state: { pendingApproval: { approvals: string[] } } }>(
+      'POST',
+      `/api/incidents/${id}/approve`,
+      tenant.keys.approver,
+      {
+        reason: 'change window open',
+        stepId: 'two',
+      },
+    );
     expect([res.status, res.body.outcome, res.body.state.pendingApproval.approvals]).toEqual([200, 'approved', ['key:approver-key']]);
 
     const done = await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'mitigated');
     expect(target.paths(rb)).toEqual([`POST /${rb}/one`, `POST /${rb}/two`, `POST /${rb}/three`]);
-    expect(done.approvals).toEqual([{ stepId: 'two', decision: 'approve', approver: 'key:approver-key', reason: 'change window open', at: expect.any(String) }]);
+    expect(done.approvals).toEqual([
+      { stepId: 'two', decision: 'approve', approver: 'key:approver-key', reason: 'change window open', at: expect.any(String) },
+    ]);
     expect(done.actionLog.find((e) => e.kind === 'approval.granted')).toMatchObject({ actor: 'key:approver-key', stepId: 'two' });
 
     // Nothing is waiting any more: a late approve is a conflict, not a silent success.

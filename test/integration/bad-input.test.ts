@@ -32,8 +32,7 @@ describe('bad input', () => {
   }
 
   const forecast = { id: 'fc-1', riskType: 'disk', confidence: 65, recommendedAction: 'clean up' };
-  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    stack.call<Problem>('POST', path, tenant.keys.admin, body, headers);
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) => stack.call<Problem>('POST', path, tenant.keys.admin, body, headers);
 
   test('malformed JSON', async () => {
     await expectProblem(400, await post('/api/incident/from-forecast', '{"id": "x", ', { 'content-type': 'application/json' }), ['(body)']);
@@ -80,7 +79,14 @@ describe('bad input', () => {
       ],
     });
     await expectProblem(400, res, ['steps[1].id', 'steps[2].params.url']);
-    const res2 = await post('/api/runbooks', { id: 'broken2', name: 'b', steps: [{ id: 'a', name: 'a', action: 'teleport' }, { id: 'b', name: 'b', action: 'notify', params: { message: 'hi' } }] });
+    const res2 = await post('/api/runbooks', {
+      id: 'broken2',
+      name: 'b',
+      steps: [
+        { id: 'a', name: 'a', action: 'teleport' },
+        { id: 'b', name: 'b', action: 'notify', params: { message: 'hi' } },
+      ],
+    });
     await expectProblem(400, res2, ['steps[0].action', 'steps[1].params.url']);
     await expectProblem(400, await post('/api/runbooks', 'id: [unclosed', { 'content-type': 'application/yaml' }), ['(body)']);
     const { rows } = await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM runbooks WHERE tenant_id = $1', [tenant.id]);

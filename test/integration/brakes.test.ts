@@ -22,7 +22,11 @@ describe('brakes', () => {
   });
 
   async function declare(rb: string, service: string): Promise<string> {
-    const res = await stack.call<{ id: string }>('POST', '/api/incidents', tenant.keys.ingest, { title: `${rb} trouble`, severity: 'medium', affectedServices: [service] });
+    const res = await stack.call<{ id: string }>('POST', '/api/incidents', tenant.keys.ingest, {
+      title: `${rb} trouble`,
+      severity: 'medium',
+      affectedServices: [service],
+    });
     expect(res.status).toBe(201);
     return res.body.id;
   }

@@ -52,7 +52,11 @@ interface Component {
 
 /** `node --import tsx <script>` from the repository root, stdout and stderr captured. */
 function start(script: string, env: Record<string, string>): Component {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -80,7 +84,13 @@ describe('canary secrets never leave where they belong', () => {
   const answers: string[] = [];
   let incidentId = '';
 
-  async function call(method: string, path: string, key: string | undefined, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
+  async function call(
+    method: string,
+    path: string,
+    key: string | undefined,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
     const raw = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const res = await fetch(`${apiUrl}${path}`, {
       method,
@@ -120,7 +130,14 @@ describe('canary secrets never leave where they belong', () => {
     };
     api = start('src/api/main.ts', common);
     worker = start('src/worker/main.ts', common);
-    await eventually(() => fetch(`${apiUrl}/readyz`).then((r) => (r.status === 200 ? true : undefined), () => undefined), 60_000);
+    await eventually(
+      () =>
+        fetch(`${apiUrl}/readyz`).then(
+          (r) => (r.status === 200 ? true : undefined),
+          () => undefined,
+        ),
+      60_000,
+    );
     await eventually(async () => (worker.output().includes('worker started') ? true : undefined), 120_000, 300);
   }, 180_000);
 
@@ -146,7 +163,12 @@ describe('canary secrets never leave where they belong', () => {
       triggers: { sources: ['upewe'], titlePattern: 'canary' },
       requiresApproval: true,
       steps: [
-        { id: 'tell', name: 'Tell', action: 'notify', params: { url: `${notifications.url}/hook`, message: 'Scaling {{incident.context.service}} for {{incident.title}}' } },
+        {
+          id: 'tell',
+          name: 'Tell',
+          action: 'notify',
+          params: { url: `${notifications.url}/hook`, message: 'Scaling {{incident.context.service}} for {{incident.title}}' },
+        },
         {
           id: 'deploy',
           name: 'Deploy with a credential',
@@ -158,8 +180,19 @@ describe('canary secrets never leave where they belong', () => {
             body: { service: '{{incident.context.service}}', password: '{{incident.context.password}}' },
           },
         },
-        { id: 'scale', name: 'Scale', action: 'scale', estimatedCost: Number(HISTORY_CANARIES.estimatedCost), params: { url: `${target.url}/capacity`, replicas: '{{incident.context.replicas}}' } },
-        { id: 'done', name: 'Done', action: 'notify', params: { url: `${notifications.url}/hook`, message: 'Scaled {{incident.context.service}} from {{steps.scale.output.previous}}' } },
+        {
+          id: 'scale',
+          name: 'Scale',
+          action: 'scale',
+          estimatedCost: Number(HISTORY_CANARIES.estimatedCost),
+          params: { url: `${target.url}/capacity`, replicas: '{{incident.context.replicas}}' },
+        },
+        {
+          id: 'done',
+          name: 'Done',
+          action: 'notify',
+          params: { url: `${notifications.url}/hook`, message: 'Scaled {{incident.context.service}} from {{steps.scale.output.previous}}' },
+        },
       ],
     });
     expect(runbook.status).toBe(201);
@@ -170,7 +203,13 @@ describe('canary secrets never leave where they belong', () => {
       riskType: 'canary capacity',
       confidence: 65,
       recommendedAction: 'scale out',
-      rawFeatures: { service: 'checkout', replicas: 4, password: CANARIES.password, token: CANARIES.token, db: { password: CANARIES.dbPassword, apiKey: CANARIES.contextApiKey } },
+      rawFeatures: {
+        service: 'checkout',
+        replicas: 4,
+        password: CANARIES.password,
+        token: CANARIES.token,
+        db: { password: CANARIES.dbPassword, apiKey: CANARIES.contextApiKey },
+      },
     });
     const unsigned = await call('POST', '/api/incident/from-forecast', tenant.keys.ingest, forecast);
     expect(unsigned.status).toBe(401);
@@ -183,12 +222,18 @@ describe('canary secrets never leave where they belong', () => {
     await eventually(async () => ((await view()).incident?.status === 'awaiting_approval' ? true : undefined), 60_000, 300);
     // A dry run with the same secrets in the sample incident.
     const dry = await call('POST', '/api/runbooks/canary-capacity/test', tenant.keys.viewer, {
-      incident: { title: 'canary capacity', severity: 'high', source: 'upewe', context: { service: 'checkout', replicas: 2, password: CANARIES.password, token: CANARIES.token, db: { password: CANARIES.dbPassword } } },
+      incident: {
+        title: 'canary capacity',
+        severity: 'high',
+        source: 'upewe',
+        context: { service: 'checkout', replicas: 2, password: CANARIES.password, token: CANARIES.token, db: { password: CANARIES.dbPassword } },
+      },
     });
     expect(dry.status).toBe(200);
     expect((await call('POST', `/api/incidents/${incidentId}/approve`, tenant.keys.approver, { reason: 'capacity review done' })).status).toBe(200);
     // The scale step costs more than the policy allows: a second gate.
-    const live = async () => (await call('GET', `/api/incidents/${incidentId}`, tenant.keys.viewer)).json as { live: { pendingApproval: { stepId: string | null } | null } | null };
+    const live = async () =>
+      (await call('GET', `/api/incidents/${incidentId}`, tenant.keys.viewer)).json as { live: { pendingApproval: { stepId: string | null } | null } | null };
     await eventually(async () => ((await live()).live?.pendingApproval?.stepId === 'scale' ? true : undefined), 60_000, 300);
     expect((await call('POST', `/api/incidents/${incidentId}/approve`, tenant.keys.approver, { reason: 'worth it' })).status).toBe(200);
     await eventually(async () => ((await view()).incident?.status === 'mitigated' ? true : undefined), 60_000, 300);
@@ -260,7 +305,17 @@ describe('canary secrets never leave where they belong', () => {
     const { json } = await call('GET', `/api/incidents/${incidentId}`, tenant.keys.viewer);
     const workflowId = (json.incident as { workflowId: string }).workflowId;
     const show = (extra: string[] = []): string =>
-      execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', testEnv().temporalAddress, ...extra]).toString();
+      execFileSync(temporalBinary(), [
+        'workflow',
+        'show',
+        '--workflow-id',
+        workflowId,
+        '--output',
+        'json',
+        '--address',
+        testEnv().temporalAddress,
+        ...extra,
+      ]).toString();
     const all: Record<string, string> = { ...CANARIES, ...HISTORY_CANARIES };
     const leaks = (text: string, names: string[]): string[] => names.filter((name) => text.includes(all[name]!));
 
@@ -277,12 +332,22 @@ describe('canary secrets never leave where they belong', () => {
     expect(leaks(decoded, ['password'])).toEqual(['password']);
     expect(leaks(decoded, ['signingSecret', 'webhookSecret', 'channelToken'])).toEqual([]);
     // Only an admin key decodes (the CLI retries a refusal until its deadline, so ask the endpoint itself).
-    const sealed = (JSON.parse(show()) as { events: { workflowExecutionStartedEventAttributes?: { input: { payloads: unknown[] } } }[] }).events[0]!.workflowExecutionStartedEventAttributes?.input;
-    for (const [key, status] of [[tenant.keys.responder, 403], [tenant.keys.viewer, 403], [undefined, 401], [tenant.keys.admin, 200]] as const) {
-      expect([key === undefined ? 'no key' : key.slice(0, 12), (await call('POST', '/api/codec/decode', key, sealed)).status]).toEqual([key === undefined ? 'no key' : key.slice(0, 12), status]);
+    const sealed = (JSON.parse(show()) as { events: { workflowExecutionStartedEventAttributes?: { input: { payloads: unknown[] } } }[] }).events[0]!
+      .workflowExecutionStartedEventAttributes?.input;
+    for (const [key, status] of [
+      [tenant.keys.responder, 403],
+      [tenant.keys.viewer, 403],
+      [undefined, 401],
+      [tenant.keys.admin, 200],
+    ] as const) {
+      expect([key === undefined ? 'no key' : key.slice(0, 12), (await call('POST', '/api/codec/decode', key, sealed)).status]).toEqual([
+        key === undefined ? 'no key' : key.slice(0, 12),
+        status,
+      ]);
     }
     // The Web UI's preflight, from the allowed origin only.
-    const preflight = async (origin: string) => fetch(`${apiUrl}/api/codec/decode`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    const preflight = async (origin: string) =>
+      fetch(`${apiUrl}/api/codec/decode`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
     expect((await preflight('http://localhost:8233')).headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
     expect((await preflight('http://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
   });

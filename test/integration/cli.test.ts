@@ -178,7 +178,9 @@ steps:
 
     const table = await aire(['incidents', 'list', '--status', 'awaiting_approval']);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(new RegExp(`^${incidentId}\\s+\\S+ \\S+Z\\s+medium\\s+awaiting_approval\\s+manual\\s+${rb} v2\\s+${rb} checkout is slow$`, 'm'));
+    expect(table.stdout).toMatch(
+      new RegExp(`^${incidentId}\\s+\\S+ \\S+Z\\s+medium\\s+awaiting_approval\\s+manual\\s+${rb} v2\\s+${rb} checkout is slow$`, 'm'),
+    );
     // A second incident (no runbook matches it) makes two pages of one: --all follows nextCursor.
     const other = await stack.call<{ id: string }>('POST', '/api/incidents', tenant.keys.ingest, { title: 'printer on fire', severity: 'low' });
     expect(other.status).toBe(201);
@@ -263,7 +265,10 @@ steps:
   });
 
   test('an invalid runbook file is refused with exit code 2 and the failing path', async () => {
-    const bad = file('bad-runbook.yaml', `id: ${rb}-bad\nname: broken\nsteps:\n  - id: one\n    name: no url\n    action: http\n    params:\n      method: POST\n`);
+    const bad = file(
+      'bad-runbook.yaml',
+      `id: ${rb}-bad\nname: broken\nsteps:\n  - id: one\n    name: no url\n    action: http\n    params:\n      method: POST\n`,
+    );
     const res = await aire(['runbook', 'apply', '-f', bad]);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('400 Invalid request');

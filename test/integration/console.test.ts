@@ -123,7 +123,14 @@ describe('approval console', () => {
       triggers: { titlePattern: rb },
       steps: [
         { id: 'page-oncall', name: 'Tell the on-call', action: 'http', params: { method: 'POST', url: url('page-oncall') } },
-        { id: 'restart', name: 'Restart checkout pods', action: 'http', params: { method: 'POST', url: url('restart') }, requiresApproval: true, risk: 'medium' },
+        {
+          id: 'restart',
+          name: 'Restart checkout pods',
+          action: 'http',
+          params: { method: 'POST', url: url('restart') },
+          requiresApproval: true,
+          risk: 'medium',
+        },
         { id: 'verify', name: 'Check the error rate', action: 'http', params: { method: 'POST', url: url('verify') } },
       ],
     };

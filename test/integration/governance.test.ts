@@ -34,7 +34,9 @@ describe('governance', () => {
   });
 
   async function runbook(tenant: TestTenant, rb: string, steps: unknown[], extra: Record<string, unknown> = {}): Promise<void> {
-    expect((await stack.call('POST', '/api/runbooks', tenant.keys.admin, { id: rb, name: rb, triggers: { titlePattern: rb }, steps, ...extra })).status).toBe(201);
+    expect((await stack.call('POST', '/api/runbooks', tenant.keys.admin, { id: rb, name: rb, triggers: { titlePattern: rb }, steps, ...extra })).status).toBe(
+      201,
+    );
   }
 
   async function declare(key: string, body: Record<string, unknown>): Promise<string> {
@@ -73,7 +75,9 @@ describe('governance', () => {
     expect(refused.incident.status).toBe('awaiting_approval');
     expect(target.paths(rb)).toEqual([]);
 
-    const approved = await stack.call<{ outcome: string; state: { pendingApproval: unknown } }>('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'second pair of eyes' });
+    const approved = await stack.call<{ outcome: string; state: { pendingApproval: unknown } }>('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, {
+      reason: 'second pair of eyes',
+    });
     expect([approved.status, approved.body.outcome]).toEqual([200, 'approved']);
     await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'mitigated');
     expect(target.paths(rb)).toEqual([`POST /${rb}/one`]);
@@ -83,7 +87,11 @@ describe('governance', () => {
     const { tenant, second, rb, id } = await criticalAwaitingTwoApprovers('race');
 
     const keys = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? tenant.keys.approver : second));
-    const answers = await Promise.all(keys.map((key, i) => stack.call<{ outcome?: string; detail?: string; actor?: string }>('POST', `/api/incidents/${id}/approve`, key, { reason: `try ${i}` })));
+    const answers = await Promise.all(
+      keys.map((key, i) =>
+        stack.call<{ outcome?: string; detail?: string; actor?: string }>('POST', `/api/incidents/${id}/approve`, key, { reason: `try ${i}` }),
+      ),
+    );
     const ok = answers.filter((a) => a.status === 200);
     expect(ok.map((a) => a.body.actor).sort()).toEqual(['key:approver-key', 'key:second-approver']);
     expect(ok.map((a) => a.body.outcome).sort()).toEqual(['approval-recorded', 'approved']);
@@ -120,8 +128,18 @@ describe('governance', () => {
   test('an unacknowledged incident breaches its SLA and escalates through two tiers, in order, until acknowledged', async () => {
     const tenant = await tenantWith({
       responseSla: { medium: '1s' },
-      escalation: { tiers: [{ after: '700ms', channels: ['tier1'] }, { after: '700ms', channels: ['tier2'] }], repeat: 1 },
-      channels: [channel('sla-watch', { events: ['sla.breached'] }), channel('tier1', { events: ['escalation'] }), channel('tier2', { events: ['escalation'] })],
+      escalation: {
+        tiers: [
+          { after: '700ms', channels: ['tier1'] },
+          { after: '700ms', channels: ['tier2'] },
+        ],
+        repeat: 1,
+      },
+      channels: [
+        channel('sla-watch', { events: ['sla.breached'] }),
+        channel('tier1', { events: ['escalation'] }),
+        channel('tier2', { events: ['escalation'] }),
+      ],
     });
     const started = Date.now();
     const id = await declare(tenant.keys.ingest, { title: `${uniqueId('sla')} queue backing up`, severity: 'medium' });
@@ -157,7 +175,9 @@ describe('governance', () => {
     expect(target.paths(rb)).toEqual([`POST /${rb}/one`, `POST /${rb}/undo-one`]);
     expect(target.requests.some((r) => r.path === '/approvers-backup' && (r.body as { incident: { id: string } }).incident.id === id)).toBe(true);
     expect(view.approvals).toEqual([expect.objectContaining({ stepId: 'two', decision: 'reject', approver: 'aire' })]);
-    expect(view.actionLog.map((e) => e.kind)).toEqual(expect.arrayContaining(['approval.overdue', 'escalation', 'approval.timed_out', 'step.compensated', 'remediation.failed']));
+    expect(view.actionLog.map((e) => e.kind)).toEqual(
+      expect.arrayContaining(['approval.overdue', 'escalation', 'approval.timed_out', 'step.compensated', 'remediation.failed']),
+    );
   });
 
   test('notifications follow each channel’s filters, and a dead channel never blocks remediation', async () => {
@@ -180,7 +200,9 @@ describe('governance', () => {
 
     const deliveries = async (id: string) =>
       eventually(async () => {
-        const got = target.applied.filter((r) => (r.body as { incident?: { id?: string } })?.incident?.id === id).map((r) => `${r.path} ${(r.body as { message: string }).message.split(':')[0]}`);
+        const got = target.applied
+          .filter((r) => (r.body as { incident?: { id?: string } })?.incident?.id === id)
+          .map((r) => `${r.path} ${(r.body as { message: string }).message.split(':')[0]}`);
         return got.length > 0 ? got.sort() : undefined;
       });
     await new Promise((r) => setTimeout(r, 1_000));
@@ -211,13 +233,23 @@ describe('governance', () => {
       channels: [{ name: 'x', target: { channel: 'slack' } }],
     });
     expect(bad2.body.errors.map((e) => e.path)).toEqual(expect.arrayContaining(['escalation.tiers[0].channels[0]']));
-    const bad3 = await stack.call<{ errors: { path: string }[] }>('PUT', '/api/settings', tenant.keys.admin, { channels: [{ name: 'x', target: { channel: 'slack' } }] });
+    const bad3 = await stack.call<{ errors: { path: string }[] }>('PUT', '/api/settings', tenant.keys.admin, {
+      channels: [{ name: 'x', target: { channel: 'slack' } }],
+    });
     expect(bad3.body.errors.map((e) => e.path)).toEqual(['channels[0].target.url']);
     expect((await stack.call('PUT', '/api/settings', tenant.keys.approver, {})).status).toBe(403);
   });
 
   test('a PagerDuty channel follows the incident: trigger, acknowledge, resolve on one dedup key', async () => {
-    const tenant = await tenantWith({ channels: [{ name: 'pd', target: { channel: 'pagerduty', url: `${target.url}/pd`, routingKey: 'routing-key-123' }, events: ['incident.opened', 'incident.acknowledged', 'incident.resolved'] }] });
+    const tenant = await tenantWith({
+      channels: [
+        {
+          name: 'pd',
+          target: { channel: 'pagerduty', url: `${target.url}/pd`, routingKey: 'routing-key-123' },
+          events: ['incident.opened', 'incident.acknowledged', 'incident.resolved'],
+        },
+      ],
+    });
     const id = await declare(tenant.keys.ingest, { title: `${uniqueId('pd')} database down`, severity: 'high' });
     await stack.incidentWhen(tenant, id, () => true);
     await stack.call('POST', `/api/incidents/${id}/acknowledge`, tenant.keys.responder, {});

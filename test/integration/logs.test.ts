@@ -47,11 +47,24 @@ describe('structured logs', () => {
     await eventually(async () => (lines.some((l) => l.msg === 'worker started') ? true : undefined), 60_000);
 
     const rb = uniqueId('logs');
-    await stack.call('POST', '/api/runbooks', tenant.keys.admin, { id: rb, name: rb, triggers: { titlePattern: rb }, steps: [{ id: 'one', name: 'one', action: 'http', params: { url: `${target.url}/${rb}` } }] });
+    await stack.call('POST', '/api/runbooks', tenant.keys.admin, {
+      id: rb,
+      name: rb,
+      triggers: { titlePattern: rb },
+      steps: [{ id: 'one', name: 'one', action: 'http', params: { url: `${target.url}/${rb}` } }],
+    });
     const res = await stack.call<{ id: string; workflowId: string }>('POST', '/api/incidents', tenant.keys.ingest, { title: `${rb} now`, severity: 'low' });
     await stack.incidentWhen(tenant, res.body.id, (v) => v.incident.status === 'mitigated');
 
     const step = await eventually(async () => lines.find((l) => l.msg === 'step executed' && l.incidentId === res.body.id));
-    expect(step).toMatchObject({ level: 30, component: 'worker', tenantId: tenant.id, incidentId: res.body.id, workflowId: res.body.workflowId, stepId: 'one', action: 'http' });
+    expect(step).toMatchObject({
+      level: 30,
+      component: 'worker',
+      tenantId: tenant.id,
+      incidentId: res.body.id,
+      workflowId: res.body.workflowId,
+      stepId: 'one',
+      action: 'http',
+    });
   });
 });

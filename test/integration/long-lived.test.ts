@@ -20,10 +20,19 @@ describe('long-lived incidents', () => {
 
   test('5,000 joined events: continue-as-new keeps the history bounded, and state, rollback and dedup survive it', async () => {
     const rb = uniqueId('long');
-    const step = (id: string) => ({ id, name: id, action: 'http', params: { url: `${target.url}/${rb}/${id}`, compensate: { method: 'POST', url: `${target.url}/${rb}/undo-${id}` } } });
+    const step = (id: string) => ({
+      id,
+      name: id,
+      action: 'http',
+      params: { url: `${target.url}/${rb}/${id}`, compensate: { method: 'POST', url: `${target.url}/${rb}/undo-${id}` } },
+    });
     await stack.call('POST', '/api/runbooks', tenant.keys.admin, { id: rb, name: rb, triggers: { titlePattern: rb }, steps: [step('one'), step('two')] });
     const dedupKey = uniqueId('noisy');
-    const opened = await stack.call<{ id: string; workflowId: string }>('POST', '/api/incidents', tenant.keys.ingest, { title: `${rb} noisy`, severity: 'low', dedupKey });
+    const opened = await stack.call<{ id: string; workflowId: string }>('POST', '/api/incidents', tenant.keys.ingest, {
+      title: `${rb} noisy`,
+      severity: 'low',
+      dedupKey,
+    });
     const { id, workflowId } = opened.body;
     await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'mitigated');
     await stack.call('POST', `/api/incidents/${id}/acknowledge`, tenant.keys.responder, {});
@@ -33,20 +42,35 @@ describe('long-lived incidents', () => {
     const total = 5_000;
     for (let start = 0; start < total; start += 50) {
       await Promise.all(
-        Array.from({ length: 50 }, (_, i) => handle.signal(addEventSignal, { eventId: `${dedupKey}-${start + i}`, at: new Date().toISOString(), summary: 'again' })),
+        Array.from({ length: 50 }, (_, i) =>
+          handle.signal(addEventSignal, { eventId: `${dedupKey}-${start + i}`, at: new Date().toISOString(), summary: 'again' }),
+        ),
       );
     }
 
-    const view = await stack.incidentWhen(tenant, id, (v) => v.incident.occurrences === total + 1 && v.actionLog.some((e) => e.kind === 'history.continued'), 240_000);
+    const view = await stack.incidentWhen(
+      tenant,
+      id,
+      (v) => v.incident.occurrences === total + 1 && v.actionLog.some((e) => e.kind === 'history.continued'),
+      240_000,
+    );
     const current = await handle.describe();
     expect(current.runId).not.toBe(firstRunId);
     expect(current.memo).toMatchObject({ incidentId: id });
     expect(current.historyLength).toBeLessThan(4_096);
-    await eventually(async () => ((await stack.call<{ live: { occurrences: number } | null }>('GET', `/api/incidents/${id}`, tenant.keys.viewer)).body.live?.occurrences === total + 1 ? true : undefined));
+    await eventually(async () =>
+      (await stack.call<{ live: { occurrences: number } | null }>('GET', `/api/incidents/${id}`, tenant.keys.viewer)).body.live?.occurrences === total + 1
+        ? true
+        : undefined,
+    );
     expect(view.incident.status).toBe('mitigated');
 
     // A duplicate through the API still joins the same incident.
-    const joined = await stack.call<{ id: string; created: boolean }>('POST', '/api/incidents', tenant.keys.ingest, { title: `${rb} noisy`, severity: 'low', dedupKey });
+    const joined = await stack.call<{ id: string; created: boolean }>('POST', '/api/incidents', tenant.keys.ingest, {
+      title: `${rb} noisy`,
+      severity: 'low',
+      dedupKey,
+    });
     expect(joined.body).toMatchObject({ id, created: false });
 
     // What ran before the new history is still known: rollback undoes it, once, newest first.

@@ -98,7 +98,12 @@ describe('metrics', () => {
     // C: medium, no runbook matches, stays open. E: medium, its http step fails twice and aborts.
     const c = await forecast('disk pressure', 45);
     const e = await forecast(`deploy ${badRunbook}`, 55);
-    for (const [name, res, severity] of [['a', a, 'high'], ['b', b, 'high'], ['c', c, 'medium'], ['e', e, 'medium']] as const) {
+    for (const [name, res, severity] of [
+      ['a', a, 'high'],
+      ['b', b, 'high'],
+      ['c', c, 'medium'],
+      ['e', e, 'medium'],
+    ] as const) {
       expect([name, res.status, res.body.severity]).toEqual([name, 201, severity]);
       ids[name] = res.body.id;
     }

@@ -129,7 +129,9 @@ describe('OpenAPI document', () => {
     if (!entry) throw new Error(`${method} ${path} ${answer.status}: content type ${contentType}, documented ${Object.keys(response.content).join(', ')}`);
     const validate = validatorFor(entry[1].schema);
     if (!validate(answer.body)) {
-      throw new Error(`${method} ${path} ${answer.status}: the answer does not match the document: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(answer.body)}`);
+      throw new Error(
+        `${method} ${path} ${answer.status}: the answer does not match the document: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(answer.body)}`,
+      );
     }
   }
 
@@ -261,7 +263,10 @@ describe('OpenAPI document', () => {
     expect(wrong).toEqual([]);
     expect(probed).toEqual(expect.arrayContaining(['POST /api/incidents', 'PUT /api/runbooks/{id}', 'POST /api/incidents/{id}/steps/{stepId}/decision']));
     // Nothing was written by the probes.
-    const { rows } = await stack.admin.query('SELECT (SELECT count(*) FROM incidents WHERE tenant_id = $1)::int AS incidents, (SELECT count(*) FROM runbooks WHERE tenant_id = $1)::int AS runbooks', [tenant.id]);
+    const { rows } = await stack.admin.query(
+      'SELECT (SELECT count(*) FROM incidents WHERE tenant_id = $1)::int AS incidents, (SELECT count(*) FROM runbooks WHERE tenant_id = $1)::int AS runbooks',
+      [tenant.id],
+    );
     expect(rows[0]).toEqual({ incidents: 0, runbooks: 0 });
   });
 });

@@ -27,9 +27,27 @@ describe('incident remediation', () => {
       triggers: { sources: ['upewe'], titlePattern: `${id}` },
       completion: { autoResolve: true },
       steps: [
-        { id: 'page', name: 'Tell the on-call channel', action: 'notify', params: { url: `${target.url}/${id}/hook`, message: 'AIRE is scaling {{incident.context.service}}' }, ...stepExtra[0] },
-        { id: 'scale', name: 'Scale out', action: 'scale', params: { url: `${target.url}/${id}/capacity`, replicas: '{{incident.context.replicas}}' }, ...stepExtra[1] },
-        { id: 'flag', name: 'Disable the heavy feature', action: 'disable_feature', params: { flag: `${id}-recommendations`, pushUrl: `${target.url}/${id}/flags` }, ...stepExtra[2] },
+        {
+          id: 'page',
+          name: 'Tell the on-call channel',
+          action: 'notify',
+          params: { url: `${target.url}/${id}/hook`, message: 'AIRE is scaling {{incident.context.service}}' },
+          ...stepExtra[0],
+        },
+        {
+          id: 'scale',
+          name: 'Scale out',
+          action: 'scale',
+          params: { url: `${target.url}/${id}/capacity`, replicas: '{{incident.context.replicas}}' },
+          ...stepExtra[1],
+        },
+        {
+          id: 'flag',
+          name: 'Disable the heavy feature',
+          action: 'disable_feature',
+          params: { flag: `${id}-recommendations`, pushUrl: `${target.url}/${id}/flags` },
+          ...stepExtra[2],
+        },
       ],
       ...extra,
     };
@@ -105,7 +123,10 @@ describe('incident remediation', () => {
     expect(first.status).toBe(201);
     expect(second.status).toBe(200);
     expect(second.body).toMatchObject({ id: first.body.id, created: false });
-    const rows = await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1 AND dedup_key = $2', [tenant.id, `forecast:${body.id}`]);
+    const rows = await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1 AND dedup_key = $2', [
+      tenant.id,
+      `forecast:${body.id}`,
+    ]);
     expect(rows.rows[0]!.n).toBe(1);
   });
 
@@ -151,7 +172,9 @@ describe('incident remediation', () => {
       ['deploy', 'failed'],
     ]);
     expect(view.steps[3]!.error).toMatch(/503/);
-    expect(kinds(view)).toEqual(expect.arrayContaining(['step.failed', 'compensation.started', 'step.compensated', 'compensation.finished', 'remediation.failed']));
+    expect(kinds(view)).toEqual(
+      expect.arrayContaining(['step.failed', 'compensation.started', 'step.compensated', 'compensation.finished', 'remediation.failed']),
+    );
     const controls = await stack.call<{ items: { key: string }[] }>('GET', '/api/controls?kind=feature', tenant.keys.viewer);
     expect(controls.body.items.map((c) => c.key)).not.toContain(`${rb}-recommendations`);
   });
@@ -186,7 +209,10 @@ describe('incident remediation', () => {
     expect(rollback.status).toBe(200);
     // A second request while the first runs is refused by the workflow, never applied twice.
     const meanwhile = await stack.call<{ detail: string }>('POST', `/api/incidents/${opened.id}/rollback`, tenant.keys.approver, { reason: 'again' });
-    expect([meanwhile.status, meanwhile.body.detail]).toEqual([409, expect.stringMatching(/^(a rollback was already requested|the incident was already rolled back)$/)]);
+    expect([meanwhile.status, meanwhile.body.detail]).toEqual([
+      409,
+      expect.stringMatching(/^(a rollback was already requested|the incident was already rolled back)$/),
+    ]);
     const view = await stack.incidentWhen(tenant, opened.id, (v) => v.incident.status === 'rolled_back');
 
     expect(target.paths(rb)).toEqual([
@@ -206,7 +232,8 @@ describe('incident remediation', () => {
 
     // Acknowledge, resolve and close are answered by the workflow too: a second acknowledgement says so.
     const acks = [];
-    for (const key of [tenant.keys.responder, tenant.keys.approver]) acks.push(await stack.call<{ outcome: string }>('POST', `/api/incidents/${opened.id}/acknowledge`, key, {}));
+    for (const key of [tenant.keys.responder, tenant.keys.approver])
+      acks.push(await stack.call<{ outcome: string }>('POST', `/api/incidents/${opened.id}/acknowledge`, key, {}));
     expect(acks.map((a) => [a.status, a.body.outcome])).toEqual([
       [200, 'acknowledged'],
       [200, 'already-acknowledged'],

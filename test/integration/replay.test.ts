@@ -46,7 +46,18 @@ describe('replaying recorded incident histories', () => {
 
     /** Exported the documented way, as `temporal workflow show --output json` writes it. */
     function save(name: string, workflowId: string, runId: string): void {
-      const json = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId, '--output', 'json', '--address', testEnv().temporalAddress]);
+      const json = execFileSync(temporalBinary(), [
+        'workflow',
+        'show',
+        '--workflow-id',
+        workflowId,
+        '--run-id',
+        runId,
+        '--output',
+        'json',
+        '--address',
+        testEnv().temporalAddress,
+      ]);
       writeFileSync(join(FIXTURES, GENERATIONS[GENERATIONS.length - 1]!, `${name}.json`), json);
     }
 
@@ -73,9 +84,14 @@ describe('replaying recorded incident histories', () => {
     });
 
     test('record the four kinds of incident', async () => {
-      await run('automated', [http('one'), http('two')], (id) => stack.incidentWhen(tenant, id, (v) => v.incident.status === 'resolved').then(() => undefined), {
-        completion: { autoResolve: true },
-      });
+      await run(
+        'automated',
+        [http('one'), http('two')],
+        (id) => stack.incidentWhen(tenant, id, (v) => v.incident.status === 'resolved').then(() => undefined),
+        {
+          completion: { autoResolve: true },
+        },
+      );
       await run('gated', [http('one'), http('two', { requiresApproval: true })], async (id) => {
         await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'awaiting_approval');
         await stack.call('POST', `/api/incidents/${id}/approve`, tenant.keys.approver, { reason: 'ok' });
@@ -97,7 +113,9 @@ describe('replaying recorded incident histories', () => {
       const handOn = await stack.tenant('handed-on');
       let release: () => void = () => undefined;
       target.on('POST', `/${rb}/resolved`, { until: new Promise<void>((r) => (release = r)) });
-      await stack.call('PUT', '/api/settings', handOn.keys.admin, { channels: [{ name: 'hold', target: { url: `${target.url}/${rb}/resolved` }, events: ['incident.resolved'] }] });
+      await stack.call('PUT', '/api/settings', handOn.keys.admin, {
+        channels: [{ name: 'hold', target: { url: `${target.url}/${rb}/resolved` }, events: ['incident.resolved'] }],
+      });
       await stack.call('POST', '/api/runbooks', handOn.keys.admin, { id: rb, name: rb, triggers: { titlePattern: rb }, steps: [http('one')] });
       const declaration = { title: `${rb} incident`, severity: 'medium', dedupKey: rb };
       const first = await stack.call<{ id: string; workflowId: string }>('POST', '/api/incidents', handOn.keys.ingest, declaration);
@@ -116,11 +134,20 @@ describe('replaying recorded incident histories', () => {
 
   test.each(GENERATIONS)('every recorded history of %s replays against the current workflow code', async (generation) => {
     const dir = join(FIXTURES, generation);
-    const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     expect(files).toEqual(KINDS_OF[generation] ?? KINDS);
-    const histories = files.map((f) => ({ workflowId: `${generation}/${f.replace(/\.json$/, '')}`, history: historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8'))) }));
+    const histories = files.map((f) => ({
+      workflowId: `${generation}/${f.replace(/\.json$/, '')}`,
+      history: historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8'))),
+    }));
     const results = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: testEnv().workflowBundlePath }, dataConverter: testDataConverter() }, histories)) results.push(result);
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: { codePath: testEnv().workflowBundlePath }, dataConverter: testDataConverter() },
+      histories,
+    ))
+      results.push(result);
     expect(results.map((r) => [r.workflowId, r.error ? String(r.error) : null])).toEqual(histories.map((h) => [h.workflowId, null]));
   });
 });

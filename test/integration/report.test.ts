@@ -40,7 +40,11 @@ describe('post-incident report and action items', () => {
     await target?.stop();
   });
 
-  async function markdown(path: string, key: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; vary: string; text: string }> {
+  async function markdown(
+    path: string,
+    key: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; type: string; vary: string; text: string }> {
     const res = await fetch(`${stack.baseUrl}${path}`, { headers: { authorization: `Bearer ${key}`, ...headers } });
     return { status: res.status, type: res.headers.get('content-type') ?? '', vary: res.headers.get('vary') ?? '', text: await res.text() };
   }
@@ -116,7 +120,10 @@ describe('post-incident report and action items', () => {
     expect(ActionItemSchema.parse(first.body)).toEqual(first.body);
     overdueItem = first.body;
 
-    const second = await stack.call<ActionItem>('POST', `/api/incidents/${id}/action-items`, tenant.keys.approver, { title: 'Scale before the noon peak', dueDate: '2999-12-31' });
+    const second = await stack.call<ActionItem>('POST', `/api/incidents/${id}/action-items`, tenant.keys.approver, {
+      title: 'Scale before the noon peak',
+      dueDate: '2999-12-31',
+    });
     expect(second.status).toBe(201);
     expect(second.body).toMatchObject({ owner: null, dueDate: '2999-12-31', status: 'open', overdue: false, createdBy: 'key:approver-key' });
     laterItem = second.body;
@@ -133,7 +140,13 @@ describe('post-incident report and action items', () => {
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     const r = res.body;
     expect(IncidentReportSchema.parse(r)).toEqual(r);
-    const inc = closed.incident as IncidentView['incident'] & { createdAt: string; acknowledgedAt: string; mitigatedAt: string; resolvedAt: string; closedAt: string };
+    const inc = closed.incident as IncidentView['incident'] & {
+      createdAt: string;
+      acknowledgedAt: string;
+      mitigatedAt: string;
+      resolvedAt: string;
+      closedAt: string;
+    };
     expect(r).toMatchObject({
       incidentId: id,
       title: `${rb} checkout capacity`,
@@ -183,7 +196,13 @@ describe('post-incident report and action items', () => {
 
     // Impact, consistent with the incident's own timestamps.
     const impact = r.postMortem.impact;
-    expect(impact).toMatchObject({ detectedAt: inc.createdAt, acknowledgedAt: inc.acknowledgedAt, mitigatedAt: inc.mitigatedAt, resolvedAt: inc.resolvedAt, closedAt: inc.closedAt });
+    expect(impact).toMatchObject({
+      detectedAt: inc.createdAt,
+      acknowledgedAt: inc.acknowledgedAt,
+      mitigatedAt: inc.mitigatedAt,
+      resolvedAt: inc.resolvedAt,
+      closedAt: inc.closedAt,
+    });
     expect(impact.timeToAcknowledge?.seconds).toBe(seconds(inc.createdAt, inc.acknowledgedAt));
     expect(impact.timeToMitigate?.seconds).toBe(seconds(inc.createdAt, inc.mitigatedAt));
     expect(impact.timeToResolve?.seconds).toBe(seconds(inc.createdAt, inc.resolvedAt));
@@ -203,7 +222,9 @@ describe('post-incident report and action items', () => {
         'key:approver-key closed the incident: reviewed',
       ]),
     );
-    expect(r.actionsTaken).toContainEqual(expect.objectContaining({ kind: 'approval.granted', actor: 'key:approver-key', automated: false, timestamp: approval.at }));
+    expect(r.actionsTaken).toContainEqual(
+      expect.objectContaining({ kind: 'approval.granted', actor: 'key:approver-key', automated: false, timestamp: approval.at }),
+    );
     expect(r.actionsTaken).toContainEqual(expect.objectContaining({ kind: 'step.succeeded', stepId: 'one', actor: 'aire', automated: true }));
 
     expect(r.postMortem.actionItems).toEqual([
@@ -265,7 +286,10 @@ describe('post-incident report and action items', () => {
     expect(done.body).toMatchObject({ status: 'done', overdue: false, owner: 'sre-team', dueDate: '2020-01-15' });
     expect((await stack.call<{ items: ListedItem[] }>('GET', '/api/action-items?overdue=true', tenant.keys.viewer)).body.items).toEqual([]);
 
-    const assigned = await stack.call<ActionItem>('PATCH', `/api/action-items/${laterItem.id}`, tenant.keys.responder, { owner: 'alice', dueDate: '2030-06-01' });
+    const assigned = await stack.call<ActionItem>('PATCH', `/api/action-items/${laterItem.id}`, tenant.keys.responder, {
+      owner: 'alice',
+      dueDate: '2030-06-01',
+    });
     expect(assigned.body).toMatchObject({ owner: 'alice', dueDate: '2030-06-01', status: 'open', title: 'Scale before the noon peak' });
     const unassigned = await stack.call<ActionItem>('PATCH', `/api/action-items/${laterItem.id}`, tenant.keys.responder, { owner: null, dueDate: null });
     expect(unassigned.body).toMatchObject({ owner: null, dueDate: null });

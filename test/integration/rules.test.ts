@@ -57,7 +57,10 @@ describe('detection rules', () => {
   async function apiInstance(): Promise<ApiInstance> {
     const pool = createPool(stack.config.DATABASE_URL, 5);
     const connection = await Connection.connect({ address: stack.config.TEMPORAL_ADDRESS });
-    const app = createApp({ pool, temporal: new Client({ connection, dataConverter: aireDataConverter(stack.config.AIRE_PAYLOAD_KEYS) }), config: stack.config }, pino({ level: 'silent' }));
+    const app = createApp(
+      { pool, temporal: new Client({ connection, dataConverter: aireDataConverter(stack.config.AIRE_PAYLOAD_KEYS) }), config: stack.config },
+      pino({ level: 'silent' }),
+    );
     const server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
@@ -119,9 +122,12 @@ describe('detection rules', () => {
     for (let n = 1; n <= 9; n++) {
       const res = await send(tenant, failedLogin('10.0.0.1'));
       expect(res.status).toBe(202);
-      expect(res.body.matches).toEqual([expect.objectContaining({ ruleId: 'brute', count: n, correlation: '10.0.0.1', threshold: { count: 10, windowMs: 300_000 }, incident: null })]);
+      expect(res.body.matches).toEqual([
+        expect.objectContaining({ ruleId: 'brute', count: n, correlation: '10.0.0.1', threshold: { count: 10, windowMs: 300_000 }, incident: null }),
+      ]);
     }
-    for (let n = 1; n <= 5; n++) expect((await send(tenant, failedLogin('10.0.0.2'))).body.matches[0]).toMatchObject({ count: n, correlation: '10.0.0.2', incident: null });
+    for (let n = 1; n <= 5; n++)
+      expect((await send(tenant, failedLogin('10.0.0.2'))).body.matches[0]).toMatchObject({ count: n, correlation: '10.0.0.2', incident: null });
     expect(await incidentsOf(tenant)).toEqual([]);
 
     const tenth = await send(tenant, failedLogin('10.0.0.1'));
@@ -142,7 +148,10 @@ describe('detection rules', () => {
       category: 'authentication_failure',
       source: 'webhook',
       labels: { rule: 'brute', correlation: '10.0.0.1' },
-      context: expect.objectContaining({ actor: { ip: '10.0.0.1', user: 'bob' }, detection: expect.objectContaining({ rule: 'brute', count: 10, correlation: '10.0.0.1' }) }),
+      context: expect.objectContaining({
+        actor: { ip: '10.0.0.1', user: 'bob' },
+        detection: expect.objectContaining({ rule: 'brute', count: 10, correlation: '10.0.0.1' }),
+      }),
     });
     expect(view.live?.occurrences).toBe(3);
 
@@ -241,12 +250,20 @@ describe('detection rules', () => {
     };
     const res = await post(stack.baseUrl, tenant.keys.ingest, event, 'application/cloudevents+json');
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ format: 'cloudevents', matches: [{ ruleId: 'denied', correlation: 'svc-report', count: 1, threshold: null, incident: { created: true } }] });
+    expect(res.body).toMatchObject({
+      format: 'cloudevents',
+      matches: [{ ruleId: 'denied', correlation: 'svc-report', count: 1, threshold: null, incident: { created: true } }],
+    });
     const view = await stack.incidentWhen(tenant, res.body.matches[0]!.incident!.id, () => true);
     expect(view.incident).toMatchObject({ title: 'Unauthorized access to payments-db by svc-report', severity: 'high', linkedEventId: event.id });
 
     const { specversion: _omitted, ...withoutVersion } = event;
-    const refused = await post<{ errors: { path: string; message: string }[] }>(stack.baseUrl, tenant.keys.ingest, withoutVersion, 'application/cloudevents+json');
+    const refused = await post<{ errors: { path: string; message: string }[] }>(
+      stack.baseUrl,
+      tenant.keys.ingest,
+      withoutVersion,
+      'application/cloudevents+json',
+    );
     expect(refused.status).toBe(400);
     expect(refused.body.errors).toEqual([{ path: 'specversion', message: expect.stringContaining('required') }]);
     const noType = await post<{ errors: { path: string }[] }>(stack.baseUrl, tenant.keys.ingest, { ...event, type: undefined }, 'application/cloudevents+json');
@@ -270,17 +287,32 @@ describe('detection rules', () => {
     expect(catastrophic.status).toBe(400);
     expect(catastrophic.body.errors).toEqual([{ path: 'match[1].value', message: expect.stringContaining('catastrophic') }]);
 
-    const badOp = await stack.call<{ errors: { path: string }[] }>('PUT', '/api/rules/bad', tenant.keys.admin, { name: 'bad', category: 'test', match: [{ field: 'a', op: 'like', value: 'x' }] });
+    const badOp = await stack.call<{ errors: { path: string }[] }>('PUT', '/api/rules/bad', tenant.keys.admin, {
+      name: 'bad',
+      category: 'test',
+      match: [{ field: 'a', op: 'like', value: 'x' }],
+    });
     expect([badOp.status, badOp.body.errors.map((e) => e.path)]).toEqual([400, ['match[0].op']]);
-    const otherId = await stack.call<{ errors: { path: string }[] }>('PUT', '/api/rules/bad', tenant.keys.admin, { id: 'good', name: 'n', category: 'c', match: [{ field: 'a', op: 'equals', value: 1 }] });
+    const otherId = await stack.call<{ errors: { path: string }[] }>('PUT', '/api/rules/bad', tenant.keys.admin, {
+      id: 'good',
+      name: 'n',
+      category: 'c',
+      match: [{ field: 'a', op: 'equals', value: 1 }],
+    });
     expect([otherId.status, otherId.body.errors.map((e) => e.path)]).toEqual([400, ['id']]);
     expect((await stack.call('GET', '/api/rules/bad', tenant.keys.viewer)).status).toBe(404);
 
     const yaml = 'name: From YAML\ncategory: test\nmatch:\n  - field: level\n    op: gt\n    value: 3\nchannels: [nowhere]\n';
-    const created = await stack.call<{ id: string; warnings: string[] }>('PUT', '/api/rules/from-yaml', tenant.keys.admin, yaml, { 'content-type': 'application/yaml' });
+    const created = await stack.call<{ id: string; warnings: string[] }>('PUT', '/api/rules/from-yaml', tenant.keys.admin, yaml, {
+      'content-type': 'application/yaml',
+    });
     expect(created.status).toBe(201);
     expect(created.body.warnings).toEqual([expect.stringContaining('no channel "nowhere"')]);
-    const replaced = await stack.call('PUT', '/api/rules/from-yaml', tenant.keys.admin, { name: 'Replaced', category: 'test', match: [{ field: 'level', op: 'gt', value: 4 }] });
+    const replaced = await stack.call('PUT', '/api/rules/from-yaml', tenant.keys.admin, {
+      name: 'Replaced',
+      category: 'test',
+      match: [{ field: 'level', op: 'gt', value: 4 }],
+    });
     expect([replaced.status, replaced.body.name]).toEqual([200, 'Replaced']);
 
     // A slow pattern the static check lets through does not stall intake: it gives up and says so.
@@ -295,7 +327,12 @@ describe('detection rules', () => {
   test('rules are per tenant: another tenant neither sees nor triggers them (404, not 403); roles apply', async () => {
     const owner = await stack.tenant('rules-own');
     const other = await stack.tenant('rules-other');
-    await putRule(owner, 'secret', { name: 'Secret', category: 'data_leak', match: [{ field: 'output', op: 'regex', value: 'AKIA[0-9A-Z]{16}' }], redactMatched: true });
+    await putRule(owner, 'secret', {
+      name: 'Secret',
+      category: 'data_leak',
+      match: [{ field: 'output', op: 'regex', value: 'AKIA[0-9A-Z]{16}' }],
+      redactMatched: true,
+    });
 
     expect((await stack.call('GET', '/api/rules/secret', other.keys.admin)).status).toBe(404);
     expect((await stack.call('DELETE', '/api/rules/secret', other.keys.admin)).status).toBe(404);
@@ -306,7 +343,10 @@ describe('detection rules', () => {
     expect(rows[0]!.n).toBe(0);
 
     expect((await stack.call('GET', '/api/rules/secret', owner.keys.viewer)).status).toBe(200);
-    expect((await stack.call('PUT', '/api/rules/secret', owner.keys.responder, { name: 'x', category: 'x', match: [{ field: 'a', op: 'equals', value: 1 }] })).status).toBe(403);
+    expect(
+      (await stack.call('PUT', '/api/rules/secret', owner.keys.responder, { name: 'x', category: 'x', match: [{ field: 'a', op: 'equals', value: 1 }] }))
+        .status,
+    ).toBe(403);
     expect((await stack.call('POST', '/api/events', owner.keys.viewer, { output: 'x' })).status).toBe(403);
 
     // The incident keeps the secret out.

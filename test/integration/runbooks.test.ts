@@ -40,7 +40,11 @@ describe('runbooks', () => {
     const v2 = { ...v1, name: 'v2', steps: [{ id: 'act', name: 'act', action: 'http', params: { url: `${target.url}/${rb}/v2-act` } }] };
     const put = await stack.call<{ version: number }>('PUT', `/api/runbooks/${rb}`, tenant.keys.admin, v2);
     expect([put.status, put.body.version]).toEqual([200, 2]);
-    const versions = await stack.call<{ items: { version: number; definition: { name: string } }[] }>('GET', `/api/runbooks/${rb}/versions`, tenant.keys.viewer);
+    const versions = await stack.call<{ items: { version: number; definition: { name: string } }[] }>(
+      'GET',
+      `/api/runbooks/${rb}/versions`,
+      tenant.keys.viewer,
+    );
     expect(versions.body.items.map((v) => [v.version, v.definition.name])).toEqual([
       [2, 'v2'],
       [1, 'v1'],
@@ -69,7 +73,10 @@ describe('runbooks', () => {
           id: 'report',
           name: 'report',
           action: 'notify',
-          params: { url: `${target.url}/${rb}/hook`, message: 'scaled {{incident.context.service}} from {{steps.scale.output.previous}} to {{steps.scale.output.current}}' },
+          params: {
+            url: `${target.url}/${rb}/hook`,
+            message: 'scaled {{incident.context.service}} from {{steps.scale.output.previous}} to {{steps.scale.output.current}}',
+          },
         },
       ],
     });
@@ -97,7 +104,16 @@ describe('runbooks', () => {
     await stack.call('PUT', `/api/runbooks/${rb}`, tenant.keys.admin, {
       name: rb,
       triggers: { titlePattern: rb },
-      steps: [{ id: 'slow', name: 'slow', action: 'http', timeout: '1s', retry: { maximumAttempts: 3, initialInterval: '100ms' }, params: { url: `${target.url}/${rb}/slow` } }],
+      steps: [
+        {
+          id: 'slow',
+          name: 'slow',
+          action: 'http',
+          timeout: '1s',
+          retry: { maximumAttempts: 3, initialInterval: '100ms' },
+          params: { url: `${target.url}/${rb}/slow` },
+        },
+      ],
     });
     const id = await declare(`${rb} incident`);
     const view = await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'mitigated');
@@ -114,7 +130,13 @@ describe('runbooks', () => {
       triggers: { titlePattern: rb, minSeverity: 'high' },
       steps: [
         { id: 'scale', name: 'scale', action: 'scale', params: { url: `${target.url}/${rb}/capacity`, replicas: '{{incident.context.replicas}}' } },
-        { id: 'undo', name: 'report', action: 'notify', risk: 'high', params: { url: `${target.url}/${rb}/hook`, message: 'was {{steps.scale.output.previous}}' } },
+        {
+          id: 'undo',
+          name: 'report',
+          action: 'notify',
+          risk: 'high',
+          params: { url: `${target.url}/${rb}/hook`, message: 'was {{steps.scale.output.previous}}' },
+        },
       ],
     });
     const incidentsBefore = (await stack.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1', [tenant.id])).rows[0]!.n;
@@ -129,14 +151,24 @@ describe('runbooks', () => {
       wouldRun: true,
       gate: { required: true, reasons: ['critical incidents always need a human approval'] },
       steps: [
-        { id: 'scale', params: { url: `${target.url}/${rb}/capacity`, replicas: 12 }, gate: { required: false }, compensation: expect.stringContaining('back to the capacity') },
+        {
+          id: 'scale',
+          params: { url: `${target.url}/${rb}/capacity`, replicas: 12 },
+          gate: { required: false },
+          compensation: expect.stringContaining('back to the capacity'),
+        },
         { id: 'undo', params: { message: 'was {{steps.scale.output.previous}}' }, gate: { required: true, reasons: [expect.stringMatching(/risk high/)] } },
       ],
     });
 
-    const miss = await stack.call<{ matched: boolean; matchReasons: string[]; steps: { error?: string }[]; wouldRun: boolean }>('POST', `/api/runbooks/${rb}/test`, tenant.keys.viewer, {
-      incident: { title: `${rb} in prod`, severity: 'low' },
-    });
+    const miss = await stack.call<{ matched: boolean; matchReasons: string[]; steps: { error?: string }[]; wouldRun: boolean }>(
+      'POST',
+      `/api/runbooks/${rb}/test`,
+      tenant.keys.viewer,
+      {
+        incident: { title: `${rb} in prod`, severity: 'low' },
+      },
+    );
     expect(miss.body.matched).toBe(false);
     expect(miss.body.matchReasons).toEqual(['severity low is below at least high']);
     expect(miss.body.wouldRun).toBe(false);

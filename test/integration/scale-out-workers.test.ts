@@ -89,20 +89,28 @@ describe('three workers on one task queue', () => {
 
     const opened = await Promise.all(
       Array.from({ length: INCIDENTS }, (_, i) =>
-        stack.call<{ id: string; workflowId: string }>('POST', '/api/incidents', tenant.keys.ingest, { title: `${rb} incident ${i}`, severity: 'medium', runbookId: rb }),
+        stack.call<{ id: string; workflowId: string }>('POST', '/api/incidents', tenant.keys.ingest, {
+          title: `${rb} incident ${i}`,
+          severity: 'medium',
+          runbookId: rb,
+        }),
       ),
     );
     expect(opened.map((r) => r.status)).toEqual(Array(INCIDENTS).fill(201));
 
     // Kill one worker once it has completed a step of its own and many steps are still in flight.
     const ours = () => target.requests.filter((r) => r.path.startsWith(`/${rb}/`));
-    await eventually(async () => {
-      const now = Date.now();
-      const inFlight = ours().filter((r) => now - r.at < STEP_DELAY_MS).length;
-      if (inFlight < 6) return undefined;
-      const sofar = (await Promise.all(opened.map((r) => stepRuns(r.body.workflowId)))).flat();
-      return sofar.some((r) => workerOf(r.completedBy) === 0) ? true : undefined;
-    }, 60_000, 50);
+    await eventually(
+      async () => {
+        const now = Date.now();
+        const inFlight = ours().filter((r) => now - r.at < STEP_DELAY_MS).length;
+        if (inFlight < 6) return undefined;
+        const sofar = (await Promise.all(opened.map((r) => stepRuns(r.body.workflowId)))).flat();
+        return sofar.some((r) => workerOf(r.completedBy) === 0) ? true : undefined;
+      },
+      60_000,
+      50,
+    );
     const victim = workers[0]!;
     victim.child.kill('SIGKILL');
     await victim.exited;
@@ -139,6 +147,8 @@ describe('three workers on one task queue', () => {
     const redelivered = runs.filter((r) => deliveries(r) > 1);
     expect(redelivered.every((r) => r.attempt > 1)).toBe(true);
     // eslint-disable-next-line no-console -- the per-worker spread is reported for whoever runs the test, on purpose
-    console.log(`steps completed per worker ${JSON.stringify(perWorker)} (worker 0 killed after ${deliveredAtKill} deliveries); retried after the kill: ${retried.length}; delivered twice: ${redelivered.length}`);
+    console.log(
+      `steps completed per worker ${JSON.stringify(perWorker)} (worker 0 killed after ${deliveredAtKill} deliveries); retried after the kill: ${retried.length}; delivered twice: ${redelivered.length}`,
+    );
   }, 240_000);
 });

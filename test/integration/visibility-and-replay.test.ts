@@ -28,7 +28,11 @@ describe('Temporal visibility and replay', () => {
       ],
     });
     for (const severity of ['critical', 'high']) {
-      const res = await stack.call<{ id: string; workflowId: string }>('POST', '/api/incidents', tenant.keys.ingest, { title: `${rb} ${severity}`, severity, dedupKey: `${rb}-${severity}` });
+      const res = await stack.call<{ id: string; workflowId: string }>('POST', '/api/incidents', tenant.keys.ingest, {
+        title: `${rb} ${severity}`,
+        severity,
+        dedupKey: `${rb}-${severity}`,
+      });
       ids[severity] = res.body;
     }
     await stack.incidentWhen(tenant, ids.critical!.id, (v) => v.incident.status === 'awaiting_approval');
@@ -54,7 +58,12 @@ describe('Temporal visibility and replay', () => {
     expect(found).toEqual([ids.critical!.workflowId]);
     const description = await stack.temporal.workflow.getHandle(ids.critical!.workflowId).describe();
     expect(description.memo).toMatchObject({ incidentId: ids.critical!.id });
-    expect(description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]).sort()).toEqual(
+    expect(
+      description.typedSearchAttributes
+        .getAll()
+        .map((p) => [p.key.name, p.value])
+        .sort(),
+    ).toEqual(
       expect.arrayContaining([
         ['AireSeverity', 'critical'],
         ['AireSource', 'manual'],
@@ -74,6 +83,12 @@ describe('Temporal visibility and replay', () => {
     await handle.result();
     const history = await handle.fetchHistory();
     expect(history.events?.length).toBeGreaterThan(20);
-    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: testEnv().workflowBundlePath }, dataConverter: testDataConverter() }, history, ids.high!.workflowId)).resolves.toBeUndefined();
+    await expect(
+      Worker.runReplayHistory(
+        { workflowBundle: { codePath: testEnv().workflowBundlePath }, dataConverter: testDataConverter() },
+        history,
+        ids.high!.workflowId,
+      ),
+    ).resolves.toBeUndefined();
   });
 });

@@ -50,11 +50,24 @@ async function startDevServer(): Promise<{ address: string; pid: number; ready: 
   const port = await freePort();
   const logFile = join(TEST_STATE_DIR, 'temporal.log');
   const log = openSync(logFile, 'a');
-  const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn',
-    '--db-filename', join(TEST_STATE_DIR, 'temporal.db'), ...SEARCH_ATTRIBUTE_NAMES.flatMap((n) => ['--search-attribute', `${n}=Keyword`]),
+  const args = [
+    'server',
+    'start-dev',
+    '--headless',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--log-level',
+    'warn',
+    '--db-filename',
+    join(TEST_STATE_DIR, 'temporal.db'),
+    ...SEARCH_ATTRIBUTE_NAMES.flatMap((n) => ['--search-attribute', `${n}=Keyword`]),
     // Alert storms signal one workflow many times at once; the default (100 buffered events per task)
     // makes the server fail the workflow task over and over under load. Same value as deploy/temporal.
-    '--dynamic-config-value', 'history.maximumBufferedEventsBatch=1000'];
+    '--dynamic-config-value',
+    'history.maximumBufferedEventsBatch=1000',
+  ];
   const temporal = spawn(temporalBinary(), args, { stdio: ['ignore', log, log], detached: true });
   temporal.unref();
   const address = `127.0.0.1:${port}`;
@@ -91,7 +104,10 @@ export default async function globalSetup(): Promise<void> {
   const { address, pid: temporalPid, ready } = existing ? { address: existing, pid: 0, ready: existingTemporal(existing) } : await startDevServer();
 
   const [bundle] = await Promise.all([
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } }),
+    bundleWorkflowCode({
+      workflowsPath: require.resolve('../../src/workflows'),
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
+    }),
     freshDatabase(adminUrl),
     ready,
   ]);

@@ -58,7 +58,10 @@ export async function startApiProcess(port: number, env: Record<string, string>)
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (exitedEarly !== undefined) throw new Error(`API process exited early (${exitedEarly}): ${spawned.stderr()}`);
-    const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready) return { ...spawned, url };
     await new Promise((r) => setTimeout(r, 200));
   }

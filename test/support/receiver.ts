@@ -85,7 +85,7 @@ export class Receiver {
     const key = `${entry.method} ${path}`;
     const queue = this.behaviours.get(key);
     const responder = this.responders.get(key);
-    const behaviour = responder ? responder(entry) : queue && queue.length > 1 ? (queue.shift() as Behaviour) : queue?.[0] ?? {};
+    const behaviour = responder ? responder(entry) : queue && queue.length > 1 ? (queue.shift() as Behaviour) : (queue?.[0] ?? {});
     if (behaviour.delayMs) await new Promise((r) => setTimeout(r, behaviour.delayMs));
     if (behaviour.until) await behaviour.until.catch(() => undefined);
 

@@ -155,7 +155,10 @@ export class Stack {
 }
 
 export interface IncidentView {
-  incident: { id: string; status: string; severity: string; workflowId: string; runbookId: string | null; runbookVersion: number | null } & Record<string, unknown>;
+  incident: { id: string; status: string; severity: string; workflowId: string; runbookId: string | null; runbookVersion: number | null } & Record<
+    string,
+    unknown
+  >;
   steps: { stepId: string; status: string; output: unknown; error: string | null; attempts: number }[];
   approvals: { stepId: string | null; decision: string; approver: string; reason: string | null }[];
   actionLog: { kind: string; actor: string; stepId: string | null; detail: Record<string, unknown> }[];

@@ -2,7 +2,8 @@ import { hypothesize, rankRunbooks } from '../../src/domain/analysis';
 import { IncidentDraftSchema } from '../../src/domain/incident';
 import { RunbookSchema } from '../../src/domain/runbook';
 
-const draft = (extra: Record<string, unknown>) => IncidentDraftSchema.parse({ source: 'manual', dedupKey: 'k', severity: 'medium', title: 'something', ...extra });
+const draft = (extra: Record<string, unknown>) =>
+  IncidentDraftSchema.parse({ source: 'manual', dedupKey: 'k', severity: 'medium', title: 'something', ...extra });
 const runbook = (id: string, name: string, description: string) => ({
   version: 1,
   runbook: RunbookSchema.parse({ id, name, description, steps: [{ id: 's', name, action: 'wait', params: { duration: '1s' } }] }),

@@ -78,7 +78,8 @@ describe('docker-compose.yml', () => {
       for (const [target, { condition }] of Object.entries(deps as Record<string, { condition: string }>)) {
         const dependency = compose.services[target];
         expect({ name, target, exists: dependency !== undefined }).toEqual({ name, target, exists: true });
-        if (condition === 'service_healthy') expect({ name, target, healthcheck: dependency!.healthcheck !== undefined }).toEqual({ name, target, healthcheck: true });
+        if (condition === 'service_healthy')
+          expect({ name, target, healthcheck: dependency!.healthcheck !== undefined }).toEqual({ name, target, healthcheck: true });
         if (condition === 'service_completed_successfully') expect({ name, target, restart: dependency!.restart }).toEqual({ name, target, restart: 'no' });
       }
     }
@@ -104,11 +105,15 @@ describe('docker-compose.yml', () => {
   });
 
   test('files mounted from the repository exist, and the scripts among them parse', () => {
-    const mounted = services.flatMap(([, s]) => s.volumes ?? []).filter((v) => v.startsWith('./')).map((v) => v.split(':')[0]!);
+    const mounted = services
+      .flatMap(([, s]) => s.volumes ?? [])
+      .filter((v) => v.startsWith('./'))
+      .map((v) => v.split(':')[0]!);
     expect(mounted.length).toBeGreaterThan(0);
     for (const file of mounted) {
       expect({ file, exists: existsSync(join(ROOT, file)) }).toEqual({ file, exists: true });
-      if (file.endsWith('.sh')) expect({ file, ...pick(spawnSync('sh', ['-n', join(ROOT, file)], { encoding: 'utf8' })) }).toEqual({ file, status: 0, stderr: '' });
+      if (file.endsWith('.sh'))
+        expect({ file, ...pick(spawnSync('sh', ['-n', join(ROOT, file)], { encoding: 'utf8' })) }).toEqual({ file, status: 0, stderr: '' });
     }
   });
 });
@@ -159,7 +164,10 @@ describe('Dockerfile', () => {
   });
 
   test('every file the Dockerfile copies from the context exists and is not excluded by .dockerignore', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
     expect(sources.length).toBeGreaterThan(3);
     for (const source of sources) {
@@ -173,7 +181,12 @@ describe('Dockerfile', () => {
     expect(scripts.postbuild).toBe('node scripts/copy-build-assets.js');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { copies } = require(join(ROOT, 'scripts/copy-build-assets.js')) as { copies: [string, string][] };
-    expect(copies).toEqual(expect.arrayContaining([['src/api/console', 'dist/src/api/console'], ['db', 'dist/db']]));
+    expect(copies).toEqual(
+      expect.arrayContaining([
+        ['src/api/console', 'dist/src/api/console'],
+        ['db', 'dist/db'],
+      ]),
+    );
     for (const [from, to] of copies) expect(to).toBe(join('dist', from));
   });
 });

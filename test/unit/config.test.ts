@@ -16,7 +16,7 @@ function documentedVariables(): string[] {
 }
 
 describe('configuration (twelve-factor)', () => {
-  test("the documented configuration table lists every variable of ConfigSchema, and nothing else", () => {
+  test('the documented configuration table lists every variable of ConfigSchema, and nothing else', () => {
     const documented = documentedVariables();
     const keys = Object.keys(ConfigSchema.shape);
     expect(keys.filter((k) => !documented.includes(k))).toEqual([]);
@@ -62,7 +62,12 @@ describe('configuration (twelve-factor)', () => {
   async function startWith(script: string, env: Record<string, string>): Promise<{ code: number | string; stderr: string }> {
     // Nothing listens at these addresses: a process that got past its configuration would hang or
     // fail differently, not exit with the configuration message.
-    const spawned = spawnNode(script, { DATABASE_URL: 'postgres://aire_app@127.0.0.1:1/none', TEMPORAL_ADDRESS: '127.0.0.1:1', AIRE_WORKER_METRICS_PORT: '0', ...env });
+    const spawned = spawnNode(script, {
+      DATABASE_URL: 'postgres://aire_app@127.0.0.1:1/none',
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      AIRE_WORKER_METRICS_PORT: '0',
+      ...env,
+    });
     const timer = setTimeout(() => spawned.child.kill('SIGKILL'), 30_000);
     const code = await spawned.exited;
     clearTimeout(timer);
@@ -73,11 +78,19 @@ describe('configuration (twelve-factor)', () => {
     ['src/api/main.ts', { PORT: 'abc' }, [/PORT: .*expected number/]],
     ['src/api/main.ts', { AIRE_EGRESS_ALLOWLIST: 'localhost,https://hooks.example.com' }, [/AIRE_EGRESS_ALLOWLIST\.1: each entry must be a host name/]],
     ['src/worker/main.ts', { AIRE_COMMAND_ALLOWLIST: 'restart-cache' }, [/AIRE_COMMAND_ALLOWLIST\.0: each entry must be an absolute path/]],
-    ['src/worker/main.ts', { AIRE_WORKER_SHUTDOWN_GRACE: 'soon', DATABASE_POOL_SIZE: '0', AIRE_LOG_LEVEL: 'loud' }, [/AIRE_WORKER_SHUTDOWN_GRACE: /, /DATABASE_POOL_SIZE: /, /AIRE_LOG_LEVEL: /]],
-  ] as [string, Record<string, string>, RegExp[]][])('%s with %j stops at start, naming the variable', async (script, env, messages) => {
-    const { code, stderr } = await startWith(script, env);
-    expect(code).toBe(1);
-    expect(stderr).toMatch(/^invalid configuration:/);
-    for (const message of messages) expect(stderr).toMatch(message);
-  }, 60_000);
+    [
+      'src/worker/main.ts',
+      { AIRE_WORKER_SHUTDOWN_GRACE: 'soon', DATABASE_POOL_SIZE: '0', AIRE_LOG_LEVEL: 'loud' },
+      [/AIRE_WORKER_SHUTDOWN_GRACE: /, /DATABASE_POOL_SIZE: /, /AIRE_LOG_LEVEL: /],
+    ],
+  ] as [string, Record<string, string>, RegExp[]][])(
+    '%s with %j stops at start, naming the variable',
+    async (script, env, messages) => {
+      const { code, stderr } = await startWith(script, env);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/^invalid configuration:/);
+      for (const message of messages) expect(stderr).toMatch(message);
+    },
+    60_000,
+  );
 });

@@ -172,7 +172,11 @@ describe('callOut connects only to the addresses it checked', () => {
     const port = new URL(receiver.url).port;
     // `api.example.com` exists nowhere: the request can only arrive through the pinned address.
     const dns = fakeDns({ 'api.example.com': ['127.0.0.1'] });
-    const res = await callOut({ method: 'POST', url: `http://api.example.com:${port}/pinned`, body: { a: 1 }, idempotencyKey: 'k1' }, ['*.example.com', '127.0.0.1'], { resolve: dns });
+    const res = await callOut(
+      { method: 'POST', url: `http://api.example.com:${port}/pinned`, body: { a: 1 }, idempotencyKey: 'k1' },
+      ['*.example.com', '127.0.0.1'],
+      { resolve: dns },
+    );
     expect(res.status).toBe(200);
     expect(dns.asked).toEqual(['api.example.com']);
     const got = receiver.requests.find((r) => r.path === '/pinned');
@@ -191,11 +195,15 @@ describe('callOut connects only to the addresses it checked', () => {
     const { port } = listener.address() as { port: number };
     try {
       const dns = fakeDns({ 'api.example.com': ['127.0.0.2'] });
-      const err = await failure(callOut({ method: 'GET', url: `http://api.example.com:${port}/x`, idempotencyKey: 'k2' }, ['*.example.com', '127.0.0.1'], { resolve: dns }));
+      const err = await failure(
+        callOut({ method: 'GET', url: `http://api.example.com:${port}/x`, idempotencyKey: 'k2' }, ['*.example.com', '127.0.0.1'], { resolve: dns }),
+      );
       expect(err.type).toBe(NON_RETRYABLE.egressDenied);
       expect(err.message).toContain('127.0.0.2');
       // The same listener is reachable when its address is allowed: the refusal was the check's.
-      const ok = await callOut({ method: 'GET', url: `http://127.0.0.2:${port}/x`, idempotencyKey: 'k3', timeoutMs: 2_000 }, ['127.0.0.2']).catch(() => 'connected');
+      const ok = await callOut({ method: 'GET', url: `http://127.0.0.2:${port}/x`, idempotencyKey: 'k3', timeoutMs: 2_000 }, ['127.0.0.2']).catch(
+        () => 'connected',
+      );
       expect(ok).toBe('connected');
       expect(connections).toBe(1);
     } finally {

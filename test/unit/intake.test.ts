@@ -1,12 +1,5 @@
 import { IncidentDraftSchema } from '../../src/domain/incident';
-import {
-  DeclarationSchema,
-  ForecastSchema,
-  SafetyEventSchema,
-  draftFromDeclaration,
-  draftFromForecast,
-  draftFromSafetyEvent,
-} from '../../src/domain/intake';
+import { DeclarationSchema, ForecastSchema, SafetyEventSchema, draftFromDeclaration, draftFromForecast, draftFromSafetyEvent } from '../../src/domain/intake';
 import { Severity } from '../../src/domain/severity';
 import { formatPath } from '../../src/domain/validation';
 

@@ -17,9 +17,21 @@ describe('the status lifecycle (one transition table)', () => {
   });
 
   test('remediation moves forward only: what the workflow does is allowed, its reverse is refused with the reason', () => {
-    const path: IncidentStatus[] = ['open', 'acknowledged', 'awaiting_approval', 'remediating', 'awaiting_approval', 'remediating', 'mitigated', 'resolved', 'closed'];
+    const path: IncidentStatus[] = [
+      'open',
+      'acknowledged',
+      'awaiting_approval',
+      'remediating',
+      'awaiting_approval',
+      'remediating',
+      'mitigated',
+      'resolved',
+      'closed',
+    ];
     path.slice(1).forEach((to, i) => expect([path[i], to, illegalTransition(path[i]!, to)]).toEqual([path[i], to, undefined]));
-    expect(illegalTransition('mitigated', 'remediating')).toBe('an incident cannot go from mitigated to remediating (from mitigated: resolved, rolled_back, closed)');
+    expect(illegalTransition('mitigated', 'remediating')).toBe(
+      'an incident cannot go from mitigated to remediating (from mitigated: resolved, rolled_back, closed)',
+    );
     expect(illegalTransition('resolved', 'open')).toMatch(/cannot go from resolved to open/);
     expect(illegalTransition('acknowledged', 'open')).toMatch(/cannot go from acknowledged to open/);
     expect(illegalTransition('failed', 'remediating')).toMatch(/cannot go from failed to remediating/);

@@ -266,7 +266,7 @@ describe('selectRunbook', () => {
     });
   });
 
-  it('does not reorder the caller\'s array', () => {
+  it("does not reorder the caller's array", () => {
     const candidates = [makeVersion({ id: 'b' }), makeVersion({ id: 'a' })];
     selectRunbook(candidates, makeDraft());
     expect(candidates.map((c) => c.runbook.id)).toEqual(['b', 'a']);

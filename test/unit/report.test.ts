@@ -1,12 +1,4 @@
-import {
-  IncidentReportSchema,
-  ReportInput,
-  buildReport,
-  durationBetween,
-  humanDuration,
-  isOverdue,
-  reportMarkdown,
-} from '../../src/domain/report';
+import { IncidentReportSchema, ReportInput, buildReport, durationBetween, humanDuration, isOverdue, reportMarkdown } from '../../src/domain/report';
 
 const T0 = Date.parse('2025-03-10T09:00:00.000Z');
 const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
@@ -58,7 +50,13 @@ function closedInput(overrides: Partial<Input> = {}): Input {
       { at: at(3), kind: 'step.succeeded', actor: 'aire', stepId: 'notify', detail: { action: 'notify', attempt: 1 } },
       { at: at(4), kind: 'approval.requested', actor: 'aire', stepId: 'scale', detail: { gate: 'scale', reasons: ['the step requires approval'] } },
       { at: at(65), kind: 'incident.acknowledged', actor: 'key:responder-key', stepId: null, detail: { reason: 'on it' } },
-      { at: at(100), kind: 'approval.ignored', actor: 'key:approver-key', stepId: 'other', detail: { decision: 'approve', why: 'the pending gate is step "scale"' } },
+      {
+        at: at(100),
+        kind: 'approval.ignored',
+        actor: 'key:approver-key',
+        stepId: 'other',
+        detail: { decision: 'approve', why: 'the pending gate is step "scale"' },
+      },
       { at: at(110), kind: 'approval.granted', actor: 'key:approver-key', stepId: 'scale', detail: { gate: 'scale', reason: 'capacity review done' } },
       { at: at(110), kind: 'remediation.resumed', actor: 'aire', stepId: 'scale', detail: {} },
       { at: at(120), kind: 'step.started', actor: 'aire', stepId: 'scale', detail: { action: 'scale', attempt: 1 } },
@@ -231,10 +229,7 @@ describe('buildReport', () => {
   });
 
   it('a runbook-gate approval counts as the approver of every step', () => {
-    const r = buildReport(
-      closedInput({ approvals: [{ stepId: null, decision: 'approve', approver: 'key:lead', reason: null, at: at(1) }] }),
-      NOW,
-    );
+    const r = buildReport(closedInput({ approvals: [{ stepId: null, decision: 'approve', approver: 'key:lead', reason: null, at: at(1) }] }), NOW);
     expect(r.postMortem.automated.map((s) => s.approvedBy)).toEqual(['key:lead', 'key:lead']);
   });
 
@@ -305,10 +300,7 @@ describe('buildReport', () => {
 
   it('accepts Date objects as PostgreSQL returns them', () => {
     const base = closedInput();
-    const r = buildReport(
-      { ...base, incident: { ...base.incident, createdAt: new Date(T0), resolvedAt: new Date(T0 + 10_000) } },
-      NOW,
-    );
+    const r = buildReport({ ...base, incident: { ...base.incident, createdAt: new Date(T0), resolvedAt: new Date(T0 + 10_000) } }, NOW);
     expect(r.detectedAt).toBe(at(0));
     expect(r.postMortem.impact.timeToResolve).toEqual({ seconds: 10, human: '10s' });
   });

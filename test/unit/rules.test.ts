@@ -79,7 +79,16 @@ describe('RuleSchema', () => {
   });
 
   it('names the failing path of a bad condition', () => {
-    expect(paths(ruleInput({ match: [{ field: 'a', op: 'equals', value: 1 }, { field: 'b', op: 'like', value: 'x' }] }))).toEqual(['match[1].op']);
+    expect(
+      paths(
+        ruleInput({
+          match: [
+            { field: 'a', op: 'equals', value: 1 },
+            { field: 'b', op: 'like', value: 'x' },
+          ],
+        }),
+      ),
+    ).toEqual(['match[1].op']);
     expect(paths(ruleInput({ match: [{ field: 'a', op: 'gt', value: 'ten' }] }))).toEqual(['match[0].value']);
     expect(paths(ruleInput({ match: [{ field: 'a', op: 'in', value: [] }] }))).toEqual(['match[0].value']);
     expect(paths(ruleInput({ match: [{ field: 'a..b', op: 'equals', value: 1 }] }))).toEqual(['match[0].field']);
@@ -94,16 +103,30 @@ describe('RuleSchema', () => {
   });
 
   it('refuses an invalid regex with its path', () => {
-    expect(problems(ruleInput({ match: [{ field: 'a', op: 'equals', value: 1 }, { field: 'b', op: 'regex', value: '(unclosed' }] }))).toEqual([
-      expect.stringMatching(/^match\[1\]\.value: not a valid regular expression/),
-    ]);
+    expect(
+      problems(
+        ruleInput({
+          match: [
+            { field: 'a', op: 'equals', value: 1 },
+            { field: 'b', op: 'regex', value: '(unclosed' },
+          ],
+        }),
+      ),
+    ).toEqual([expect.stringMatching(/^match\[1\]\.value: not a valid regular expression/)]);
   });
 
   it('refuses catastrophic-backtracking regexes with their path', () => {
     for (const pattern of ['(a+)+$', '(\\w+\\s?)+$', '^(a+)+b', '(x+x+)+y', '(.*a){20}', '(.*)*']) {
-      expect(problems(ruleInput({ match: [{ field: 'a', op: 'equals', value: 1 }, { field: 'output', op: 'regex', value: pattern }] }))).toEqual([
-        expect.stringMatching(/^match\[1\]\.value: may backtrack catastrophically/),
-      ]);
+      expect(
+        problems(
+          ruleInput({
+            match: [
+              { field: 'a', op: 'equals', value: 1 },
+              { field: 'output', op: 'regex', value: pattern },
+            ],
+          }),
+        ),
+      ).toEqual([expect.stringMatching(/^match\[1\]\.value: may backtrack catastrophically/)]);
     }
     expect(patternProblem('AKIA[0-9A-Z]{16}')).toBeUndefined();
   });
@@ -315,7 +338,14 @@ describe('incidents from rules', () => {
       context: {
         action: 'authentication_failed',
         actor: { ip: '10.0.0.1' },
-        detection: { rule: 'auth-brute-force', count: 10, threshold: { count: 10, windowMs: 300_000 }, correlateBy: 'actor.ip', correlation: '10.0.0.1', channels: ['slack_security'] },
+        detection: {
+          rule: 'auth-brute-force',
+          count: 10,
+          threshold: { count: 10, windowMs: 300_000 },
+          correlateBy: 'actor.ip',
+          correlation: '10.0.0.1',
+          channels: ['slack_security'],
+        },
       },
     });
     expect(draft.summary).toContain('10 matching events within 5m for actor.ip 10.0.0.1 (threshold 10)');
@@ -331,7 +361,7 @@ describe('incidents from rules', () => {
     expect(event.output).toContain('AKIA'); // the event itself is not changed
   });
 
-  it('routes the rule\'s channels whatever their severity and category filters, others as usual', () => {
+  it("routes the rule's channels whatever their severity and category filters, others as usual", () => {
     const settings = TenantSettingsSchema.parse({
       channels: [
         { name: 'slack_security', target: { url: 'http://127.0.0.1/s' }, minSeverity: 'critical', categories: ['nothing'] },
@@ -383,11 +413,23 @@ describe('events', () => {
     expect(() => parseEvent({ specversion: '1.0' }, false)).toThrow(/invalid CloudEvent/);
   });
 
-  it('rules read a CloudEvent\'s payload fields directly or under data; attributes win', () => {
-    const { view, context } = cloudEventView({ specversion: '1.0', id: 'e-1', source: '/auth', type: 'login.failed', data: { actor: { ip: '10.0.0.1' }, id: 'user-7' } });
+  it("rules read a CloudEvent's payload fields directly or under data; attributes win", () => {
+    const { view, context } = cloudEventView({
+      specversion: '1.0',
+      id: 'e-1',
+      source: '/auth',
+      type: 'login.failed',
+      data: { actor: { ip: '10.0.0.1' }, id: 'user-7' },
+    });
     expect(view).toMatchObject({ actor: { ip: '10.0.0.1' }, data: { actor: { ip: '10.0.0.1' } }, id: 'e-1', type: 'login.failed' });
     expect(context).not.toHaveProperty('data');
-    const r = rule({ match: [{ field: 'type', op: 'equals', value: 'login.failed' }, { field: 'data.actor.ip', op: 'equals', value: '10.0.0.1' }], correlateBy: 'actor.ip' });
+    const r = rule({
+      match: [
+        { field: 'type', op: 'equals', value: 'login.failed' },
+        { field: 'data.actor.ip', op: 'equals', value: '10.0.0.1' },
+      ],
+      correlateBy: 'actor.ip',
+    });
     expect(matchRule(r, view)).toMatchObject({ matched: true, correlationValue: '10.0.0.1' });
   });
 });

@@ -23,7 +23,9 @@ const scale = (replicas: unknown): Json => ({ action: 'scale', params: { url: 'h
 
 describe('validateRunbook', () => {
   it('returns the parsed runbook with defaults for a valid definition', () => {
-    const runbook = validateRunbook(runbookWith(notify, scale(3), { action: 'http', params: { url: 'http://localhost/x' } }, { action: 'disable_feature', params: { flag: 'checkout.v2' } }));
+    const runbook = validateRunbook(
+      runbookWith(notify, scale(3), { action: 'http', params: { url: 'http://localhost/x' } }, { action: 'disable_feature', params: { flag: 'checkout.v2' } }),
+    );
     expect(runbook.id).toBe('rb');
     expect(runbook.enabled).toBe(true);
     expect(runbook.steps.map((s) => s.action)).toEqual(['notify', 'scale', 'http', 'disable_feature']);
@@ -105,7 +107,14 @@ describe('validateRunbook', () => {
   });
 
   it('reports shape errors first, without checking params', () => {
-    const errors = errorsOf({ id: 'rb', name: 'R', steps: [{ id: 'a', name: 'A', action: 'teleport' }, { id: 'a', name: 'B', action: 'notify' }] });
+    const errors = errorsOf({
+      id: 'rb',
+      name: 'R',
+      steps: [
+        { id: 'a', name: 'A', action: 'teleport' },
+        { id: 'a', name: 'B', action: 'notify' },
+      ],
+    });
     expect(errors).toEqual([{ path: 'steps[1].id', message: 'duplicate step id "a"' }]);
   });
 

@@ -183,9 +183,7 @@ describe('RunbookSchema template references', () => {
     const input = runbookInput({
       steps: [step('first', { params: { message: 'prev {{steps.second.output.x}}' } }), step('second')],
     });
-    expect(problems(input)).toEqual([
-      'steps[0].params.message: "{{steps.second.output.x}}" refers to step "second", which does not run before this one',
-    ]);
+    expect(problems(input)).toEqual(['steps[0].params.message: "{{steps.second.output.x}}" refers to step "second", which does not run before this one']);
   });
 
   it('rejects a reference to the step itself', () => {

@@ -25,6 +25,12 @@ describe('the workflow bundle', () => {
 
   it('takes from src/ only the workflows and the schema-free domain modules', () => {
     const ours = modules.filter((m) => m.startsWith('./src/') && !m.startsWith('./src/workflows/'));
-    expect(ours.sort()).toEqual(['./src/domain/gates.ts', './src/domain/lifecycle.ts', './src/domain/routing.ts', './src/domain/severity-scale.ts', './src/domain/template.ts']);
+    expect(ours.sort()).toEqual([
+      './src/domain/gates.ts',
+      './src/domain/lifecycle.ts',
+      './src/domain/routing.ts',
+      './src/domain/severity-scale.ts',
+      './src/domain/template.ts',
+    ]);
   });
 });

@@ -70,7 +70,13 @@ function capture(output: Buffer, sensitiveKeys: readonly string[]): { text: stri
   const bytes = Buffer.from(text, 'utf8');
   if (bytes.length <= CAPTURE_BYTES) return { text, truncated: false };
   // A cut inside a multi-byte character decodes to U+FFFD: drop it.
-  return { text: bytes.subarray(0, CAPTURE_BYTES).toString('utf8').replace(/\uFFFD+$/, ''), truncated: true };
+  return {
+    text: bytes
+      .subarray(0, CAPTURE_BYTES)
+      .toString('utf8')
+      .replace(/\uFFFD+$/, ''),
+    truncated: true,
+  };
 }
 
 function childEnv(ctx: ActionContext, idempotencyKey: string): NodeJS.ProcessEnv {
@@ -130,7 +136,9 @@ export function runCommand(ctx: ActionContext, invocation: Invocation, timeoutMs
         if (signal?.aborted) {
           reject(signal.reason instanceof Error ? signal.reason : error); // the activity was cancelled
         } else if (error.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
-          reject(ApplicationFailure.nonRetryable(`${command} wrote more than ${MAX_OUTPUT_BYTES} bytes of output and was killed`, COMMAND_FAILURE.outputTooLarge));
+          reject(
+            ApplicationFailure.nonRetryable(`${command} wrote more than ${MAX_OUTPUT_BYTES} bytes of output and was killed`, COMMAND_FAILURE.outputTooLarge),
+          );
         } else if (typeof error.code === 'string') {
           // Could not be started at all: ENOENT, EACCES, ENOEXEC...
           reject(ApplicationFailure.nonRetryable(`${command} could not be run: ${error.code}`, COMMAND_FAILURE.notRunnable));
@@ -152,7 +160,8 @@ export function runCommand(ctx: ActionContext, invocation: Invocation, timeoutMs
 /** Runs a command from the allowlist; optionally a second command undoes it. */
 export const commandAction = defineAction({
   type: 'command',
-  description: 'Run an allowlisted executable with an argument vector (no shell), a timeout and captured, redacted output; optionally a second command undoes it',
+  description:
+    'Run an allowlisted executable with an argument vector (no shell), a timeout and captured, redacted output; optionally a second command undoes it',
   params: Params,
   async execute(ctx, params) {
     // Refuse a step whose undo would be refused before doing anything that could not be undone.

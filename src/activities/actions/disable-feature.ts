@@ -4,7 +4,11 @@ import { defineAction } from './types';
 
 const Params = z
   .object({
-    flag: z.string().min(1).max(200).regex(/^[\w.:-]+$/, 'letters, digits, ".", ":", "-" and "_"'),
+    flag: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[\w.:-]+$/, 'letters, digits, ".", ":", "-" and "_"'),
     reason: z.string().max(500).optional(),
     /** Also push the new state to this endpoint (`{"flag", "enabled"}`), for services that do not poll. */
     pushUrl: z.string().url().optional(),

@@ -26,7 +26,12 @@ export const escalateAction = defineAction({
     const severity = params.severity ? maxSeverity(params.severity, SeveritySchema.parse(ctx.incident.severity)) : null;
     if (params.url) {
       await callOut(
-        { method: 'POST', url: params.url, body: { type: 'aire.escalation', incident: { ...ctx.incident, severity: severity ?? ctx.incident.severity }, message: params.message }, idempotencyKey: ctx.idempotencyKey },
+        {
+          method: 'POST',
+          url: params.url,
+          body: { type: 'aire.escalation', incident: { ...ctx.incident, severity: severity ?? ctx.incident.severity }, message: params.message },
+          idempotencyKey: ctx.idempotencyKey,
+        },
         ctx.config.AIRE_EGRESS_ALLOWLIST,
       );
     }

@@ -33,6 +33,5 @@ export const httpAction = defineAction({
     const res = await callOut({ ...params.compensate, idempotencyKey: `${ctx.idempotencyKey}:compensate` }, ctx.config.AIRE_EGRESS_ALLOWLIST);
     return { compensated: true, status: res.status };
   },
-  describeCompensation: (params) =>
-    params.compensate ? `${params.compensate.method} ${params.compensate.url}` : 'nothing: no compensate request configured',
+  describeCompensation: (params) => (params.compensate ? `${params.compensate.method} ${params.compensate.url}` : 'nothing: no compensate request configured'),
 });

@@ -62,7 +62,10 @@ async function planRollback(ctx: ActionContext, params: RollbackParams): Promise
   if (current === undefined) {
     throw ApplicationFailure.nonRetryable(`GET ${params.deploymentsUrl}: no release is marked current`, NON_RETRYABLE.rejectedByTarget);
   }
-  const good = releases.slice(0, currentIndex).reverse().find((r) => r.status === 'good');
+  const good = releases
+    .slice(0, currentIndex)
+    .reverse()
+    .find((r) => r.status === 'good');
   if (!good) {
     throw ApplicationFailure.nonRetryable(
       `${params.service}: no release marked good before the current release ${current.version}; nothing to roll back to`,
@@ -101,6 +104,5 @@ export const rollbackDeployAction = defineAction({
     await rollTo(ctx, params, output.from, `${ctx.idempotencyKey}:compensate`);
     return { rolledForwardTo: output.from };
   },
-  describeCompensation: (params) =>
-    `roll ${params.service} forward again to the release that was current before the rollback (read when the step runs)`,
+  describeCompensation: (params) => `roll ${params.service} forward again to the release that was current before the rollback (read when the step runs)`,
 });

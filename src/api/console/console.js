@@ -243,10 +243,7 @@
   function loadList() {
     var generation = state.generation;
     // Those awaiting approval are fetched on their own, so none is missed behind the newest page.
-    Promise.all([
-      api('GET', '/api/incidents?status=awaiting_approval&limit=200'),
-      api('GET', '/api/incidents?limit=' + LIST_LIMIT),
-    ]).then(
+    Promise.all([api('GET', '/api/incidents?status=awaiting_approval&limit=200'), api('GET', '/api/incidents?limit=' + LIST_LIMIT)]).then(
       function (answers) {
         if (generation !== state.generation) return;
         var seen = {};

@@ -17,7 +17,10 @@ import { body } from '../validate';
  * Decoding shows a history as it was written (step parameters unredacted, any tenant's), so it
  * needs an `admin` key, like the Web UI access it goes with.
  */
-const Base64Schema = z.string().max(4_000_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+const Base64Schema = z
+  .string()
+  .max(4_000_000)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
 export const CodecPayloadsSchema = z
   .object({
     payloads: z.array(z.object({ metadata: z.record(z.string(), Base64Schema).optional(), data: Base64Schema.optional() })).max(1_000),

@@ -107,7 +107,9 @@ export function eventRoutes(deps: Deps): Router {
       format: event.format,
       evaluated: rules.length,
       matches,
-      ...(matches.length === 0 ? { reason: rules.length === 0 ? 'the tenant has no enabled detection rules' : `no enabled rule matched (${rules.length} checked)` } : {}),
+      ...(matches.length === 0
+        ? { reason: rules.length === 0 ? 'the tenant has no enabled detection rules' : `no enabled rule matched (${rules.length} checked)` }
+        : {}),
       ...(gaveUp.length > 0 ? { gaveUp } : {}),
     };
     res.status(202).json(outcome);

@@ -29,16 +29,14 @@ import { Role } from '../../db/tenants';
 
 export const IdParams = z.object({ id: z.uuid('not an incident id') });
 
-const Cursor = z
-  .string()
-  .transform((s, ctx) => {
-    try {
-      return z.object({ createdAt: z.iso.datetime({ offset: true }), id: z.uuid() }).parse(JSON.parse(Buffer.from(s, 'base64url').toString('utf8')));
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'not a cursor this API returned' });
-      return z.NEVER;
-    }
-  });
+const Cursor = z.string().transform((s, ctx) => {
+  try {
+    return z.object({ createdAt: z.iso.datetime({ offset: true }), id: z.uuid() }).parse(JSON.parse(Buffer.from(s, 'base64url').toString('utf8')));
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not a cursor this API returned' });
+    return z.NEVER;
+  }
+});
 
 export const ListQuery = z
   .object({
@@ -62,9 +60,7 @@ const LIVE_STATE_TIMEOUT_MS = 2_000;
 
 async function liveState(deps: Deps, workflowId: string): Promise<IncidentState | null> {
   // A deadline on the call itself, so an unanswered query (no worker up) ends instead of retrying on.
-  return deps.temporal
-    .withDeadline(Date.now() + LIVE_STATE_TIMEOUT_MS, () => deps.temporal.workflow.getHandle(workflowId).query(stateQuery))
-    .catch(() => null);
+  return deps.temporal.withDeadline(Date.now() + LIVE_STATE_TIMEOUT_MS, () => deps.temporal.workflow.getHandle(workflowId).query(stateQuery)).catch(() => null);
 }
 
 type Message = { actor: string; reason?: string; incidentId: string; stepId?: string };

@@ -2,14 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Response, Router } from 'express';
 import { z } from 'zod';
 import { IncidentDraft } from '../../domain/incident';
-import {
-  DeclarationSchema,
-  ForecastSchema,
-  SafetyEventSchema,
-  draftFromDeclaration,
-  draftFromForecast,
-  draftFromSafetyEvent,
-} from '../../domain/intake';
+import { DeclarationSchema, ForecastSchema, SafetyEventSchema, draftFromDeclaration, draftFromForecast, draftFromSafetyEvent } from '../../domain/intake';
 import { incidentsOpened } from '../../metrics';
 import { principalOf, requireRole } from '../auth';
 import { Deps, openIncident } from '../incidents-service';

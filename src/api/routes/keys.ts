@@ -9,7 +9,12 @@ import { body, params } from '../validate';
 
 export const CreateKeyBody = z
   .object({
-    name: z.string().trim().min(1).max(100).regex(/^[\w.@-]+$/, 'letters, digits and . _ - @'),
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .regex(/^[\w.@-]+$/, 'letters, digits and . _ - @'),
     roles: z.array(RoleSchema).min(1).max(5),
   })
   .strict();
@@ -35,9 +40,7 @@ export function keyRoutes(deps: Deps): Router {
 
   router.get('/keys', requireRole('admin'), async (_req, res) => {
     const { rows } = await withTenant(deps.pool, principalOf(res).tenantId, (c) =>
-      c.query(
-        `SELECT id, name, key_prefix AS "prefix", roles, created_at AS "createdAt", revoked_at AS "revokedAt" FROM api_keys ORDER BY created_at, name`,
-      ),
+      c.query(`SELECT id, name, key_prefix AS "prefix", roles, created_at AS "createdAt", revoked_at AS "revokedAt" FROM api_keys ORDER BY created_at, name`),
     );
     res.json({ items: rows });
   });

@@ -77,7 +77,12 @@ export function runbookRoutes(deps: Deps): Router {
       if (errors.length > 0) return { ...step, error: errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
       return { ...step, compensation: describeCompensation(action, step.params) };
     });
-    res.json(redact({ runbook: { id, version: found.version }, ...plan, steps, wouldRun: plan.matched && steps.every((s) => s.error === undefined) }, deps.config.AIRE_SENSITIVE_KEYS));
+    res.json(
+      redact(
+        { runbook: { id, version: found.version }, ...plan, steps, wouldRun: plan.matched && steps.every((s) => s.error === undefined) },
+        deps.config.AIRE_SENSITIVE_KEYS,
+      ),
+    );
   });
 
   router.post('/runbooks', requireRole('admin'), async (req, res) => {
@@ -87,7 +92,10 @@ export function runbookRoutes(deps: Deps): Router {
       if (await getRunbook(c, runbook.id)) throw conflict(`runbook ${runbook.id} exists; PUT /api/runbooks/${runbook.id} adds a version`);
       return insertRunbookVersion(c, principal.tenantId, runbook, actorOf(principal));
     });
-    res.status(201).location(`/api/runbooks/${runbook.id}`).json({ ...runbook, version });
+    res
+      .status(201)
+      .location(`/api/runbooks/${runbook.id}`)
+      .json({ ...runbook, version });
   });
 
   router.put('/runbooks/:id', requireRole('admin'), async (req, res) => {

@@ -6,10 +6,7 @@ import { Command } from 'commander';
  * API commands start without the database and activity code.
  */
 export function registerAdminCommands(program: Command): void {
-  const db = program
-    .command('db')
-    .description('database schema')
-    .addHelpText('after', '\nExample:\n  $ aire db migrate');
+  const db = program.command('db').description('database schema').addHelpText('after', '\nExample:\n  $ aire db migrate');
   db.command('migrate')
     .description('create the database if needed and apply db/ migrations in order (DATABASE_ADMIN_URL)')
     .addHelpText('after', '\nExample:\n  $ DATABASE_ADMIN_URL=postgres://postgres@127.0.0.1:5432/aire aire db migrate')

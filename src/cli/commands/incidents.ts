@@ -128,7 +128,11 @@ export function registerIncidentCommands(program: Command): void {
         if (opts.step !== undefined) body.stepId = opts.step;
         const answer = await client.signalIncident(id, action.path, body);
         const what = answer.body.outcome ? `${answer.body.outcome.replace('-', ' ')}` : 'accepted';
-        emit(opts, answer.text, () => `${action.path}: ${what} for incident ${answer.body.id} (as ${answer.body.actor}); see aire incident show ${answer.body.id}`);
+        emit(
+          opts,
+          answer.text,
+          () => `${action.path}: ${what} for incident ${answer.body.id} (as ${answer.body.actor}); see aire incident show ${answer.body.id}`,
+        );
       }),
     );
   }

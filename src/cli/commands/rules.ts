@@ -70,7 +70,7 @@ export function registerRuleCommands(program: Command): void {
 
   apiCommand(rules, {
     name: 'list',
-    description: 'the tenant\'s detection rules, disabled ones included',
+    description: "the tenant's detection rules, disabled ones included",
     examples: ['aire rules list', 'aire rules list --json'],
   }).action((opts: ApiOptions) =>
     run(opts, async (client) => {

@@ -32,7 +32,11 @@ function sampleIncident(file: string): Record<string, unknown> {
   if (!isObject(value)) throw new LocalError(`${file}: expected an incident object with at least a title and a severity`);
   const parsed = SampleIncidentSchema.safeParse(value);
   if (!parsed.success) {
-    throw new LocalError(`${file} is not a valid sample incident:\n${fieldErrors(parsed.error).map((e) => `  ${e.path}: ${e.message}`).join('\n')}`);
+    throw new LocalError(
+      `${file} is not a valid sample incident:\n${fieldErrors(parsed.error)
+        .map((e) => `  ${e.path}: ${e.message}`)
+        .join('\n')}`,
+    );
   }
   return value;
 }

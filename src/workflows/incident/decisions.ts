@@ -27,8 +27,16 @@ const gateName = (stepId: string | null): string => (stepId ? `step "${stepId}"`
 export function decisionRefusal(run: IncidentRun, kind: 'approve' | 'reject', by: Decision): Refusal | undefined {
   const pending = run.state.pendingApproval;
   if (!pending || run.decision || (by.stepId !== undefined && by.stepId !== pending.stepId)) {
-    const why = !pending ? 'nothing is waiting for approval' : run.decision ? `${gateName(pending.stepId)} is already decided` : `the pending gate is ${gateName(pending.stepId)}`;
-    return { refusal: REFUSED_CONFLICT, why, audit: { kind: 'approval.ignored', extra: { stepId: by.stepId, detail: { decision: kind, reason: by.reason, why } } } };
+    const why = !pending
+      ? 'nothing is waiting for approval'
+      : run.decision
+        ? `${gateName(pending.stepId)} is already decided`
+        : `the pending gate is ${gateName(pending.stepId)}`;
+    return {
+      refusal: REFUSED_CONFLICT,
+      why,
+      audit: { kind: 'approval.ignored', extra: { stepId: by.stepId, detail: { decision: kind, reason: by.reason, why } } },
+    };
   }
   if (kind === 'reject') return undefined;
   const gate = pending.stepId ?? undefined;

@@ -83,8 +83,18 @@ export function registerMessages(run: IncidentRun): void {
     );
   }
 
-  handle(approveUpdate, approveSignal, (r, by) => decisions.decisionRefusal(r, 'approve', by), (r, by) => decisions.applyDecision(r, 'approve', by));
-  handle(rejectUpdate, rejectSignal, (r, by) => decisions.decisionRefusal(r, 'reject', by), (r, by) => decisions.applyDecision(r, 'reject', by));
+  handle(
+    approveUpdate,
+    approveSignal,
+    (r, by) => decisions.decisionRefusal(r, 'approve', by),
+    (r, by) => decisions.applyDecision(r, 'approve', by),
+  );
+  handle(
+    rejectUpdate,
+    rejectSignal,
+    (r, by) => decisions.decisionRefusal(r, 'reject', by),
+    (r, by) => decisions.applyDecision(r, 'reject', by),
+  );
   handle(rollbackUpdate, rollbackSignal, decisions.rollbackRefusal, decisions.applyRollback);
   handle(completeManualStepUpdate, completeManualStepSignal, decisions.manualRefusal, decisions.applyManualReport);
   handle(decideStepUpdate, decideStepSignal, decisions.stepDecisionRefusal, decisions.applyStepDecision);

@@ -46,7 +46,9 @@ export class Notifier {
       };
       const delivery = (this.channelQueues.get(channel.name) ?? Promise.resolve())
         .then(() => notifier.deliverNotification(call))
-        .catch((err: unknown) => this.recorder.record('notification.failed', 'aire', { detail: { event, channel: channel.name, error: wf.rootCause(err) ?? String(err) } }));
+        .catch((err: unknown) =>
+          this.recorder.record('notification.failed', 'aire', { detail: { event, channel: channel.name, error: wf.rootCause(err) ?? String(err) } }),
+        );
       this.channelQueues.set(channel.name, delivery);
       this.deliveries.push(delivery);
     }

@@ -30,13 +30,25 @@ export function stepCall(run: IncidentRun, step: RunbookStep, index: number, par
   };
 }
 
-export function markStep(run: IncidentRun, step: RunbookStep, index: number, status: StepState['status'], kind: ActionKind, error?: string, detail: Record<string, unknown> = {}): void {
+export function markStep(
+  run: IncidentRun,
+  step: RunbookStep,
+  index: number,
+  status: StepState['status'],
+  kind: ActionKind,
+  error?: string,
+  detail: Record<string, unknown> = {},
+): void {
   const s = run.stepState(step.id);
   if (s) {
     s.status = status;
     if (error) s.error = error;
   }
-  run.record(kind, 'aire', { stepId: step.id, step: { row: stepRow(step, index), update: { status, error } }, detail: { ...detail, ...(error ? { error } : {}) } });
+  run.record(kind, 'aire', {
+    stepId: step.id,
+    step: { row: stepRow(step, index), update: { status, error } },
+    detail: { ...detail, ...(error ? { error } : {}) },
+  });
   if (status === 'failed') run.notifier.notify('step.failed', `Step "${step.name}" failed on "${run.draft.title}": ${error ?? 'unknown error'}`);
 }
 
@@ -61,7 +73,11 @@ async function awaitPerson(run: IncidentRun, step: RunbookStep, index: number): 
 async function attempt(run: IncidentRun, step: RunbookStep, index: number, round: number): Promise<Attempt> {
   let params: unknown;
   try {
-    params = render(step.params, { incident: { ...run.draft, id: run.incidentId, severity: run.state.severity }, steps: run.outputs }, `steps[${index}].params`);
+    params = render(
+      step.params,
+      { incident: { ...run.draft, id: run.incidentId, severity: run.state.severity }, steps: run.outputs },
+      `steps[${index}].params`,
+    );
   } catch (err) {
     if (!(err instanceof TemplateError)) throw err;
     return { ok: false, error: err.message };

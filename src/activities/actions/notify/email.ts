@@ -14,7 +14,10 @@ export const EmailParams = z
     subject: z.string().min(1).max(200).optional(),
     message: Message,
     /** Defaults to AIRE_SMTP_HOST and AIRE_SMTP_PORT; the host must be on the egress allowlist. */
-    smtp: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict().optional(),
+    smtp: z
+      .object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) })
+      .strict()
+      .optional(),
   })
   .strict();
 

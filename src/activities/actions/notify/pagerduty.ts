@@ -36,16 +36,16 @@ export const pagerduty: Channel<z.infer<typeof PagerDutyParams>> = {
       action !== 'trigger'
         ? { event_action: action, dedup_key }
         : {
-          event_action: 'trigger',
-          dedup_key,
-          client: 'AIRE',
-          payload: {
-            summary: clip(`${headline(ctx, false)}: ${note.text}`, 1_024),
-            source: `aire/${incident.source}`,
-            severity: pagerdutySeverity(incident.severity),
-            custom_details: { message: note.text, incident_id: incident.id, title: incident.title, severity: incident.severity, step_id: ctx.stepId },
-          },
-        };
+            event_action: 'trigger',
+            dedup_key,
+            client: 'AIRE',
+            payload: {
+              summary: clip(`${headline(ctx, false)}: ${note.text}`, 1_024),
+              source: `aire/${incident.source}`,
+              severity: pagerdutySeverity(incident.severity),
+              custom_details: { message: note.text, incident_id: incident.id, title: incident.title, severity: incident.severity, step_id: ctx.stepId },
+            },
+          };
     // The routing key is added after redaction: it must reach PagerDuty whatever AIRE_SENSITIVE_KEYS says.
     const body = { routing_key: params.routingKey, ...redacted(ctx, event) };
     const res = await callOut({ method: 'POST', url: params.url, body, idempotencyKey: note.idempotencyKey }, ctx.config.AIRE_EGRESS_ALLOWLIST);

@@ -28,7 +28,10 @@ export const webhook: Channel<z.infer<typeof WebhookParams>> = {
     if (ctx.config.AIRE_WEBHOOK_SECRET) {
       headers['x-aire-signature'] = signBody(ctx.config.AIRE_WEBHOOK_SECRET, body, Math.floor(Date.now() / 1000));
     }
-    const res = await callOut({ method: 'POST', url: params.url, headers, rawBody: body, idempotencyKey: note.idempotencyKey }, ctx.config.AIRE_EGRESS_ALLOWLIST);
+    const res = await callOut(
+      { method: 'POST', url: params.url, headers, rawBody: body, idempotencyKey: note.idempotencyKey },
+      ctx.config.AIRE_EGRESS_ALLOWLIST,
+    );
     return { status: res.status };
   },
   describeCompensation: (params) => `send a retraction of "${params.message}" to ${params.url}`,

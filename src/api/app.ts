@@ -3,7 +3,7 @@ import type { Logger } from '../logger';
 import { requireKey } from './auth';
 import { consoleRoutes } from './console';
 import { rejectHostileInput } from './hostile-input';
-import { Deps } from './incidents-service';
+import type { Deps } from './deps';
 import { openApiRoute } from './openapi';
 import { HttpProblem, problemHandler } from './problem';
 import { keepRawBody } from './signature';

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { principalOf } from './auth';
-import type { Deps } from './incidents-service';
+import type { Deps } from './deps';
 import { HttpProblem } from './problem';
 
 /**

@@ -5,7 +5,8 @@ import { signBody } from '../activities/actions/notify';
 import type { INTAKE_SOURCES } from '../domain/tenant-settings';
 import { defined } from '../domain/must';
 import { principalOf } from './auth';
-import { Deps, cachedTenantSettings } from './incidents-service';
+import type { Deps } from './deps';
+import { settingsForIntake } from './services/settings';
 import { HttpProblem } from './problem';
 
 /** How far a signature's timestamp may be from now before the request is refused as stale (replay). */
@@ -27,7 +28,7 @@ const unauthorized = (detail: string): HttpProblem => new HttpProblem(401, 'Unau
  */
 export function requireSignature(deps: Deps, source: (typeof INTAKE_SOURCES)[number]): RequestHandler {
   return async (req, res, next) => {
-    const secret = (await cachedTenantSettings(deps.pool, principalOf(res).tenantId)).intake.signingSecrets[source];
+    const secret = (await settingsForIntake(deps, principalOf(res).tenantId)).intake.signingSecrets[source];
     if (!secret) return next();
     const [, t, v1] = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(req.get('x-aire-signature') ?? '') ?? [];
     if (t === undefined || v1 === undefined)

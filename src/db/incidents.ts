@@ -357,3 +357,18 @@ export async function countRelated(client: PoolClient, draft: Pick<IncidentDraft
   );
   return first(rows, 'the count of related incidents').n;
 }
+
+/** An event a silence or maintenance window matched: recorded, and no incident opened for it. */
+export async function insertSuppressedEvent(
+  client: PoolClient,
+  e: { tenantId: string; source: string; dedupKey: string; eventId: string; title: string; reason: string },
+): Promise<void> {
+  await client.query('INSERT INTO suppressed_events (tenant_id, source, dedup_key, event_id, title, reason) VALUES ($1, $2, $3, $4, $5, $6)', [
+    e.tenantId,
+    e.source,
+    e.dedupKey,
+    e.eventId,
+    e.title,
+    e.reason,
+  ]);
+}

@@ -38,3 +38,9 @@ export function cachedTenantSettings(pool: Pool, tenantId: string): Promise<Tena
 export function forgetTenantSettings(pool: Pool, tenantId: string): void {
   settingsCache.get(pool)?.delete(tenantId);
 }
+
+/** Replaces the tenant's settings (as validated by TenantSettingsSchema), and forgets this process's cached copy. */
+export async function saveTenantSettings(pool: Pool, tenantId: string, settings: TenantSettings): Promise<void> {
+  await withTenant(pool, tenantId, (c) => c.query('UPDATE tenants SET settings = $1', [JSON.stringify(settings)]));
+  forgetTenantSettings(pool, tenantId);
+}

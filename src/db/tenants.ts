@@ -68,3 +68,34 @@ export async function ensureTenant(admin: Pool | PoolClient, slug: string, name:
   const existing = await admin.query<Tenant>('SELECT id, slug, name FROM tenants WHERE slug = $1', [slug]);
   return { ...first(existing.rows, `tenant ${slug}`), created: false };
 }
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  prefix: string;
+  roles: Role[];
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** Whether the tenant of the client's transaction has a key of this name. */
+export async function apiKeyNamed(client: PoolClient, name: string): Promise<boolean> {
+  const { rowCount } = await client.query('SELECT 1 FROM api_keys WHERE name = $1', [name]);
+  return (rowCount ?? 0) > 0;
+}
+
+export async function listApiKeys(client: PoolClient): Promise<ApiKeyView[]> {
+  const { rows } = await client.query<ApiKeyView>(
+    `SELECT id, name, key_prefix AS "prefix", roles, created_at AS "createdAt", revoked_at AS "revokedAt" FROM api_keys ORDER BY created_at, name`,
+  );
+  return rows;
+}
+
+/** Revokes the key (once: a second revocation keeps the first time); null when the tenant has no such key. */
+export async function revokeApiKey(client: PoolClient, id: string): Promise<{ id: string; name: string; revokedAt: string } | null> {
+  const { rows } = await client.query<{ id: string; name: string; revokedAt: string }>(
+    `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING id, name, revoked_at AS "revokedAt"`,
+    [id],
+  );
+  return rows[0] ?? null;
+}

@@ -1,3 +1,4 @@
+import { type ControlKind, readControl, writeControl } from '../../db/controls';
 import { withTenant } from '../../db/pool';
 import { callOut, checkEgress } from '../egress';
 import { ActionContext } from './types';
@@ -6,7 +7,7 @@ import { ActionContext } from './types';
  * Kill switches AIRE keeps in PostgreSQL (the `controls` table) and serves at GET /api/controls:
  * the shared machinery of `disable_feature` (kind 'feature') and `block` (kind 'block').
  */
-export type SwitchKind = 'feature' | 'block';
+export type SwitchKind = ControlKind;
 
 /** How the switch stood before the step threw it, so compensation can put it back. */
 export interface SwitchState {
@@ -24,23 +25,16 @@ export interface Switch {
 }
 
 export async function readSwitch(ctx: ActionContext, kind: SwitchKind, key: string): Promise<SwitchState> {
-  return withTenant(ctx.pool, ctx.tenantId, async (client) => {
-    const { rows } = await client.query<{ active: boolean }>('SELECT active FROM controls WHERE kind = $1 AND key = $2', [kind, key]);
-    return { existed: rows.length > 0, active: rows[0]?.active ?? false };
-  });
+  return withTenant(ctx.pool, ctx.tenantId, (client) => readControl(client, kind, key));
 }
 
 export async function setSwitch(ctx: ActionContext, sw: Switch, active: boolean, reason: string | null, idempotencyKey: string): Promise<void> {
   // Refuse a push target off the allowlist before changing anything, so a denied step leaves no switch behind.
   if (sw.pushUrl) await checkEgress(sw.pushUrl, ctx.config.AIRE_EGRESS_ALLOWLIST);
   await withTenant(ctx.pool, ctx.tenantId, (client) =>
-    client.query(
-      `INSERT INTO controls (tenant_id, kind, key, active, reason, incident_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now())
-       ON CONFLICT (tenant_id, kind, key) DO UPDATE SET active = EXCLUDED.active, reason = EXCLUDED.reason,
-         incident_id = EXCLUDED.incident_id, updated_at = now()`,
-      [ctx.tenantId, sw.kind, sw.key, active, reason, ctx.incidentId],
-    ),
+    writeControl(client, { tenantId: ctx.tenantId, kind: sw.kind, key: sw.key, active, reason, incidentId: ctx.incidentId }),
   );
+
   if (sw.pushUrl) {
     await callOut({ method: 'POST', url: sw.pushUrl, body: sw.pushBody(active), idempotencyKey }, ctx.config.AIRE_EGRESS_ALLOWLIST);
   }

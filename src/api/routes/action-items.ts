@@ -5,7 +5,7 @@ import { getIncident } from '../../db/incidents';
 import { withTenant } from '../../db/pool';
 import { ActionItemStatusSchema } from '../../domain/report';
 import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
-import { Deps } from '../incidents-service';
+import type { Deps } from '../deps';
 import { notFound } from '../problem';
 import { body, params, query } from '../validate';
 

@@ -4,7 +4,7 @@ import { listBreakers, resetBreakers } from '../../db/brakes';
 import { withTenant } from '../../db/pool';
 import { SlugSchema } from '../../domain/incident';
 import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
-import { Deps } from '../incidents-service';
+import type { Deps } from '../deps';
 import { notFound } from '../problem';
 import { body, query } from '../validate';
 

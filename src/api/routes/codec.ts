@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { EncryptionCodec } from '../../temporal/payload-codec';
 import { requireKey, requireRole } from '../auth';
 import { rejectHostileInput } from '../hostile-input';
-import type { Deps } from '../incidents-service';
+import type { Deps } from '../deps';
 import { HttpProblem } from '../problem';
 import { body } from '../validate';
 

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { withTenant } from '../../db/pool';
 import { READ_ROLES, principalOf, requireRole } from '../auth';
-import { Deps } from '../incidents-service';
+import type { Deps } from '../deps';
+import { listControls } from '../services/controls';
 import { query } from '../validate';
 
 export const ControlsQuery = z.object({ kind: z.enum(['feature', 'block']).optional() }).strict();
@@ -15,14 +15,7 @@ export function controlRoutes(deps: Deps): Router {
   const router = Router();
   router.get('/controls', requireRole(...READ_ROLES, 'ingest'), async (req, res) => {
     const { kind } = query(ControlsQuery, req);
-    const { rows } = await withTenant(deps.pool, principalOf(res).tenantId, (c) =>
-      c.query(
-        `SELECT kind, key, reason, incident_id AS "incidentId", updated_at AS "since"
-           FROM controls WHERE active AND ($1::text IS NULL OR kind = $1) ORDER BY kind, key`,
-        [kind ?? null],
-      ),
-    );
-    res.json({ items: rows });
+    res.json({ items: await listControls(deps, principalOf(res), kind) });
   });
   return router;
 }

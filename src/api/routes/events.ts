@@ -8,7 +8,8 @@ import { first } from '../../domain/must';
 import { Rule, draftFromRule, matchRule, ruleDedupKey, settingsForRule, shortKey } from '../../domain/rules';
 import { incidentsOpened } from '../../metrics';
 import { principalOf, requireRole } from '../auth';
-import { Deps, openIncident } from '../incidents-service';
+import type { Deps } from '../deps';
+import { openIncident } from '../services/incidents';
 import { boundedRegexTester } from '../regex-guard';
 import { requireSignature } from '../signature';
 

@@ -20,7 +20,8 @@ import {
   stateQuery,
 } from '../../workflows/definitions';
 import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
-import { Deps, findIncident } from '../incidents-service';
+import type { Deps } from '../deps';
+import { findIncident } from '../services/incidents';
 import { HttpProblem, notFound } from '../problem';
 import { askWorkflow } from '../workflow-answer';
 import { rateLimit } from '../rate-limit';

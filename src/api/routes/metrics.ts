@@ -6,7 +6,7 @@ import { withTenant } from '../../db/pool';
 import { DEFAULT_RESPONSE_SLA_MS } from '../../domain/severity';
 import { IntakeOutcome, httpRequestDuration, intakeRequests, registry } from '../../metrics';
 import { READ_ROLES, principalOf, requireRole } from '../auth';
-import { Deps } from '../incidents-service';
+import type { Deps } from '../deps';
 import { query } from '../validate';
 
 const WINDOW_UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;

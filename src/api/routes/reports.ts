@@ -6,7 +6,7 @@ import { withTenant } from '../../db/pool';
 import { redact } from '../../domain/redact';
 import { ReportInputSchema, buildReport, reportMarkdown } from '../../domain/report';
 import { READ_ROLES, principalOf, requireRole } from '../auth';
-import { Deps } from '../incidents-service';
+import type { Deps } from '../deps';
 import { notFound } from '../problem';
 import { params, query } from '../validate';
 

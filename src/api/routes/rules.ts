@@ -9,7 +9,8 @@ import { SlugSchema } from '../../domain/incident';
 import { Rule, RuleSchema, unknownChannels } from '../../domain/rules';
 import { ValidationError, parseOrThrow } from '../../domain/validation';
 import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
-import { Deps, tenantSettings } from '../incidents-service';
+import type { Deps } from '../deps';
+import { readSettings } from '../services/settings';
 import { notFound } from '../problem';
 import { params } from '../validate';
 
@@ -59,7 +60,7 @@ export function ruleRoutes(deps: Deps): Router {
     const { id } = params(RuleIdParams, req);
     const rule = validateRule(ruleBody(req), id);
     const principal = principalOf(res);
-    const settings = await tenantSettings(deps.pool, principal.tenantId);
+    const settings = await readSettings(deps, principal);
     const { stored, created, runbookExists } = await withTenant(deps.pool, principal.tenantId, async (c) => ({
       ...(await putRule(c, principal.tenantId, rule, actorOf(principal))),
       runbookExists: rule.runbookId === undefined || (await getRunbook(c, rule.runbookId)) !== null,

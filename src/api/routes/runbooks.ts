@@ -9,10 +9,10 @@ import { withTenant } from '../../db/pool';
 import { SlugSchema } from '../../domain/incident';
 import { SampleIncidentSchema, draftFromSample, planRunbook } from '../../domain/dry-run';
 import { redact } from '../../domain/redact';
-import { tenantSettings } from '../incidents-service';
+import { readSettings } from '../services/settings';
 import { ValidationError } from '../../domain/validation';
 import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
-import { Deps } from '../incidents-service';
+import type { Deps } from '../deps';
 import { conflict, notFound } from '../problem';
 import { body, params } from '../validate';
 import type { Request } from 'express';
@@ -69,7 +69,7 @@ export function runbookRoutes(deps: Deps): Router {
     const principal = principalOf(res);
     const found = await withTenant(deps.pool, principal.tenantId, (c) => getRunbook(c, id, input.version));
     if (!found) throw notFound(`runbook ${id}${input.version ? ` version ${input.version}` : ''}`);
-    const plan = planRunbook(found.runbook, draftFromSample(input.incident), (await tenantSettings(deps.pool, principal.tenantId)).approval);
+    const plan = planRunbook(found.runbook, draftFromSample(input.incident), (await readSettings(deps, principal)).approval);
     const steps = plan.steps.map((step, index) => {
       const action = findAction(step.action);
       if (step.params === undefined || !action) return step;

@@ -1,12 +1,12 @@
 import { Router } from 'express';
 import { notifyAction } from '../../activities/actions/notify';
 import { paramErrors } from '../../activities/runbook-validation';
-import { withTenant } from '../../db/pool';
 import { redact } from '../../domain/redact';
 import { TenantSettings, TenantSettingsSchema } from '../../domain/tenant-settings';
 import { ValidationError } from '../../domain/validation';
 import { principalOf, requireRole } from '../auth';
-import { Deps, forgetTenantSettings, tenantSettings } from '../incidents-service';
+import type { Deps } from '../deps';
+import { readSettings, replaceSettings } from '../services/settings';
 import { body } from '../validate';
 
 /**
@@ -23,7 +23,7 @@ export function settingsRoutes(deps: Deps): Router {
   const router = Router();
 
   router.get('/settings', requireRole('admin'), async (_req, res) => {
-    res.json(publicSettings(await tenantSettings(deps.pool, principalOf(res).tenantId), deps.config.AIRE_SENSITIVE_KEYS));
+    res.json(publicSettings(await readSettings(deps, principalOf(res)), deps.config.AIRE_SENSITIVE_KEYS));
   });
 
   router.put('/settings', requireRole('admin'), async (req, res) => {
@@ -31,8 +31,7 @@ export function settingsRoutes(deps: Deps): Router {
     // A channel's target is the notify action's parameters: check them now, not at 3 a.m.
     const errors = settings.channels.flatMap((channel, i) => paramErrors(notifyAction, { ...channel.target, message: 'check' }, ['channels', i, 'target']));
     if (errors.length > 0) throw new ValidationError('invalid settings', errors);
-    await withTenant(deps.pool, principalOf(res).tenantId, (c) => c.query('UPDATE tenants SET settings = $1', [JSON.stringify(settings)]));
-    forgetTenantSettings(deps.pool, principalOf(res).tenantId);
+    await replaceSettings(deps, principalOf(res), settings);
     res.json(publicSettings(settings, deps.config.AIRE_SENSITIVE_KEYS));
   });
 

@@ -1,29 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import type { Config } from '../config';
-import type { Logger } from '../logger';
-import { countRelated, getIncident, insertIncident } from '../db/incidents';
-import { hypothesize } from '../domain/analysis';
-import { classifySeverity } from '../domain/severity';
-import { Pool, withTenant } from '../db/pool';
-import { Principal } from '../db/tenants';
-import { IncidentDraft } from '../domain/incident';
-import { incidentSettings } from '../domain/incident-settings';
-import { TenantSettings, activeSilence } from '../domain/tenant-settings';
-import { cachedTenantSettings } from '../db/tenant-settings';
-import { incidentWorkflowId } from '../workflows/definitions';
-import { incidentRunAttributes } from '../workflows/search-attributes';
-import { actorOf } from './auth';
-import { EventDelivery, StartRequest } from './event-delivery';
-
-export interface Deps {
-  pool: Pool;
-  temporal: Client;
-  config: Config;
-  /** Structured (JSON) log; routes add tenant, incident and workflow ids. */
-  log?: Logger;
-}
+import { countRelated, getIncident, insertIncident, insertSuppressedEvent } from '../../db/incidents';
+import { hypothesize } from '../../domain/analysis';
+import { classifySeverity } from '../../domain/severity';
+import { withTenant } from '../../db/pool';
+import { Principal } from '../../db/tenants';
+import { IncidentDraft } from '../../domain/incident';
+import { incidentSettings } from '../../domain/incident-settings';
+import { TenantSettings, activeSilence } from '../../domain/tenant-settings';
+import { incidentWorkflowId } from '../../workflows/definitions';
+import { incidentRunAttributes } from '../../workflows/search-attributes';
+import { actorOf } from '../auth';
+import type { Deps } from '../deps';
+import { settingsForIntake } from './settings';
+import { EventDelivery, StartRequest } from '../event-delivery';
 
 export type Opened =
   | {
@@ -37,9 +28,6 @@ export type Opened =
     }
   /** A silence or maintenance window matched: the event is recorded and no incident opens. */
   | { incidentId: null; workflowId: string; created: false; silenced: { reason: string } };
-
-// Settings are read through the service, from src/db/tenant-settings.ts (the notification activity reads them too).
-export { cachedTenantSettings, forgetTenantSettings, tenantSettings } from '../db/tenant-settings';
 
 export interface OpenOptions {
   /** The settings a new incident starts with, from the tenant's (detection rules route their channels this way). */
@@ -106,7 +94,7 @@ async function startRequest(deps: Deps, principal: Principal, received: Incident
  */
 export async function openIncident(deps: Deps, principal: Principal, received: IncidentDraft, eventId: string, options: OpenOptions = {}): Promise<Opened> {
   const workflowId = incidentWorkflowId(principal.tenantSlug, received.dedupKey);
-  const tenant = await cachedTenantSettings(deps.pool, principal.tenantId);
+  const tenant = await settingsForIntake(deps, principal.tenantId);
   const settings = options.adjustSettings ? options.adjustSettings(tenant) : tenant;
   const silence = activeSilence(settings, received, new Date());
   if (silence) {
@@ -114,14 +102,7 @@ export async function openIncident(deps: Deps, principal: Principal, received: I
       .map(([k, v]) => `${k}=${v}`)
       .join(', ')})`;
     await withTenant(deps.pool, principal.tenantId, (c) =>
-      c.query('INSERT INTO suppressed_events (tenant_id, source, dedup_key, event_id, title, reason) VALUES ($1, $2, $3, $4, $5, $6)', [
-        principal.tenantId,
-        received.source,
-        received.dedupKey,
-        eventId,
-        received.title,
-        reason,
-      ]),
+      insertSuppressedEvent(c, { tenantId: principal.tenantId, source: received.source, dedupKey: received.dedupKey, eventId, title: received.title, reason }),
     );
     return { incidentId: null, workflowId, created: false, silenced: { reason } };
   }

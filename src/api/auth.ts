@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Pool } from '../db/pool';
-import { Principal, Role, authenticate } from '../db/tenants';
+import { principalForKey } from './services/keys';
+import { Principal, Role } from '../domain/access';
 import { HttpProblem } from './problem';
 
 export const READ_ROLES: Role[] = ['viewer', 'responder', 'approver', 'admin'];
@@ -13,7 +14,7 @@ export function requireKey(pool: Pool): RequestHandler {
     if (key === undefined) {
       throw new HttpProblem(401, 'Unauthorized', 'send an API key as "Authorization: Bearer <key>"', undefined, { 'WWW-Authenticate': 'Bearer' });
     }
-    const principal = await authenticate(pool, key);
+    const principal = await principalForKey(pool, key);
     if (!principal) throw new HttpProblem(401, 'Unauthorized', 'the API key is unknown or revoked', undefined, { 'WWW-Authenticate': 'Bearer' });
     res.locals.principal = principal;
     next();

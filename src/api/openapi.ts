@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import packageJson from '../../package.json';
 import { ACTION_TYPES } from '../activities/actions';
-import { RoleSchema, type Role } from '../db/tenants';
+import { RoleSchema, type Role } from '../domain/access';
 import { ACTION_KINDS } from '../domain/action-kinds';
 import { GenericEventSchema } from '../domain/events';
 import { IncidentStatusSchema, SlugSchema } from '../domain/incident';

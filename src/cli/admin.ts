@@ -7,7 +7,8 @@ import { ensureDatabase, migrate } from '../db/migrate';
 import { createPool, withTenant } from '../db/pool';
 import { getRule, putRule } from '../db/rules';
 import { getRunbook, insertRunbookVersion } from '../db/runbooks';
-import { Role, authenticate, createApiKey, ensureTenant } from '../db/tenants';
+import { authenticate, createApiKey, ensureTenant } from '../db/tenants';
+import { Role } from '../domain/access';
 import { Rule, RuleSchema } from '../domain/rules';
 import { fieldErrors } from '../domain/validation';
 

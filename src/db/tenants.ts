@@ -1,19 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Pool, PoolClient } from 'pg';
-import { z } from 'zod';
+import type { Principal, Role } from '../domain/access';
 import { first } from '../domain/must';
-
-export const ROLES = ['ingest', 'viewer', 'responder', 'approver', 'admin'] as const;
-export const RoleSchema = z.enum(ROLES);
-export type Role = z.infer<typeof RoleSchema>;
-
-export interface Principal {
-  keyId: string;
-  keyName: string;
-  tenantId: string;
-  tenantSlug: string;
-  roles: Role[];
-}
 
 export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');

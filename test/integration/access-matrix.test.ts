@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { OPERATIONS, OperationSpec, ProblemSchema } from '../../src/api/openapi';
-import { ROLES, Role, authenticate, hashKey } from '../../src/db/tenants';
+import { authenticate, hashKey } from '../../src/db/tenants';
+import { ROLES, Role } from '../../src/domain/access';
 import { HttpAnswer, Stack, TestTenant, uniqueId } from '../support/stack';
 
 /**

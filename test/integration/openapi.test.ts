@@ -4,7 +4,7 @@ import addFormats from 'ajv-formats';
 import pino from 'pino';
 import packageJson from '../../package.json';
 import { createApp } from '../../src/api/app';
-import { ROLES, Role } from '../../src/db/tenants';
+import { ROLES, Role } from '../../src/domain/access';
 import { ForecastSchema } from '../../src/domain/intake';
 import { SEVERITIES } from '../../src/domain/severity';
 import { Stack, TestTenant } from '../support/stack';

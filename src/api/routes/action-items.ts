@@ -1,12 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { insertActionItem, listActionItems, listTenantActionItems, updateActionItem } from '../../db/action-items';
-import { getIncident } from '../../db/incidents';
-import { withTenant } from '../../db/pool';
 import { ActionItemStatusSchema } from '../../domain/report';
 import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
 import type { Deps } from '../deps';
-import { notFound } from '../problem';
+import { actionItemsOf, addActionItem, changeActionItem, tenantActionItems } from '../services/reviews';
 import { body, params, query } from '../validate';
 
 export const IncidentParams = z.object({ id: z.uuid('not an incident id') });
@@ -57,31 +54,25 @@ export function actionItemRoutes(deps: Deps): Router {
     const { id } = params(IncidentParams, req);
     const input = body(NewItemBody, req);
     const principal = principalOf(res);
-    const item = await withTenant(deps.pool, principal.tenantId, (c) => insertActionItem(c, { ...input, incidentId: id, createdBy: actorOf(principal) }));
-    if (!item) throw notFound(`incident ${id}`);
+    const item = await addActionItem(deps, principal, { ...input, incidentId: id, createdBy: actorOf(principal) });
     res.status(201).location(`/api/action-items/${item.id}`).json(item);
   });
 
   router.get('/incidents/:id/action-items', requireRole(...READ_ROLES), async (req, res) => {
     const { id } = params(IncidentParams, req);
     const principal = principalOf(res);
-    const items = await withTenant(deps.pool, principal.tenantId, async (c) => ((await getIncident(c, id)) ? listActionItems(c, id) : null));
-    if (!items) throw notFound(`incident ${id}`);
-    res.json({ items });
+    res.json({ items: await actionItemsOf(deps, principal, id) });
   });
 
   router.get('/action-items', requireRole(...READ_ROLES), async (req, res) => {
     const filter = query(TenantListQuery, req);
-    const items = await withTenant(deps.pool, principalOf(res).tenantId, (c) => listTenantActionItems(c, filter));
-    res.json({ items });
+    res.json({ items: await tenantActionItems(deps, principalOf(res), filter) });
   });
 
   router.patch('/action-items/:itemId', requireRole('responder', 'approver'), async (req, res) => {
     const { itemId } = params(ItemParams, req);
     const patch = body(PatchBody, req);
-    const item = await withTenant(deps.pool, principalOf(res).tenantId, (c) => updateActionItem(c, itemId, patch));
-    if (!item) throw notFound(`action item ${itemId}`);
-    res.json(item);
+    res.json(await changeActionItem(deps, principalOf(res), itemId, patch));
   });
 
   return router;

@@ -1,11 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { listBreakers, resetBreakers } from '../../db/brakes';
-import { withTenant } from '../../db/pool';
 import { SlugSchema } from '../../domain/incident';
 import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
 import type { Deps } from '../deps';
-import { notFound } from '../problem';
+import { breakers, resetOpenBreakers } from '../services/breakers';
 import { body, query } from '../validate';
 
 export const BreakersQuery = z.object({ all: z.enum(['true', 'false']).optional() }).strict();
@@ -24,14 +22,13 @@ export function breakerRoutes(deps: Deps): Router {
 
   router.get('/breakers', requireRole(...READ_ROLES), async (req, res) => {
     const { all } = query(BreakersQuery, req);
-    res.json({ items: await withTenant(deps.pool, principalOf(res).tenantId, (c) => listBreakers(c, all === 'true')) });
+    res.json({ items: await breakers(deps, principalOf(res), all === 'true') });
   });
 
   router.post('/breakers/reset', requireRole('approver'), async (req, res) => {
     const { service, runbookId, reason } = body(ResetBody, req);
     const principal = principalOf(res);
-    const count = await withTenant(deps.pool, principal.tenantId, (c) => resetBreakers(c, service, runbookId, actorOf(principal)));
-    if (count === 0) throw notFound(`an open breaker for ${service}${runbookId ? ` and runbook ${runbookId}` : ''}`);
+    const count = await resetOpenBreakers(deps, principal, service, runbookId);
     res.json({ service, runbookId: runbookId ?? null, reset: count, by: actorOf(principal), reason: reason ?? null });
   });
 

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
-import { withTenant } from '../../db/pool';
-import { listRules, recordHit } from '../../db/rules';
 import { CLOUDEVENTS_MEDIA_TYPE, IncomingEvent, parseEvent } from '../../domain/events';
 import { first } from '../../domain/must';
 import { Rule, draftFromRule, matchRule, ruleDedupKey, settingsForRule, shortKey } from '../../domain/rules';
@@ -10,6 +8,7 @@ import { incidentsOpened } from '../../metrics';
 import { principalOf, requireRole } from '../auth';
 import type { Deps } from '../deps';
 import { openIncident } from '../services/incidents';
+import { countHit, rulesOf } from '../services/rules';
 import { boundedRegexTester } from '../regex-guard';
 import { requireSignature } from '../signature';
 
@@ -62,7 +61,7 @@ export function eventRoutes(deps: Deps): Router {
     const event = parseEvent(req.body, req.is(CLOUDEVENTS_MEDIA_TYPE) !== false);
     const principal = principalOf(res);
     const eventId = eventKey(event);
-    const rules = await withTenant(deps.pool, principal.tenantId, (c) => listRules(c, { enabledOnly: true }));
+    const rules = await rulesOf(deps, principal, { enabledOnly: true });
 
     async function detect(rule: Rule, correlation: string | null, reasons: string[]): Promise<Match> {
       const dedupKey = ruleDedupKey(rule.id, correlation);
@@ -71,9 +70,7 @@ export function eventRoutes(deps: Deps): Router {
       let trigger = true;
       if (rule.threshold) {
         const { window } = rule.threshold;
-        const hit = await withTenant(deps.pool, principal.tenantId, (c) =>
-          recordHit(c, principal.tenantId, { ruleId: rule.id, correlation: correlation ?? '', eventId, windowMs: window, dedupKey }),
-        );
+        const hit = await countHit(deps, principal, { ruleId: rule.id, correlation: correlation ?? '', eventId, windowMs: window, dedupKey });
         count = hit.count;
         counted = hit.recorded;
         trigger = hit.count >= rule.threshold.count || hit.openIncidentId !== null;

@@ -1,8 +1,6 @@
 import { Router } from 'express';
 import { WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
-import { incidentDetails, listIncidents } from '../../db/incidents';
-import { withTenant } from '../../db/pool';
 import { IncidentSourceSchema, IncidentStatusSchema, SlugSchema } from '../../domain/incident';
 import { redact } from '../../domain/redact';
 import { SeveritySchema } from '../../domain/severity';
@@ -21,12 +19,12 @@ import {
 } from '../../workflows/definitions';
 import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
 import type { Deps } from '../deps';
-import { findIncident } from '../services/incidents';
+import { findIncident, incidentRecords, incidentsPage } from '../services/incidents';
 import { HttpProblem, notFound } from '../problem';
 import { askWorkflow } from '../workflow-answer';
 import { rateLimit } from '../rate-limit';
 import { body, params, query } from '../validate';
-import { Role } from '../../db/tenants';
+import { Role } from '../../domain/access';
 
 export const IdParams = z.object({ id: z.uuid('not an incident id') });
 
@@ -98,9 +96,7 @@ export function incidentRoutes(deps: Deps): Router {
   router.get('/incidents', requireRole(...READ_ROLES), async (req, res) => {
     const q = query(ListQuery, req);
     const principal = principalOf(res);
-    const rows = await withTenant(deps.pool, principal.tenantId, (c) =>
-      listIncidents(c, { status: q.status, severity: q.severity, source: q.source, limit: q.limit + 1, after: q.cursor }),
-    );
+    const rows = await incidentsPage(deps, principal, { status: q.status, severity: q.severity, source: q.source, limit: q.limit + 1, after: q.cursor });
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     res.json({
@@ -114,7 +110,7 @@ export function incidentRoutes(deps: Deps): Router {
     const principal = principalOf(res);
     const incident = await findIncident(deps, principal, id);
     if (!incident) throw notFound(`incident ${id}`);
-    const details = await withTenant(deps.pool, principal.tenantId, (c) => incidentDetails(c, id));
+    const details = await incidentRecords(deps, principal, id);
     const live = incident.status === 'closed' ? null : await liveState(deps, incident.workflowId);
     res.json(redact({ incident, ...details, live: live && live.incidentId === id ? live : null }, sensitive));
   });
@@ -140,7 +136,7 @@ export function incidentRoutes(deps: Deps): Router {
   async function findStep(principal: ReturnType<typeof principalOf>, id: string, stepId: string) {
     const incident = await findIncident(deps, principal, id);
     if (!incident) throw notFound(`incident ${id}`);
-    const { steps } = await withTenant(deps.pool, principal.tenantId, (c) => incidentDetails(c, id));
+    const { steps } = await incidentRecords(deps, principal, id);
     if (!steps.some((s) => s.stepId === stepId)) throw notFound(`step ${stepId} of incident ${id}`);
     return deps.temporal.workflow.getHandle(incident.workflowId);
   }

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { RoleSchema } from '../../db/tenants';
+import { RoleSchema } from '../../domain/access';
 import { actorOf, principalOf, requireRole } from '../auth';
 import type { Deps } from '../deps';
 import { createKey, listKeys, revokeKey } from '../services/keys';

@@ -1,12 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
 import { Router } from 'express';
 import { z } from 'zod';
-import { metricsSummary } from '../../db/metrics';
-import { withTenant } from '../../db/pool';
-import { DEFAULT_RESPONSE_SLA_MS } from '../../domain/severity';
 import { IntakeOutcome, httpRequestDuration, intakeRequests, registry } from '../../metrics';
 import { READ_ROLES, principalOf, requireRole } from '../auth';
 import type { Deps } from '../deps';
+import { responseSummary } from '../services/metrics';
 import { query } from '../validate';
 
 const WINDOW_UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
@@ -34,7 +32,7 @@ export function metricsRoutes(deps: Deps): Router {
   const router = Router();
   router.get('/metrics/summary', requireRole(...READ_ROLES), async (req, res) => {
     const { window } = query(SummaryQuery, req);
-    const summary = await withTenant(deps.pool, principalOf(res).tenantId, (c) => metricsSummary(c, window.ms, DEFAULT_RESPONSE_SLA_MS));
+    const summary = await responseSummary(deps, principalOf(res), window.ms);
     res.json({ ...summary, window: { duration: window.text, ...summary.window } });
   });
   return router;

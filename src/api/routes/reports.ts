@@ -1,13 +1,10 @@
 import { Request, Router } from 'express';
 import { z } from 'zod';
-import { listActionItems } from '../../db/action-items';
-import { getIncident, incidentDetails } from '../../db/incidents';
-import { withTenant } from '../../db/pool';
 import { redact } from '../../domain/redact';
 import { ReportInputSchema, buildReport, reportMarkdown } from '../../domain/report';
 import { READ_ROLES, principalOf, requireRole } from '../auth';
 import type { Deps } from '../deps';
-import { notFound } from '../problem';
+import { reportRecord } from '../services/reviews';
 import { params, query } from '../validate';
 
 export const IdParams = z.object({ id: z.uuid('not an incident id') });
@@ -33,14 +30,7 @@ export function reportRoutes(deps: Deps): Router {
     const { id } = params(IdParams, req);
     const { format } = query(ReportQuery, req);
     const principal = principalOf(res);
-    const record = await withTenant(deps.pool, principal.tenantId, async (c) => {
-      const incident = await getIncident(c, id);
-      if (!incident) return null;
-      const details = await incidentDetails(c, id);
-      const actionItems = await listActionItems(c, id);
-      return { incident, ...details, actionItems };
-    });
-    if (!record) throw notFound(`incident ${id}`);
+    const record = await reportRecord(deps, principal, id);
     // Rows as PostgreSQL returns them (Date objects, text statuses) become the report's input shape here.
     const report = redact(buildReport(ReportInputSchema.parse(record), new Date()), sensitive);
     res.vary('Accept');

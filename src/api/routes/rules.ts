@@ -2,16 +2,14 @@ import type { Request } from 'express';
 import { Router } from 'express';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { getRunbook } from '../../db/runbooks';
-import { withTenant } from '../../db/pool';
-import { StoredRule, disableRule, getRule, listRules, putRule } from '../../db/rules';
+import type { StoredRule } from '../../db/rules';
 import { SlugSchema } from '../../domain/incident';
 import { Rule, RuleSchema, unknownChannels } from '../../domain/rules';
 import { ValidationError, parseOrThrow } from '../../domain/validation';
-import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
+import { READ_ROLES, principalOf, requireRole } from '../auth';
 import type { Deps } from '../deps';
 import { readSettings } from '../services/settings';
-import { notFound } from '../problem';
+import { disableRuleNamed, ruleNamed, rulesOf, saveRule } from '../services/rules';
 import { params } from '../validate';
 
 export const RuleIdParams = z.object({ id: SlugSchema });
@@ -44,15 +42,13 @@ export function ruleRoutes(deps: Deps): Router {
   const router = Router();
 
   router.get('/rules', requireRole(...READ_ROLES), async (_req, res) => {
-    const rules = await withTenant(deps.pool, principalOf(res).tenantId, (c) => listRules(c));
+    const rules = await rulesOf(deps, principalOf(res));
     res.json({ items: rules.map(ruleView) });
   });
 
   router.get('/rules/:id', requireRole(...READ_ROLES), async (req, res) => {
     const { id } = params(RuleIdParams, req);
-    const found = await withTenant(deps.pool, principalOf(res).tenantId, (c) => getRule(c, id));
-    if (!found) throw notFound(`rule ${id}`);
-    res.json(ruleView(found));
+    res.json(ruleView(await ruleNamed(deps, principalOf(res), id)));
   });
 
   /** Creates or replaces the rule. `warnings` names what it refers to that the tenant does not have (yet). */
@@ -61,10 +57,7 @@ export function ruleRoutes(deps: Deps): Router {
     const rule = validateRule(ruleBody(req), id);
     const principal = principalOf(res);
     const settings = await readSettings(deps, principal);
-    const { stored, created, runbookExists } = await withTenant(deps.pool, principal.tenantId, async (c) => ({
-      ...(await putRule(c, principal.tenantId, rule, actorOf(principal))),
-      runbookExists: rule.runbookId === undefined || (await getRunbook(c, rule.runbookId)) !== null,
-    }));
+    const { stored, created, runbookExists } = await saveRule(deps, principal, rule);
     const warnings = [
       ...unknownChannels(settings, rule).map((name) => `channels: the tenant has no channel "${name}" (see PUT /api/settings); it is ignored until it does`),
       ...(runbookExists ? [] : [`runbookId: there is no runbook "${rule.runbookId}" yet; incidents of this rule run none until there is`]),
@@ -78,9 +71,7 @@ export function ruleRoutes(deps: Deps): Router {
   router.delete('/rules/:id', requireRole('admin'), async (req, res) => {
     const { id } = params(RuleIdParams, req);
     const principal = principalOf(res);
-    const disabled = await withTenant(deps.pool, principal.tenantId, (c) => disableRule(c, id, actorOf(principal)));
-    if (!disabled) throw notFound(`rule ${id}`);
-    res.json(ruleView(disabled));
+    res.json(ruleView(await disableRuleNamed(deps, principal, id)));
   });
 
   return router;

@@ -4,16 +4,14 @@ import { z } from 'zod';
 import { findAction } from '../../activities/actions';
 import { ActionModule } from '../../activities/actions/types';
 import { paramErrors, validateRunbook } from '../../activities/runbook-validation';
-import { getRunbook, insertRunbookVersion, latestRunbooks, listRunbookVersions } from '../../db/runbooks';
-import { withTenant } from '../../db/pool';
 import { SlugSchema } from '../../domain/incident';
 import { SampleIncidentSchema, draftFromSample, planRunbook } from '../../domain/dry-run';
 import { redact } from '../../domain/redact';
+import { addRunbookVersion, createRunbook, latestVersions, runbookVersion, versionsOf } from '../services/runbooks';
 import { readSettings } from '../services/settings';
 import { ValidationError } from '../../domain/validation';
-import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
+import { READ_ROLES, principalOf, requireRole } from '../auth';
 import type { Deps } from '../deps';
-import { conflict, notFound } from '../problem';
 import { body, params } from '../validate';
 import type { Request } from 'express';
 
@@ -44,21 +42,19 @@ export function runbookRoutes(deps: Deps): Router {
   const router = Router();
 
   router.get('/runbooks', requireRole(...READ_ROLES), async (_req, res) => {
-    const rows = await withTenant(deps.pool, principalOf(res).tenantId, (c) => latestRunbooks(c));
+    const rows = await latestVersions(deps, principalOf(res));
     res.json({ items: rows.map((r) => ({ ...r.runbook, version: r.version, createdAt: r.createdAt, createdBy: r.createdBy })) });
   });
 
   router.get('/runbooks/:id', requireRole(...READ_ROLES), async (req, res) => {
     const { id } = params(IdParams, req);
-    const found = await withTenant(deps.pool, principalOf(res).tenantId, (c) => getRunbook(c, id));
-    if (!found) throw notFound(`runbook ${id}`);
+    const found = await runbookVersion(deps, principalOf(res), id);
     res.json({ ...found.runbook, version: found.version, createdAt: found.createdAt, createdBy: found.createdBy });
   });
 
   router.get('/runbooks/:id/versions', requireRole(...READ_ROLES), async (req, res) => {
     const { id } = params(IdParams, req);
-    const versions = await withTenant(deps.pool, principalOf(res).tenantId, (c) => listRunbookVersions(c, id));
-    if (versions.length === 0) throw notFound(`runbook ${id}`);
+    const versions = await versionsOf(deps, principalOf(res), id);
     res.json({ items: versions.map((v) => ({ version: v.version, createdAt: v.createdAt, createdBy: v.createdBy, definition: v.runbook })) });
   });
 
@@ -67,8 +63,7 @@ export function runbookRoutes(deps: Deps): Router {
     const { id } = params(IdParams, req);
     const input = body(DryRunBody, req);
     const principal = principalOf(res);
-    const found = await withTenant(deps.pool, principal.tenantId, (c) => getRunbook(c, id, input.version));
-    if (!found) throw notFound(`runbook ${id}${input.version ? ` version ${input.version}` : ''}`);
+    const found = await runbookVersion(deps, principal, id, input.version);
     const plan = planRunbook(found.runbook, draftFromSample(input.incident), (await readSettings(deps, principal)).approval);
     const steps = plan.steps.map((step, index) => {
       const action = findAction(step.action);
@@ -88,10 +83,7 @@ export function runbookRoutes(deps: Deps): Router {
   router.post('/runbooks', requireRole('admin'), async (req, res) => {
     const runbook = validateRunbook(runbookBody(req));
     const principal = principalOf(res);
-    const version = await withTenant(deps.pool, principal.tenantId, async (c) => {
-      if (await getRunbook(c, runbook.id)) throw conflict(`runbook ${runbook.id} exists; PUT /api/runbooks/${runbook.id} adds a version`);
-      return insertRunbookVersion(c, principal.tenantId, runbook, actorOf(principal));
-    });
+    const version = await createRunbook(deps, principal, runbook);
     res
       .status(201)
       .location(`/api/runbooks/${runbook.id}`)
@@ -106,7 +98,7 @@ export function runbookRoutes(deps: Deps): Router {
     const runbook = validateRunbook(withId);
     if (runbook.id !== id) throw new ValidationError('invalid runbook', [{ path: 'id', message: `must be "${id}", as in the path` }]);
     const principal = principalOf(res);
-    const version = await withTenant(deps.pool, principal.tenantId, (c) => insertRunbookVersion(c, principal.tenantId, runbook, actorOf(principal)));
+    const version = await addRunbookVersion(deps, principal, runbook);
     res.status(version === 1 ? 201 : 200).json({ ...runbook, version });
   });
 

@@ -1,6 +1,6 @@
 import { type ControlInForce, type ControlKind, controlsInForce } from '../../db/controls';
 import { withTenant } from '../../db/pool';
-import type { Principal } from '../../db/tenants';
+import type { Principal } from '../../domain/access';
 import type { Deps } from '../deps';
 
 /** The kill switches and blocks in force now: a feature listed is off, a target listed is blocked. */

@@ -1,11 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { countRelated, getIncident, insertIncident, insertSuppressedEvent } from '../../db/incidents';
+import {
+  type IncidentFilter,
+  type IncidentRecord,
+  countRelated,
+  getIncident,
+  incidentDetails,
+  insertIncident,
+  insertSuppressedEvent,
+  listIncidents,
+} from '../../db/incidents';
 import { hypothesize } from '../../domain/analysis';
 import { classifySeverity } from '../../domain/severity';
 import { withTenant } from '../../db/pool';
-import { Principal } from '../../db/tenants';
+import { Principal } from '../../domain/access';
 import { IncidentDraft } from '../../domain/incident';
 import { incidentSettings } from '../../domain/incident-settings';
 import { TenantSettings, activeSilence } from '../../domain/tenant-settings';
@@ -127,4 +136,14 @@ export async function openIncident(deps: Deps, principal: Principal, received: I
 /** The incident of this tenant, or null; row-level security makes other tenants' incidents invisible. */
 export async function findIncident(deps: Deps, principal: Principal, id: string) {
   return withTenant(deps.pool, principal.tenantId, (c) => getIncident(c, id));
+}
+
+/** A page of the tenant's incidents, newest first (keyset pagination: `after` is the last one seen). */
+export function incidentsPage(deps: Deps, principal: Principal, filter: IncidentFilter): Promise<IncidentRecord[]> {
+  return withTenant(deps.pool, principal.tenantId, (c) => listIncidents(c, filter));
+}
+
+/** An incident's steps, approvals and action log. */
+export function incidentRecords(deps: Deps, principal: Principal, id: string) {
+  return withTenant(deps.pool, principal.tenantId, (c) => incidentDetails(c, id));
 }

@@ -1,5 +1,6 @@
-import { withTenant } from '../../db/pool';
-import { type ApiKeyView, type CreatedKey, type Principal, type Role, apiKeyNamed, createApiKey, listApiKeys, revokeApiKey } from '../../db/tenants';
+import { type Pool, withTenant } from '../../db/pool';
+import { type ApiKeyView, type CreatedKey, apiKeyNamed, authenticate, createApiKey, listApiKeys, revokeApiKey } from '../../db/tenants';
+import { type Principal, type Role } from '../../domain/access';
 import type { Deps } from '../deps';
 import { conflict, notFound } from '../problem';
 
@@ -23,4 +24,9 @@ export async function revokeKey(deps: Deps, principal: Principal, id: string): P
   const revoked = await withTenant(deps.pool, principal.tenantId, (c) => revokeApiKey(c, id));
   if (!revoked) throw notFound(`key ${id}`);
   return revoked;
+}
+
+/** The principal an API key stands for, or null when it is unknown or revoked (a lookup by SHA-256 digest). */
+export function principalForKey(pool: Pool, key: string): Promise<Principal | null> {
+  return authenticate(pool, key);
 }

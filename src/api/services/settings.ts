@@ -1,5 +1,5 @@
 import { cachedTenantSettings, saveTenantSettings, tenantSettings } from '../../db/tenant-settings';
-import type { Principal } from '../../db/tenants';
+import type { Principal } from '../../domain/access';
 import type { TenantSettings } from '../../domain/tenant-settings';
 import type { Deps } from '../deps';
 

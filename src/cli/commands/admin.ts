@@ -41,7 +41,7 @@ export function registerAdminCommands(program: Command): void {
       const [{ loadConfig }, { createTenantWithKey }, { ROLES, RoleSchema }] = await Promise.all([
         import('../../config'),
         import('../admin'),
-        import('../../db/tenants'),
+        import('../../domain/access'),
       ]);
       const unknown = opts.role.filter((r) => !RoleSchema.safeParse(r).success);
       if (unknown.length > 0) throw new Error(`unknown role ${unknown.join(', ')}: use ${ROLES.join(', ')}`);

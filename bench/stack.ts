@@ -10,7 +10,7 @@ import { Pool, createPool, withTenant } from '../src/db/pool';
 import { insertRunbookVersion } from '../src/db/runbooks';
 import { createApiKey, ensureTenant } from '../src/db/tenants';
 import { closeSignal } from '../src/workflows/definitions';
-import { SEARCH_ATTRIBUTE_NAMES } from '../src/workflows/search-attributes';
+import { devServerArgs } from '../src/temporal/dev-server';
 import { freePort } from '../test/support/processes';
 import { sleep, until } from './load';
 
@@ -175,25 +175,9 @@ export class BenchStack {
     this.temporalAddress = `127.0.0.1:${port}`;
     log(`temporal dev server on ${this.temporalAddress}, database ${DATABASE}`);
     const temporalLog = createWriteStream(join(stateDir, 'temporal.log'));
-    const attrs = SEARCH_ATTRIBUTE_NAMES.flatMap((n) => ['--search-attribute', `${n}=Keyword`]);
-    const temporal = spawn(
-      temporalBinary(),
-      [
-        'server',
-        'start-dev',
-        '--headless',
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--log-level',
-        'warn',
-        ...(this.options.temporalInMemory ? [] : ['--db-filename', join(stateDir, 'temporal.db')]),
-        ...attrs,
-        ...this.options.sqlitePragmas.flatMap((p) => ['--sqlite-pragma', p]),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-    );
+    const dbFile = this.options.temporalInMemory ? null : join(stateDir, 'temporal.db');
+    const pragmas = this.options.sqlitePragmas.flatMap((p) => ['--sqlite-pragma', p]);
+    const temporal = spawn(temporalBinary(), devServerArgs(port, dbFile, pragmas), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     temporal.stdout?.pipe(temporalLog);
     temporal.stderr?.pipe(temporalLog);
     this.children.set('temporal', temporal);

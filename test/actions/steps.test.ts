@@ -4,18 +4,16 @@
  * connections, never failing the attempt, never sending the action twice.
  *   npx jest -c test/actions/jest.actions.config.js steps
  */
-import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { Client } from 'pg';
 import { StepCall, createStepActivities } from '../../src/activities/steps';
 import { ConfigSchema } from '../../src/config';
-import { insertIncident } from '../../src/db/incidents';
 import { ensureDatabase, migrate } from '../../src/db/migrate';
-import { Pool, createPool, withTenant } from '../../src/db/pool';
+import { Pool, createPool } from '../../src/db/pool';
 import { isConnectionError, retryOnConnectionError } from '../../src/db/retry';
 import { ensureTenant } from '../../src/db/tenants';
-import type { IncidentDraft } from '../../src/domain/incident';
+import { insertTestIncident } from '../support/incidents';
 import { PgProxy } from '../chaos/support';
 import { Receiver } from '../support/receiver';
 
@@ -63,20 +61,7 @@ afterEach(() => proxy?.restore());
 const activities = () => createStepActivities({ pool, config });
 
 async function newStep(path: string): Promise<StepCall> {
-  const id = randomUUID();
-  const draft = {
-    source: 'manual',
-    dedupKey: `manual:${id}`,
-    severity: 'high',
-    title: 'steps test',
-    affectedServices: [],
-    labels: {},
-    context: {},
-    severityReasons: [],
-  };
-  await withTenant(admin, tenantId, (c) =>
-    insertIncident(c, { id, tenantId, workflowId: `wf-${id}`, declaredBy: 'test', draft: draft as unknown as IncidentDraft }),
-  );
+  const id = await insertTestIncident(admin, tenantId, { severity: 'high', title: 'steps test' });
   return {
     tenantId,
     incidentId: id,

@@ -6,15 +6,13 @@
  * joined events were added per batch, and a repeated batch counted twice: 5,051 of 5,001.)
  *   npx jest -c test/actions/jest.actions.config.js store
  */
-import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { Transition, createStoreActivities } from '../../src/activities/store';
 import { ConfigSchema } from '../../src/config';
-import { insertIncident } from '../../src/db/incidents';
 import { ensureDatabase, migrate } from '../../src/db/migrate';
-import { Pool, createPool, withTenant } from '../../src/db/pool';
+import { Pool, createPool } from '../../src/db/pool';
 import { ensureTenant } from '../../src/db/tenants';
-import type { IncidentDraft } from '../../src/domain/incident';
+import { insertTestIncident } from '../support/incidents';
 
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/aire_test_store';
 
@@ -39,21 +37,7 @@ afterAll(async () => {
 });
 
 async function newIncident(): Promise<string> {
-  const id = randomUUID();
-  const draft = {
-    source: 'manual',
-    dedupKey: `manual:${id}`,
-    severity: 'low',
-    title: 'store test',
-    affectedServices: [],
-    labels: {},
-    context: {},
-    severityReasons: [],
-  };
-  await withTenant(admin, tenantId, (c) =>
-    insertIncident(c, { id, tenantId, workflowId: `wf-${id}`, declaredBy: 'test', draft: draft as unknown as IncidentDraft }),
-  );
-  return id;
+  return insertTestIncident(admin, tenantId, { severity: 'low', title: 'store test' });
 }
 
 test('a transition written again counts once, and an earlier one repeated late changes nothing', async () => {

@@ -11,7 +11,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFi
 import { Server, Socket, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_NAMES } from '../../src/workflows/search-attributes';
+import { devServerArgs } from '../../src/temporal/dev-server';
 import { TEST_ENV_FILE, temporalBinary, testEnv } from '../support/env';
 import { Spawned, freePort, startWorkerProcess } from '../support/processes';
 import type { Received } from '../support/receiver';
@@ -345,21 +345,7 @@ export class OwnTemporal {
       this.address = `127.0.0.1:${this.port}`;
     }
     const log = openSync(this.logFile, 'a');
-    const args = [
-      'server',
-      'start-dev',
-      '--headless',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(this.port),
-      '--log-level',
-      'warn',
-      '--db-filename',
-      this.dbFile,
-      ...SEARCH_ATTRIBUTE_NAMES.flatMap((n) => ['--search-attribute', `${n}=Keyword`]),
-    ];
-    const child = spawn(temporalBinary(), args, { stdio: ['ignore', log, log] });
+    const child = spawn(temporalBinary(), devServerArgs(this.port, this.dbFile), { stdio: ['ignore', log, log] });
     closeSync(log);
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));

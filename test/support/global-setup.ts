@@ -5,6 +5,7 @@ import { Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { Client } from 'pg';
 import { migrate } from '../../src/db/migrate';
+import { devServerArgs } from '../../src/temporal/dev-server';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/workflows/search-attributes';
 import { TEST_ENV_FILE, TEST_STATE_DIR, TestEnv, temporalBinary } from './env';
 import { freePort } from './processes';
@@ -50,24 +51,12 @@ async function startDevServer(): Promise<{ address: string; pid: number; ready: 
   const port = await freePort();
   const logFile = join(TEST_STATE_DIR, 'temporal.log');
   const log = openSync(logFile, 'a');
-  const args = [
-    'server',
-    'start-dev',
-    '--headless',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--log-level',
-    'warn',
-    '--db-filename',
-    join(TEST_STATE_DIR, 'temporal.db'),
-    ...SEARCH_ATTRIBUTE_NAMES.flatMap((n) => ['--search-attribute', `${n}=Keyword`]),
+  const args = devServerArgs(port, join(TEST_STATE_DIR, 'temporal.db'), [
     // Alert storms signal one workflow many times at once; the default (100 buffered events per task)
     // makes the server fail the workflow task over and over under load. Same value as deploy/temporal.
     '--dynamic-config-value',
     'history.maximumBufferedEventsBatch=1000',
-  ];
+  ]);
   const temporal = spawn(temporalBinary(), args, { stdio: ['ignore', log, log], detached: true });
   temporal.unref();
   const address = `127.0.0.1:${port}`;

@@ -1,26 +1,15 @@
 import express, { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger';
 import { requireKey } from './auth';
-import { consoleRoutes } from './console';
+import { consoleFiles } from './console';
 import { rejectHostileInput } from './hostile-input';
 import type { Deps } from './deps';
-import { openApiRoute } from './openapi';
 import { HttpProblem, problemHandler } from './problem';
+import { mountRoutes } from './route';
 import { keepRawBody } from './signature';
-import { actionItemRoutes } from './routes/action-items';
-import { alertmanagerRoutes } from './routes/alertmanager';
-import { breakerRoutes } from './routes/breakers';
-import { codecRoutes } from './routes/codec';
-import { controlRoutes } from './routes/controls';
-import { eventRoutes } from './routes/events';
-import { incidentRoutes } from './routes/incidents';
-import { intakeRoutes } from './routes/intake';
-import { keyRoutes } from './routes/keys';
-import { metricsRoutes, prometheusRoutes } from './routes/metrics';
-import { reportRoutes } from './routes/reports';
-import { ruleRoutes } from './routes/rules';
-import { runbookRoutes } from './routes/runbooks';
-import { settingsRoutes } from './routes/settings';
+import { codecGate } from './routes/codec';
+import { FALLBACKS, INTAKE_PATHS, ROUTES } from './routes';
+import { observeRequests } from './routes/metrics';
 
 const JSON_TYPES = ['application/json', 'application/cloudevents+json', 'application/*+json'];
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
@@ -32,45 +21,30 @@ function requireKnownBody(req: Request, _res: Response, next: NextFunction): voi
   throw new HttpProblem(415, 'Unsupported Media Type', 'send the body as application/json (runbooks may also be application/yaml)');
 }
 
-async function checkReady(deps: Deps): Promise<Record<string, string>> {
-  const checks: Record<string, string> = {};
-  await deps.pool.query('SELECT 1').then(
-    () => (checks.postgres = 'ok'),
-    (err: Error) => (checks.postgres = err.message),
-  );
-  await deps.temporal.workflowService.getSystemInfo({}).then(
-    () => (checks.temporal = 'ok'),
-    (err: Error) => (checks.temporal = err.message),
-  );
-  return checks;
-}
-
-/** The thin HTTP API: validates, authorises, starts workflows and sends signals. It runs no remediation. */
+/**
+ * The thin HTTP API: validates, authorises, starts workflows and sends signals. It runs no remediation.
+ * Every route is in the registry (src/api/routes/index.ts); here are the three groups it is mounted in.
+ */
 export function createApp(appDeps: Deps, log: Logger): express.Express {
   const deps: Deps = { ...appDeps, log };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(prometheusRoutes());
+  // Before every route, so its request timing sees them all.
+  app.use(observeRequests(INTAKE_PATHS));
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const checks = await checkReady(deps);
-    const ready = Object.values(checks).every((v) => v === 'ok');
-    if (!ready) res.set('Retry-After', '5');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
-  });
-
-  // The API's OpenAPI document is public, like /healthz: mounted before the router that asks for a key.
-  app.get('/api/openapi.json', openApiRoute());
-
-  // The approval console: a static page (no key needed to load it) that calls the API below with one.
-  app.use('/console', consoleRoutes());
+  // Public: health, the OpenAPI document, /metrics and the console page, before anything asks for a key.
+  const open = express.Router();
+  mountRoutes(open, 'public', ROUTES, FALLBACKS, deps);
+  app.use(open);
+  // The console's script and style, after its page.
+  app.use('/console', consoleFiles());
 
   // The codec endpoint answers the Web UI's CORS preflight, which carries no key: mounted before the API router.
-  app.use('/api/codec', codecRoutes(deps));
+  const codec = express.Router();
+  codec.use(...codecGate(deps));
+  mountRoutes(codec, 'codec', ROUTES, FALLBACKS, deps);
+  app.use('/api/codec', codec);
 
   const api = express.Router();
   api.use(requireKey(deps.pool));
@@ -79,20 +53,7 @@ export function createApp(appDeps: Deps, log: Logger): express.Express {
   api.use(express.text({ limit: deps.config.AIRE_BODY_LIMIT, type: YAML_TYPES }));
   // Depth past 64, NUL, lone surrogates and __proto__ keys: valid JSON that breaks what comes after (src/api/hostile-input.ts).
   api.use(rejectHostileInput);
-  api.use(intakeRoutes(deps));
-  api.use(alertmanagerRoutes(deps));
-  api.use(eventRoutes(deps));
-  api.use(ruleRoutes(deps));
-  // Before incidentRoutes, whose catch-all answers 404 for unknown /incidents/:id/<action>.
-  api.use(reportRoutes(deps));
-  api.use(actionItemRoutes(deps));
-  api.use(incidentRoutes(deps));
-  api.use(runbookRoutes(deps));
-  api.use(controlRoutes(deps));
-  api.use(settingsRoutes(deps));
-  api.use(keyRoutes(deps));
-  api.use(breakerRoutes(deps));
-  api.use(metricsRoutes(deps));
+  mountRoutes(api, 'api', ROUTES, FALLBACKS, deps);
   app.use('/api', api);
 
   app.use((req, _res, next) => next(new HttpProblem(404, 'Not Found', `no route for ${req.method} ${req.path}`)));

@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { IncidentRecord } from '../db/incidents';
-import type { Plan, PlannedStep } from '../domain/dry-run';
-import type { Rule } from '../domain/rules';
-import type { Runbook } from '../domain/runbook';
+import type { Breaker, BreakerResetDone } from '../api/routes/breakers';
+import type { Control } from '../api/routes/controls';
+import type { IncidentDetails, IncidentPage, MessageAnswerBody } from '../api/routes/incidents';
+import type { CreatedKey, Key, RevokedKey } from '../api/routes/keys';
+import type { RuleView } from '../api/routes/rules';
+import type { DryRunPlan, RunbookVersionView, RunbookView } from '../api/routes/runbooks';
 import type { FieldError } from '../domain/validation';
-import type { IncidentState } from '../workflows/definitions';
 
 /**
  * The HTTP client behind the `aire` API commands: one fetch per request, API errors turned into
@@ -73,103 +74,22 @@ export function exitCodeOf(err: unknown): number {
 }
 
 // ---- answers ----
+// The types of the API's answers are inferred from the response schemas next to each route
+// (src/api/routes/*.ts), the same schemas the OpenAPI document is built from.
 
+export type { Control } from '../api/routes/controls';
+export type { ApprovalRow, Incident, IncidentDetails as IncidentDetail, LogRow, StepRow } from '../api/routes/incidents';
+export type { RuleView } from '../api/routes/rules';
+export type { DryRunPlan as DryRun, DryRunStep, RunbookVersionView, RunbookView } from '../api/routes/runbooks';
+export type BreakerView = Breaker;
+export type ApiKeyView = Key;
+/** What a message to an incident's workflow answers (approve, reject, acknowledge, rollback, resolve, close). */
+export type Accepted = MessageAnswerBody;
+
+/** A list answer: `items`, and with keyset pagination `nextCursor`. */
 export interface Page<T> {
   items: T[];
   nextCursor?: string | null;
-}
-
-export type Incident = IncidentRecord;
-
-export interface StepRow {
-  stepId: string;
-  position: number;
-  name: string;
-  action: string;
-  status: string;
-  gate: { required?: boolean; reasons?: string[]; mode?: string } | null;
-  params: unknown;
-  output: unknown;
-  error: string | null;
-  attempts: number;
-  startedAt: string | null;
-  finishedAt: string | null;
-  compensatedAt: string | null;
-}
-
-export interface ApprovalRow {
-  stepId: string | null;
-  decision: string;
-  approver: string;
-  reason: string | null;
-  at: string;
-}
-
-export interface LogRow {
-  id: number | string;
-  at: string;
-  kind: string;
-  actor: string;
-  stepId: string | null;
-  detail: Record<string, unknown> | null;
-}
-
-export interface IncidentDetail {
-  incident: Incident;
-  steps: StepRow[];
-  approvals: ApprovalRow[];
-  actionLog: LogRow[];
-  live: IncidentState | null;
-}
-
-export interface Accepted {
-  id: string;
-  accepted: string;
-  actor: string;
-  /** What the workflow did, where it answered (approve, reject, rollback): approved, approval-recorded, … */
-  outcome?: string;
-}
-
-export type RunbookView = Runbook & { version: number; createdAt?: string; createdBy?: string };
-
-export interface RunbookVersionView {
-  version: number;
-  createdAt: string;
-  createdBy: string;
-  definition: Runbook;
-}
-
-export type DryRunStep = PlannedStep & { compensation?: string };
-export type DryRun = Omit<Plan, 'steps'> & { runbook: { id: string; version: number }; steps: DryRunStep[]; wouldRun: boolean };
-
-export interface Control {
-  kind: string;
-  key: string;
-  reason: string | null;
-  incidentId: string | null;
-  since: string;
-}
-
-export type RuleView = Rule & { createdAt: string; updatedAt: string; createdBy: string; updatedBy: string };
-
-/** A decoded answer and its body as received. */
-export interface BreakerView {
-  id: string;
-  runbookId: string;
-  target: string;
-  reason: string;
-  openedAt: string;
-  resetAt: string | null;
-  resetBy: string | null;
-}
-
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  prefix?: string;
-  roles?: string[];
-  createdAt?: string;
-  revokedAt?: string | null;
 }
 
 export interface Answer<T> {
@@ -229,16 +149,16 @@ export class ApiClient {
     return { status: res.status, body, text };
   }
 
-  listIncidents(filter: { status?: string; severity?: string; source?: string; limit?: number; cursor?: string }): Promise<Answer<Page<Incident>>> {
+  listIncidents(filter: { status?: string; severity?: string; source?: string; limit?: number; cursor?: string }): Promise<Answer<IncidentPage>> {
     return this.request('GET', '/api/incidents', { query: filter });
   }
 
-  getIncident(id: string): Promise<Answer<IncidentDetail>> {
+  getIncident(id: string): Promise<Answer<IncidentDetails>> {
     return this.request('GET', `/api/incidents/${encodeURIComponent(id)}`);
   }
 
   /** approve, reject, acknowledge, rollback, resolve, close. */
-  signalIncident(id: string, action: string, body: { reason?: string; stepId?: string }): Promise<Answer<Accepted>> {
+  signalIncident(id: string, action: string, body: { reason?: string; stepId?: string }): Promise<Answer<MessageAnswerBody>> {
     return this.request('POST', `/api/incidents/${encodeURIComponent(id)}/${action}`, { body });
   }
 
@@ -254,7 +174,7 @@ export class ApiClient {
     return this.request('GET', `/api/runbooks/${encodeURIComponent(id)}/versions`);
   }
 
-  testRunbook(id: string, body: { incident: unknown; version?: number }): Promise<Answer<DryRun>> {
+  testRunbook(id: string, body: { incident: unknown; version?: number }): Promise<Answer<DryRunPlan>> {
     return this.request('POST', `/api/runbooks/${encodeURIComponent(id)}/test`, { body });
   }
 
@@ -266,23 +186,23 @@ export class ApiClient {
     return this.request('GET', '/api/controls', { query: { kind } });
   }
 
-  createKey(body: { name: string; roles: string[] }): Promise<Answer<ApiKeyView & { key: string }>> {
+  createKey(body: { name: string; roles: string[] }): Promise<Answer<CreatedKey>> {
     return this.request('POST', '/api/keys', { body });
   }
 
-  listKeys(): Promise<Answer<Page<ApiKeyView>>> {
+  listKeys(): Promise<Answer<Page<Key>>> {
     return this.request('GET', '/api/keys');
   }
 
-  listBreakers(all: boolean): Promise<Answer<Page<BreakerView>>> {
+  listBreakers(all: boolean): Promise<Answer<Page<Breaker>>> {
     return this.request('GET', '/api/breakers', { query: { all: all ? 'true' : undefined } });
   }
 
-  resetBreaker(body: { service: string; runbookId?: string; reason?: string }): Promise<Answer<{ reset: number; service: string }>> {
+  resetBreaker(body: { service: string; runbookId?: string; reason?: string }): Promise<Answer<BreakerResetDone>> {
     return this.request('POST', '/api/breakers/reset', { body });
   }
 
-  revokeKey(id: string): Promise<Answer<ApiKeyView>> {
+  revokeKey(id: string): Promise<Answer<RevokedKey>> {
     return this.request('DELETE', `/api/keys/${encodeURIComponent(id)}`);
   }
 

@@ -9,7 +9,8 @@ import { paramErrors, validateRunbook } from '../../src/activities/runbook-valid
 import { hostileInputErrors } from '../../src/api/hostile-input';
 import { validateRule } from '../../src/api/routes/rules';
 import { parseEvent } from '../../src/domain/events';
-import { OPERATIONS, OperationSpec, ProblemSchema } from '../../src/api/openapi';
+import { OperationSpec, ProblemSchema } from '../../src/api/openapi';
+import { OPERATIONS } from '../../src/api/routes';
 import { TenantSettingsSchema } from '../../src/domain/tenant-settings';
 import { formatPath } from '../../src/domain/validation';
 import { Stack, TestTenant } from '../support/stack';

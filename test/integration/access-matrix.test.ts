@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { OPERATIONS, OperationSpec, ProblemSchema } from '../../src/api/openapi';
+import { OperationSpec, ProblemSchema } from '../../src/api/openapi';
+import { OPERATIONS } from '../../src/api/routes';
 import { authenticate, hashKey } from '../../src/db/tenants';
 import { ROLES, Role } from '../../src/domain/access';
 import { HttpAnswer, Stack, TestTenant, uniqueId } from '../support/stack';

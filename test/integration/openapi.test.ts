@@ -227,6 +227,45 @@ describe('OpenAPI document', () => {
     }
   });
 
+  test('answers with data match their documented schemas (the types the CLI client uses)', async () => {
+    // Another tenant's data: the probes below check that they write nothing into `tenant`.
+    const other = await stack.tenant('oas-data');
+    const runbook = { id: 'oas-rb', name: 'oas', steps: [{ id: 's', name: 's', action: 'wait', params: { duration: '1s' } }] };
+    const created = await stack.call('POST', '/api/runbooks', other.keys.admin, runbook);
+    expectDocumentedAnswer('POST', '/api/runbooks', created);
+    expect(created.status).toBe(201);
+    const put = await stack.call('PUT', '/api/runbooks/oas-rb', other.keys.admin, { ...runbook, id: undefined, name: 'oas v2' });
+    expectDocumentedAnswer('PUT', '/api/runbooks/{id}', put);
+    expect(put.status).toBe(200);
+    expectDocumentedAnswer('GET', '/api/runbooks', await stack.call('GET', '/api/runbooks', other.keys.viewer));
+    expectDocumentedAnswer('GET', '/api/runbooks/{id}', await stack.call('GET', '/api/runbooks/oas-rb', other.keys.viewer));
+    expectDocumentedAnswer('GET', '/api/runbooks/{id}/versions', await stack.call('GET', '/api/runbooks/oas-rb/versions', other.keys.viewer));
+    const plan = await stack.call('POST', '/api/runbooks/oas-rb/test', other.keys.viewer, { incident: { title: 't', severity: 'low' } });
+    expect(plan.status).toBe(200);
+    expectDocumentedAnswer('POST', '/api/runbooks/{id}/test', plan);
+
+    const opened = await stack.call<{ id: string }>('POST', '/api/incidents', other.keys.ingest, {
+      title: 'oas incident',
+      severity: 'high',
+      labels: { env: 'test' },
+    });
+    expectDocumentedAnswer('POST', '/api/incidents', opened);
+    const item = await stack.call('POST', `/api/incidents/${opened.body.id}/action-items`, other.keys.responder, {
+      title: 'oas follow-up',
+      dueDate: '2000-01-01',
+    });
+    expectDocumentedAnswer('POST', '/api/incidents/{id}/action-items', item);
+    const items = await stack.call<{ items: unknown[] }>('GET', '/api/action-items?overdue=true', other.keys.viewer);
+    expect(items.body.items.length).toBe(1);
+    expectDocumentedAnswer('GET', '/api/action-items', items);
+    const list = await stack.call<{ items: unknown[] }>('GET', '/api/incidents', other.keys.viewer);
+    expect(list.body.items.length).toBe(1);
+    expectDocumentedAnswer('GET', '/api/incidents', list);
+    const details = await stack.call('GET', `/api/incidents/${opened.body.id}`, other.keys.viewer);
+    expect(details.status).toBe(200);
+    expectDocumentedAnswer('GET', '/api/incidents/{id}', details);
+  });
+
   test('each /api operation is refused without a key and enforces exactly the roles it documents', async () => {
     const probed: string[] = [];
     const wrong: string[] = [];

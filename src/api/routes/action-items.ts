@@ -1,12 +1,11 @@
-import { Router } from 'express';
 import { z } from 'zod';
-import { ActionItemStatusSchema } from '../../domain/report';
-import { READ_ROLES, actorOf, principalOf, requireRole } from '../auth';
-import type { Deps } from '../deps';
+import { ActionItemSchema, ActionItemStatusSchema, ListedActionItemSchema } from '../../domain/report';
+import { READ_ROLES, actorOf } from '../auth';
+import { problemsFor } from '../openapi';
+import { defineRoute } from '../route';
 import { actionItemsOf, addActionItem, changeActionItem, tenantActionItems } from '../services/reviews';
-import { body, params, query } from '../validate';
+import { IdParams } from './incidents';
 
-export const IncidentParams = z.object({ id: z.uuid('not an incident id') });
 export const ItemParams = z.object({ itemId: z.uuid('not an action item id') });
 
 const Title = z.string().trim().min(1, 'give the item a title').max(300);
@@ -43,37 +42,72 @@ export const TenantListQuery = z
   })
   .strict();
 
+export const ActionItemListSchema = z.object({ items: z.array(ActionItemSchema) });
+/** The tenant-wide list: each item with the incident it belongs to. */
+export const ListedActionItemListSchema = z.object({ items: z.array(ListedActionItemSchema) });
+
 /**
  * Action items of post-incident review: follow-up work on an incident, with owner, due date and
  * status; and the tenant-wide list, e.g. what is overdue.
  */
-export function actionItemRoutes(deps: Deps): Router {
-  const router = Router();
-
-  router.post('/incidents/:id/action-items', requireRole('responder', 'approver'), async (req, res) => {
-    const { id } = params(IncidentParams, req);
-    const input = body(NewItemBody, req);
-    const principal = principalOf(res);
-    const item = await addActionItem(deps, principal, { ...input, incidentId: id, createdBy: actorOf(principal) });
-    res.status(201).location(`/api/action-items/${item.id}`).json(item);
-  });
-
-  router.get('/incidents/:id/action-items', requireRole(...READ_ROLES), async (req, res) => {
-    const { id } = params(IncidentParams, req);
-    const principal = principalOf(res);
-    res.json({ items: await actionItemsOf(deps, principal, id) });
-  });
-
-  router.get('/action-items', requireRole(...READ_ROLES), async (req, res) => {
-    const filter = query(TenantListQuery, req);
-    res.json({ items: await tenantActionItems(deps, principalOf(res), filter) });
-  });
-
-  router.patch('/action-items/:itemId', requireRole('responder', 'approver'), async (req, res) => {
-    const { itemId } = params(ItemParams, req);
-    const patch = body(PatchBody, req);
-    res.json(await changeActionItem(deps, principalOf(res), itemId, patch));
-  });
-
-  return router;
-}
+export const actionItemRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/api/incidents/:id/action-items',
+    operationId: 'addActionItem',
+    tag: 'reviews',
+    summary: 'Add a follow-up action item to an incident',
+    roles: ['responder', 'approver'],
+    params: IdParams,
+    body: { component: 'NewActionItem', schema: NewItemBody },
+    responses: { 201: { description: 'the item', component: 'ActionItem', schema: ActionItemSchema, headers: { Location: 'the item' } } },
+    problems: problemsFor(true, false),
+    handler: async ({ params: { id }, body: input, principal, deps, res }) => {
+      const item = await addActionItem(deps, principal, { ...input, incidentId: id, createdBy: actorOf(principal) });
+      res.status(201).location(`/api/action-items/${item.id}`).json(item);
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/api/incidents/:id/action-items',
+    operationId: 'listIncidentActionItems',
+    tag: 'reviews',
+    summary: 'The action items of an incident',
+    roles: READ_ROLES,
+    params: IdParams,
+    responses: { 200: { description: 'the items', component: 'ActionItemList', schema: ActionItemListSchema } },
+    problems: problemsFor(true, false),
+    handler: async ({ params: { id }, principal, deps, res }) => {
+      res.json({ items: await actionItemsOf(deps, principal, id) });
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/api/action-items',
+    operationId: 'listActionItems',
+    tag: 'reviews',
+    summary: 'Action items across the tenant, e.g. what is overdue',
+    roles: READ_ROLES,
+    query: TenantListQuery,
+    responses: { 200: { description: 'the items', component: 'ListedActionItemList', schema: ListedActionItemListSchema } },
+    handler: async ({ query: filter, principal, deps, res }) => {
+      res.json({ items: await tenantActionItems(deps, principal, filter) });
+    },
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/api/action-items/:itemId',
+    operationId: 'updateActionItem',
+    tag: 'reviews',
+    summary: 'Change an action item: title, owner, due date or status',
+    description: 'Send at least one field; `null` clears owner or due date.',
+    roles: ['responder', 'approver'],
+    params: ItemParams,
+    body: { component: 'ActionItemPatch', schema: PatchBody },
+    responses: { 200: { description: 'the item as changed', component: 'ActionItem' } },
+    problems: problemsFor(true, false),
+    handler: async ({ params: { itemId }, body: patch, principal, deps, res }) => {
+      res.json(await changeActionItem(deps, principal, itemId, patch));
+    },
+  }),
+];

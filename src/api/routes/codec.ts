@@ -1,12 +1,12 @@
-import express, { NextFunction, Request, Response, Router } from 'express';
+import express, { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Payload } from '@temporalio/common';
 import { z } from 'zod';
 import { EncryptionCodec } from '../../temporal/payload-codec';
-import { requireKey, requireRole } from '../auth';
+import { requireKey } from '../auth';
 import { rejectHostileInput } from '../hostile-input';
 import type { Deps } from '../deps';
 import { HttpProblem } from '../problem';
-import { body } from '../validate';
+import { defineRoute } from '../route';
 
 /**
  * The codec endpoint Temporal's Web UI and CLI call to show encrypted payloads readably
@@ -59,22 +59,45 @@ function allowOrigins(origins: readonly string[]) {
   };
 }
 
-export function codecRoutes(deps: Deps): Router {
-  const router = Router();
-  const codec = deps.config.AIRE_PAYLOAD_KEYS.length > 0 ? new EncryptionCodec(deps.config.AIRE_PAYLOAD_KEYS) : undefined;
-  router.use(allowOrigins(deps.config.AIRE_CODEC_CORS_ORIGINS));
-  // Hostile JSON (deep nesting, NUL, lone surrogates, __proto__) is refused as on every other route.
-  router.use(requireKey(deps.pool), requireRole('admin'), express.json({ limit: '8mb', strict: true }), rejectHostileInput);
+/** What runs for every request under /api/codec before its routes: the CORS preflight (no key), then the key. */
+export function codecGate(deps: Deps): RequestHandler[] {
+  return [allowOrigins(deps.config.AIRE_CODEC_CORS_ORIGINS), requireKey(deps.pool)];
+}
 
-  for (const op of ['encode', 'decode'] as const) {
-    router.post(`/${op}`, async (req, res) => {
-      const { payloads } = body(CodecPayloadsSchema, req);
+/** One codec per app: none when payload encryption is off. */
+const codecs = new WeakMap<Deps, EncryptionCodec | null>();
+function codecOf(deps: Deps): EncryptionCodec | null {
+  let codec = codecs.get(deps);
+  if (codec === undefined) {
+    codec = deps.config.AIRE_PAYLOAD_KEYS.length > 0 ? new EncryptionCodec(deps.config.AIRE_PAYLOAD_KEYS) : null;
+    codecs.set(deps, codec);
+  }
+  return codec;
+}
+
+export const codecRoutes = (['encode', 'decode'] as const).map((op) =>
+  defineRoute({
+    method: 'post',
+    path: `/api/codec/${op}`,
+    operationId: `codec${op === 'encode' ? 'Encode' : 'Decode'}`,
+    tag: 'codec',
+    summary:
+      op === 'decode' ? 'Decrypt payloads of a Temporal history (the Web UI and `temporal --codec-endpoint` call it)' : 'Encrypt payloads as the worker does',
+    description: "Temporal's codec server protocol: payloads in protobuf JSON. 404 when payload encryption is off.",
+    roles: ['admin'],
+    mount: 'codec',
+    // Its own body limit (histories are large); hostile JSON (deep nesting, NUL, lone surrogates, __proto__) is refused as on every other route.
+    middleware: () => [express.json({ limit: '8mb', strict: true }), rejectHostileInput],
+    body: { component: 'CodecPayloadsInput', schema: CodecPayloadsSchema },
+    responses: { 200: { description: 'the payloads, converted', component: 'CodecPayloads', schema: CodecPayloadsSchema } },
+    problems: [400],
+    handler: async ({ body: { payloads }, deps, res }) => {
+      const codec = codecOf(deps);
       if (!codec) throw new HttpProblem(404, 'Not Found', 'payload encryption is off (AIRE_PAYLOAD_KEYS is unset): payloads are stored readable');
       const converted = await codec[op](payloads.map(fromJson)).catch((err: Error) => {
         throw new HttpProblem(400, 'Bad Request', err.message);
       });
       res.json({ payloads: converted.map(toJson) });
-    });
-  }
-  return router;
-}
+    },
+  }),
+);

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Router } from 'express';
 import { z } from 'zod';
-import { CLOUDEVENTS_MEDIA_TYPE, IncomingEvent, parseEvent } from '../../domain/events';
+import { CLOUDEVENTS_MEDIA_TYPE, GenericEventSchema, IncomingEvent, parseEvent } from '../../domain/events';
 import { first } from '../../domain/must';
 import { Rule, draftFromRule, matchRule, ruleDedupKey, settingsForRule, shortKey } from '../../domain/rules';
 import { incidentsOpened } from '../../metrics';
-import { principalOf, requireRole } from '../auth';
-import type { Deps } from '../deps';
+import { defineRoute } from '../route';
 import { openIncident } from '../services/incidents';
 import { countHit, rulesOf } from '../services/rules';
 import { boundedRegexTester } from '../regex-guard';
@@ -54,64 +52,79 @@ function eventKey(event: IncomingEvent): string {
  * correlation value in PostgreSQL and opens the incident when the count reaches the threshold;
  * while that incident is open, later matching events join it.
  */
-export function eventRoutes(deps: Deps): Router {
-  const router = Router();
+export const eventRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/api/events',
+    operationId: 'ingestEvent',
+    tag: 'intake',
+    summary: 'An event through the detection rules: counted per rule and correlation value; a rule whose threshold is reached opens (or joins) its incident',
+    description:
+      "Any JSON object (optional `id`, `source`, `time`), or a CloudEvents 1.0 event in structured mode (`Content-Type: application/cloudevents+json`, or any JSON body with `specversion`): `specversion`, `id`, `source` and `type` are required. A CloudEvent's payload fields are read both as `data.<field>` and as `<field>`. An event with an `id` is counted once per rule however often it is sent.",
+    roles: ['ingest'],
+    middleware: (deps) => [requireSignature(deps, 'events')],
+    // Documented by GenericEventSchema; parsed by parseEvent, which also reads CloudEvents.
+    body: { component: 'Event', schema: GenericEventSchema, raw: true },
+    responses: {
+      202: {
+        description: 'what each matching rule did; an empty `matches` with a `reason` when none matched',
+        component: 'EventOutcome',
+        schema: EventOutcomeSchema,
+      },
+    },
+    handler: async ({ body, principal, deps, req, res }) => {
+      const event = parseEvent(body, req.is(CLOUDEVENTS_MEDIA_TYPE) !== false);
+      const eventId = eventKey(event);
+      const rules = await rulesOf(deps, principal, { enabledOnly: true });
 
-  router.post('/events', requireRole('ingest'), requireSignature(deps, 'events'), async (req, res) => {
-    const event = parseEvent(req.body, req.is(CLOUDEVENTS_MEDIA_TYPE) !== false);
-    const principal = principalOf(res);
-    const eventId = eventKey(event);
-    const rules = await rulesOf(deps, principal, { enabledOnly: true });
-
-    async function detect(rule: Rule, correlation: string | null, reasons: string[]): Promise<Match> {
-      const dedupKey = ruleDedupKey(rule.id, correlation);
-      let count = 1;
-      let counted = true;
-      let trigger = true;
-      if (rule.threshold) {
-        const { window } = rule.threshold;
-        const hit = await countHit(deps, principal, { ruleId: rule.id, correlation: correlation ?? '', eventId, windowMs: window, dedupKey });
-        count = hit.count;
-        counted = hit.recorded;
-        trigger = hit.count >= rule.threshold.count || hit.openIncidentId !== null;
+      async function detect(rule: Rule, correlation: string | null, reasons: string[]): Promise<Match> {
+        const dedupKey = ruleDedupKey(rule.id, correlation);
+        let count = 1;
+        let counted = true;
+        let trigger = true;
+        if (rule.threshold) {
+          const { window } = rule.threshold;
+          const hit = await countHit(deps, principal, { ruleId: rule.id, correlation: correlation ?? '', eventId, windowMs: window, dedupKey });
+          count = hit.count;
+          counted = hit.recorded;
+          trigger = hit.count >= rule.threshold.count || hit.openIncidentId !== null;
+        }
+        const base = {
+          ruleId: rule.id,
+          reasons,
+          correlation,
+          count,
+          threshold: rule.threshold ? { count: rule.threshold.count, windowMs: rule.threshold.window } : null,
+          counted,
+        };
+        if (!trigger) return { ...base, incident: null };
+        const draft = draftFromRule(rule, event.view, { count, correlation, eventId, sourceEventId: event.id }, event.context);
+        const opened = await openIncident(deps, principal, draft, eventId, { adjustSettings: (s) => settingsForRule(s, rule) });
+        if (opened.silenced) return { ...base, incident: null, silenced: opened.silenced.reason };
+        if (opened.created) incidentsOpened.inc({ severity: draft.severity, source: draft.source });
+        return { ...base, incident: { id: opened.incidentId, created: opened.created } };
       }
-      const base = {
-        ruleId: rule.id,
-        reasons,
-        correlation,
-        count,
-        threshold: rule.threshold ? { count: rule.threshold.count, windowMs: rule.threshold.window } : null,
-        counted,
+
+      const matches: Match[] = [];
+      const gaveUp: { ruleId: string; reason: string }[] = [];
+      for (const { rule } of rules) {
+        const match = matchRule(rule, event.view, { testRegex });
+        if (match.timedOut) gaveUp.push({ ruleId: rule.id, reason: first(match.reasons, `the reason rule ${rule.id} was given up`) });
+        if (!match.matched) continue;
+        matches.push(await detect(rule, match.correlationValue, match.reasons));
+      }
+
+      const outcome: EventOutcome = {
+        eventId,
+        format: event.format,
+        evaluated: rules.length,
+        matches,
+        ...(matches.length === 0
+          ? { reason: rules.length === 0 ? 'the tenant has no enabled detection rules' : `no enabled rule matched (${rules.length} checked)` }
+          : {}),
+        ...(gaveUp.length > 0 ? { gaveUp } : {}),
       };
-      if (!trigger) return { ...base, incident: null };
-      const draft = draftFromRule(rule, event.view, { count, correlation, eventId, sourceEventId: event.id }, event.context);
-      const opened = await openIncident(deps, principal, draft, eventId, { adjustSettings: (s) => settingsForRule(s, rule) });
-      if (opened.silenced) return { ...base, incident: null, silenced: opened.silenced.reason };
-      if (opened.created) incidentsOpened.inc({ severity: draft.severity, source: draft.source });
-      return { ...base, incident: { id: opened.incidentId, created: opened.created } };
-    }
-
-    const matches: Match[] = [];
-    const gaveUp: { ruleId: string; reason: string }[] = [];
-    for (const { rule } of rules) {
-      const match = matchRule(rule, event.view, { testRegex });
-      if (match.timedOut) gaveUp.push({ ruleId: rule.id, reason: first(match.reasons, `the reason rule ${rule.id} was given up`) });
-      if (!match.matched) continue;
-      matches.push(await detect(rule, match.correlationValue, match.reasons));
-    }
-
-    const outcome: EventOutcome = {
-      eventId,
-      format: event.format,
-      evaluated: rules.length,
-      matches,
-      ...(matches.length === 0
-        ? { reason: rules.length === 0 ? 'the tenant has no enabled detection rules' : `no enabled rule matched (${rules.length} checked)` }
-        : {}),
-      ...(gaveUp.length > 0 ? { gaveUp } : {}),
-    };
-    res.status(202).json(outcome);
-  });
-
-  return router;
-}
+      res.status(202).json(outcome);
+    },
+  }),
+];

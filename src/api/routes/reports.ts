@@ -1,13 +1,13 @@
-import { Request, Router } from 'express';
+import type { Request } from 'express';
 import { z } from 'zod';
 import { redact } from '../../domain/redact';
-import { ReportInputSchema, buildReport, reportMarkdown } from '../../domain/report';
-import { READ_ROLES, principalOf, requireRole } from '../auth';
-import type { Deps } from '../deps';
+import { IncidentReportSchema, ReportInputSchema, buildReport, reportMarkdown } from '../../domain/report';
+import { READ_ROLES } from '../auth';
+import { problemsFor } from '../openapi';
+import { defineRoute } from '../route';
 import { reportRecord } from '../services/reviews';
-import { params, query } from '../validate';
+import { IdParams } from './incidents';
 
-export const IdParams = z.object({ id: z.uuid('not an incident id') });
 export const ReportQuery = z.object({ format: z.enum(['json', 'markdown']).optional() }).strict();
 
 const MARKDOWN = 'text/markdown';
@@ -22,24 +22,35 @@ function wantsMarkdown(req: Request, format: 'json' | 'markdown' | undefined): b
  * The post-incident report, built from the stored record: a draft while the incident is open,
  * `final: true` once it is closed. JSON by default, Markdown on request.
  */
-export function reportRoutes(deps: Deps): Router {
-  const router = Router();
-  const sensitive = deps.config.AIRE_SENSITIVE_KEYS;
-
-  router.get('/incidents/:id/report', requireRole(...READ_ROLES), async (req, res) => {
-    const { id } = params(IdParams, req);
-    const { format } = query(ReportQuery, req);
-    const principal = principalOf(res);
-    const record = await reportRecord(deps, principal, id);
-    // Rows as PostgreSQL returns them (Date objects, text statuses) become the report's input shape here.
-    const report = redact(buildReport(ReportInputSchema.parse(record), new Date()), sensitive);
-    res.vary('Accept');
-    if (wantsMarkdown(req, format)) {
-      res.type(`${MARKDOWN}; charset=utf-8`).send(reportMarkdown(report));
-      return;
-    }
-    res.json(report);
-  });
-
-  return router;
-}
+export const reportRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/api/incidents/:id/report',
+    operationId: 'incidentReport',
+    tag: 'reviews',
+    summary: 'The post-incident report: a draft while the incident is open, `final` once closed; JSON, or Markdown (`?format=markdown` or Accept)',
+    roles: READ_ROLES,
+    params: IdParams,
+    query: ReportQuery,
+    responses: {
+      200: {
+        description: 'the report',
+        component: 'IncidentReport',
+        schema: IncidentReportSchema,
+        alternatives: { 'text/markdown': () => ({ type: 'string' }) },
+      },
+    },
+    problems: problemsFor(true, false),
+    handler: async ({ params: { id }, query: { format }, principal, deps, req, res }) => {
+      const record = await reportRecord(deps, principal, id);
+      // Rows as PostgreSQL returns them (Date objects, text statuses) become the report's input shape here.
+      const report = redact(buildReport(ReportInputSchema.parse(record), new Date()), deps.config.AIRE_SENSITIVE_KEYS);
+      res.vary('Accept');
+      if (wantsMarkdown(req, format)) {
+        res.type(`${MARKDOWN}; charset=utf-8`).send(reportMarkdown(report));
+        return;
+      }
+      res.json(report);
+    },
+  }),
+];

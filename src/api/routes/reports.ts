@@ -1,7 +1,8 @@
 import { Request, Router } from 'express';
 import { z } from 'zod';
 import { redact } from '../../domain/redact';
-import { ReportInputSchema, buildReport, reportMarkdown } from '../../domain/report';
+import { ReportInputSchema, buildReport } from '../../domain/report';
+import { reportMarkdown } from '../../domain/report-markdown';
 import { READ_ROLES, principalOf, requireRole } from '../auth';
 import type { Deps } from '../deps';
 import { reportRecord } from '../services/reviews';

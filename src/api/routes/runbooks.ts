@@ -1,9 +1,8 @@
 import { Router } from 'express';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { findAction } from '../../activities/actions';
-import { ActionModule } from '../../activities/actions/types';
-import { paramErrors, validateRunbook } from '../../activities/runbook-validation';
+import { type ActionSpec as ActionModule, findActionSpec as findAction } from '../../domain/actions';
+import { paramErrors, validateRunbook } from '../../domain/runbook-validation';
 import { getRunbook, insertRunbookVersion, latestRunbooks, listRunbookVersions } from '../../db/runbooks';
 import { withTenant } from '../../db/pool';
 import { SlugSchema } from '../../domain/incident';

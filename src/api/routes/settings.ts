@@ -1,6 +1,6 @@
 import { Router } from 'express';
-import { notifyAction } from '../../activities/actions/notify';
-import { paramErrors } from '../../activities/runbook-validation';
+import { notifySpec as notifyAction } from '../../domain/actions';
+import { paramErrors } from '../../domain/runbook-validation';
 import { redact } from '../../domain/redact';
 import { TenantSettings, TenantSettingsSchema } from '../../domain/tenant-settings';
 import { ValidationError } from '../../domain/validation';

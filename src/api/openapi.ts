@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import packageJson from '../../package.json';
-import { ACTION_TYPES } from '../activities/actions';
+import { ACTION_TYPES } from '../domain/actions';
 import { RoleSchema, type Role } from '../domain/access';
 import { ACTION_KINDS } from '../domain/action-kinds';
 import { GenericEventSchema } from '../domain/events';

@@ -151,6 +151,43 @@ export default defineConfig(
     rules: { '@typescript-eslint/no-unused-vars': ['error', { caughtErrors: 'none' }] },
   },
   {
+    // The action catalogue and everything else in src/domain is pure: readable by the API, the CLI and
+    // the worker alike, without loading executors, the database or the network.
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['pg', 'nodemailer', 'node:net', 'node:http', 'node:https', 'node:dns', 'node:child_process'].map((name) => ({
+            name,
+            message: 'src/domain is pure: I/O belongs to src/db or src/activities.',
+          })),
+          patterns: [
+            { regex: '^(\\.\\./)+(activities|db|api|cli|worker|workflows|config)(/|$)', message: 'src/domain depends on nothing outside it.' },
+            { regex: '^@temporalio/', message: 'src/domain is pure: Temporal belongs to src/activities and src/workflows.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The API and the CLI learn the action catalogue from src/domain/actions; they never load executors.
+    files: ['src/api/**/*.ts', 'src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+activities(/|$)',
+              message: 'The API and CLI read the action catalogue from src/domain/actions, not the activities.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Temporal workflow code runs in the deterministic sandbox and is replayed from history: it may
     // not do I/O or read the host's clock, randomness or environment. Date and Math.random are safe:
     // the sandbox replaces them with deterministic versions, as it does setTimeout.

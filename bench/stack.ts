@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
-import { validateRunbook } from '../src/activities/runbook-validation';
+import { validateRunbook } from '../src/domain/runbook-validation';
 import { migrate } from '../src/db/migrate';
 import { Pool, createPool, withTenant } from '../src/db/pool';
 import { insertRunbookVersion } from '../src/db/runbooks';

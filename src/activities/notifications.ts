@@ -4,9 +4,11 @@ import { appendLog } from '../db/incidents';
 import { Pool, withTenant } from '../db/pool';
 import { tenantSettings } from '../db/tenant-settings';
 import type { NotificationEvent } from '../domain/tenant-settings';
-import { notifyAction } from './actions/notify';
+import { notifySpec } from '../domain/actions';
+import { notifyExecutor } from './actions/notify';
 import { ActionContext } from './actions/types';
 import { NON_RETRYABLE } from './egress';
+import { actionPorts } from './ports';
 
 export interface NotificationDeps {
   pool: Pool;
@@ -53,7 +55,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
 
   async function deliverNotification(call: NotificationCall): Promise<{ channel: string; delivered: true }> {
     const target = await targetOf(call);
-    const parsed = notifyAction.params.safeParse({ ...target, message: call.message, ...pagerdutyAction(call, target) });
+    const parsed = notifySpec.params.safeParse({ ...target, message: call.message, ...pagerdutyAction(call, target) });
     if (!parsed.success) {
       throw ApplicationFailure.nonRetryable(`channel "${call.channel.name}" is misconfigured: ${parsed.error.issues[0]?.message}`, NON_RETRYABLE.invalidParams);
     }
@@ -63,11 +65,10 @@ export function createNotificationActivities(deps: NotificationDeps) {
       stepId: `notify:${call.event}`,
       incident: call.incident,
       idempotencyKey: `aire:${call.incidentId}:n:${call.key}`,
-      config: deps.config,
-      pool: deps.pool,
+      ...actionPorts(deps, call.tenantId),
       remember: (_key, produce) => produce(),
     };
-    await notifyAction.execute(ctx, parsed.data);
+    await notifyExecutor.execute(ctx, parsed.data);
     await withTenant(deps.pool, call.tenantId, (client) =>
       appendLog(client, {
         tenantId: call.tenantId,

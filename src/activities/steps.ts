@@ -8,9 +8,10 @@ import { stepRecordIsStale } from '../db/step-records';
 import { redact } from '../domain/redact';
 import { issueError } from '../domain/validation';
 import { stepAttemptFailures, stepDuration } from '../metrics';
-import { ACTIONS } from './actions';
+import { EXECUTORS } from './actions';
 import { pause } from './activity-context';
-import { ActionContext, ActionModule } from './actions/types';
+import { ActionContext, ActionExecutor } from './actions/types';
+import { actionPorts } from './ports';
 import { Transition, writeTransition } from './store';
 import { NON_RETRYABLE } from './egress';
 
@@ -128,8 +129,7 @@ function actionContext(deps: StepDeps, call: StepCall, phase: 'execute' | 'compe
     stepId: call.step.id,
     incident: call.incident,
     idempotencyKey: `aire:${call.incidentId}:${stepKey(call)}`,
-    config: deps.config,
-    pool: deps.pool,
+    ...actionPorts(deps, call.tenantId),
     remember: async (key, produce) => {
       // Retried as a whole if PostgreSQL goes away: a value that was remembered is read back, not produced again.
       const work = () =>
@@ -214,14 +214,14 @@ function superseded(call: StepCall): ApplicationFailure {
   });
 }
 
-function parseParams(action: ActionModule, call: StepCall): unknown {
-  const parsed = action.params.safeParse(call.params);
+function parseParams(action: ActionExecutor, call: StepCall): unknown {
+  const parsed = action.spec.params.safeParse(call.params);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => {
     const e = issueError(i, ['steps', call.step.position, 'params']);
     return `${e.path}: ${e.message}`;
   });
-  throw ApplicationFailure.nonRetryable(`invalid parameters for ${action.type}: ${problems.join('; ')}`, NON_RETRYABLE.invalidParams);
+  throw ApplicationFailure.nonRetryable(`invalid parameters for ${action.spec.type}: ${problems.join('; ')}`, NON_RETRYABLE.invalidParams);
 }
 
 /**
@@ -235,7 +235,7 @@ function throwIfOutOfTime(ctx: Context, startedAt: number): void {
   if (limit && Date.now() - startedAt >= limit) throw new CancelledFailure('TIMED_OUT');
 }
 
-async function runExecute(deps: StepDeps, action: ActionModule, call: StepCall): Promise<unknown> {
+async function runExecute(deps: StepDeps, action: ActionExecutor, call: StepCall): Promise<unknown> {
   const ctx = Context.current();
   const startedAt = Date.now();
   const { attempt } = ctx.info;
@@ -257,24 +257,24 @@ async function runExecute(deps: StepDeps, action: ActionModule, call: StepCall):
     ctx.log.info('step answered in an earlier attempt; recording it', { tenantId: call.tenantId, incidentId: call.incidentId, stepId: call.step.id, attempt });
   } else {
     throwIfOutOfTime(ctx, startedAt);
-    const timer = stepDuration.startTimer({ action: action.type });
+    const timer = stepDuration.startTimer({ action: action.spec.type });
     try {
       const params = parseParams(action, call);
       output = await keepingAlive(ctx, () => action.execute(actionContext(deps, call, 'execute'), params));
       timer({ outcome: 'succeeded' });
     } catch (err) {
       timer({ outcome: 'failed' });
-      stepAttemptFailures.inc({ action: action.type });
+      stepAttemptFailures.inc({ action: action.spec.type });
       await recordStep(deps, call, 'execute', 'running', 'step.attempt_failed', `${key}:failed`, { error: errorMessage(err), detail: { attempt } });
       throw err;
     }
-    ctx.log.info('step executed', { tenantId: call.tenantId, incidentId: call.incidentId, stepId: call.step.id, action: action.type, attempt });
+    ctx.log.info('step executed', { tenantId: call.tenantId, incidentId: call.incidentId, stepId: call.step.id, action: action.spec.type, attempt });
   }
   // From here on the action has been sent: whatever happens to the record, it is not sent again by
   // this attempt, and (if this heartbeat reached the server) not by the next one either.
   const executed: Executed = { executed: { output } };
   ctx.heartbeat(executed);
-  if (action.awaitsPerson) {
+  if (action.spec.awaitsPerson) {
     await recordStep(deps, call, 'execute', 'running', 'step.assigned', `step:${stepKey(call)}:assigned`, { output, detail: { attempt } }, executed);
   } else {
     await recordStep(deps, call, 'execute', 'succeeded', 'step.succeeded', `step:${stepKey(call)}:succeeded`, { output, detail: { attempt } }, executed);
@@ -282,12 +282,12 @@ async function runExecute(deps: StepDeps, action: ActionModule, call: StepCall):
   return output;
 }
 
-async function runCompensate(deps: StepDeps, action: ActionModule, call: StepCall): Promise<unknown> {
+async function runCompensate(deps: StepDeps, action: ActionExecutor, call: StepCall): Promise<unknown> {
   const startedAt = Date.now();
   const { attempt } = Context.current().info;
   const key = `step:${call.step.id}:compensate:${attempt}`;
   if (!action.compensate) {
-    const detail = { compensated: false, reason: `${action.type} cannot be undone` };
+    const detail = { compensated: false, reason: `${action.spec.type} cannot be undone` };
     await recordStep(deps, call, 'compensate', 'succeeded', 'step.not_compensable', `step:${call.step.id}:not_compensable`, { detail });
     return detail;
   }
@@ -314,9 +314,9 @@ async function runCompensate(deps: StepDeps, action: ActionModule, call: StepCal
  */
 export function createStepActivities(deps: StepDeps): Record<string, StepActivity> {
   const activities: Record<string, StepActivity> = {};
-  for (const action of ACTIONS) {
-    activities[`${action.type}.execute`] = (call) => runExecute(deps, action, call);
-    activities[`${action.type}.compensate`] = (call) => runCompensate(deps, action, call);
+  for (const executor of EXECUTORS) {
+    activities[`${executor.spec.type}.execute`] = (call) => runExecute(deps, executor, call);
+    activities[`${executor.spec.type}.compensate`] = (call) => runCompensate(deps, executor, call);
   }
   return activities;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import packageJson from '../../package.json';
-import { ACTION_TYPES } from '../activities/actions';
+import { ACTION_TYPES } from '../domain/actions';
 import { RoleSchema, type Role } from '../domain/access';
 import { runbookJsonSchema } from '../domain/runbook-json-schema';
 import type { JsonSchema, OperationSpec, SchemaSource } from './route';

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
-import { signBody } from '../activities/actions/notify';
+import { signBody } from '../domain/signing';
 import type { INTAKE_SOURCES } from '../domain/tenant-settings';
 import { defined } from '../domain/must';
 import { principalOf } from './auth';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { validateRunbook } from '../activities/runbook-validation';
+import { validateRunbook } from '../domain/runbook-validation';
 import type { Config } from '../config';
 import { ensureDatabase, migrate } from '../db/migrate';
 import { createPool, withTenant } from '../db/pool';

@@ -1,7 +1,7 @@
-import { isActionKind } from './action-kinds';
 import { z } from 'zod';
 import { IncidentStatusSchema } from './incident';
 import { defined } from './must';
+import { describeEntry, isHuman, str } from './report-sentences';
 import { PrioritySchema, SEVERITIES, SeveritySchema } from './severity';
 
 /*
@@ -118,8 +118,6 @@ export const ReportInputSchema = z.object({
 });
 export type ReportInput = z.input<typeof ReportInputSchema>;
 type Parsed = z.output<typeof ReportInputSchema>;
-type LogEntry = z.output<typeof ReportLogEntrySchema>;
-type Step = z.output<typeof ReportStepSchema>;
 
 // ---- output ----
 
@@ -257,9 +255,6 @@ export type Duration = z.infer<typeof DurationSchema>;
 
 // ---- building ----
 
-/** A person acts through an API key; everything else (`aire`) is the engine. */
-export const isHuman = (actor: string): boolean => actor.startsWith('key:');
-
 /** "4m 12s", "2h", "3d 1h": the largest unit and the next one, leaving out a zero. */
 export function humanDuration(seconds: number): string {
   if (seconds < 1) return 'under a second';
@@ -287,157 +282,6 @@ export function durationBetween(from: string | null, to: string | null): Duratio
   if (!from || !to) return null;
   const seconds = Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
   return { seconds, human: humanDuration(seconds) };
-}
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-const because = (reason: unknown): string => (str(reason) ? `: ${str(reason)}` : '');
-
-/** A step as people know it: its name, with its id when they differ. */
-function stepLabel(stepId: string | null, steps: Map<string, Step>): string {
-  if (!stepId) return 'the runbook';
-  const step = steps.get(stepId);
-  return step && step.name !== stepId ? `step "${step.name}" (${stepId})` : `step ${stepId}`;
-}
-
-/**
- * One action-log entry as a sentence. Every kind AIRE writes has its own (the switch is checked
- * against ACTION_KINDS at compile time); a kind from another version still reads sensibly.
- */
-export function describeEntry(e: LogEntry, steps: Map<string, Step>): string {
-  const d = e.detail;
-  const step = stepLabel(e.stepId, steps);
-  const gate = e.stepId ? step : 'the runbook gate';
-  const who = e.actor;
-  const kind = e.kind;
-  if (!isActionKind(kind)) return `${kind}${e.stepId ? ` (${step})` : ''} by ${who}`;
-  switch (kind) {
-    case 'incident.opened':
-      return `Incident opened by ${who} (severity ${str(d.severity) ?? '?'}, source ${str(d.source) ?? '?'})`;
-    case 'runbook.selected':
-      return `Runbook ${str(d.runbookId) ?? '?'}${num(d.version) !== undefined ? ` v${num(d.version)}` : ''} selected`;
-    case 'runbook.none':
-      return 'No runbook matched: people handle the incident';
-    case 'event.joined':
-      return `A duplicate event joined the incident${str(d.summary) ? ` (${str(d.summary)})` : ''}`;
-    case 'incident.succeeded':
-      return `An event for the same dedup key arrived after the close and opened incident ${str(d.nextIncidentId) ?? '?'}`;
-    case 'approval.requested': {
-      const reasons = Array.isArray(d.reasons) ? d.reasons.filter((r): r is string => typeof r === 'string') : [];
-      return `Approval requested for ${gate}${reasons.length ? `: ${reasons.join('; ')}` : ''}`;
-    }
-    case 'approval.granted':
-      return `${who} approved ${gate}${because(d.reason)}`;
-    case 'approval.rejected':
-      return `${who} rejected ${gate}${because(d.reason)}`;
-    case 'approval.ignored':
-      return `${who}'s ${str(d.decision) ?? 'decision'} was ignored${because(d.why)}`;
-    case 'approval.recorded':
-      return `${who} approved ${gate} (${num(d.approvals) ?? '?'} of ${num(d.required) ?? '?'} approvals)${because(d.reason)}`;
-    case 'approval.refused':
-      return `${who}'s approval of ${gate} was refused${because(d.why)}`;
-    case 'approval.duplicate':
-      return `${who} approved ${gate} again: an approver counts once`;
-    case 'approval.overdue':
-      return `Approval for ${gate} is overdue${num(d.waitedMs) !== undefined ? ` after ${duration(num(d.waitedMs) ?? 0)}` : ''}: escalating`;
-    case 'approval.timed_out':
-      return `No approval for ${gate} in time${str(d.policy) ? `: the runbook says ${str(d.policy)}` : ''}`;
-    case 'escalation': {
-      const channels = Array.isArray(d.channels) ? d.channels.filter((c): c is string => typeof c === 'string') : [];
-      return `Escalated to tier ${num(d.tier) ?? '?'}${channels.length ? ` (${channels.join(', ')})` : ''}${because(d.reason)}`;
-    }
-    case 'sla.breached':
-      return `Not acknowledged within ${num(d.withinMs) !== undefined ? duration(num(d.withinMs) ?? 0) : 'its SLA'}${str(d.severity) ? ` (the ${str(d.severity)} response SLA)` : ''}`;
-    case 'notification.sent':
-      return `Notified ${str(d.channel) ?? 'a channel'}${str(d.event) ? ` (${str(d.event)})` : ''}`;
-    case 'notification.failed':
-      return `Notifying ${str(d.channel) ?? 'a channel'}${str(d.event) ? ` (${str(d.event)})` : ''} failed${because(d.error)}`;
-    case 'alert.resolved':
-      return `The alert resolved${d.resolvesIncident === true ? ': the runbook resolves the incident with it' : ''}`;
-    case 'alert.flapping':
-      return 'The alert fired again within the flap window: the incident stays open';
-    case 'history.continued':
-      return `The workflow continued in a fresh history${num(d.historyLength) !== undefined ? ` after ${num(d.historyLength)} events` : ''}`;
-    case 'breaker.opened':
-      return `Circuit breaker opened for runbook ${str(d.runbookId) ?? '?'} on ${str(d.target) ?? '?'}${because(d.reason)}: automatic remediation waits for a person`;
-    case 'remediation.started':
-      return `Remediation started${str(d.runbookId) ? ` with runbook ${str(d.runbookId)}` : ''}${str(d.gate) ? ` (${str(d.gate)})` : ''}`;
-    case 'remediation.resumed':
-      return `Remediation resumed${e.stepId ? ` at ${step}` : ''}${isHuman(who) ? ` by ${who}` : ''}`;
-    case 'remediation.rejected':
-      return `Remediation not run${because(d.reason)}`;
-    case 'remediation.failed':
-      return `Remediation failed${because(d.reason)}`;
-    case 'step.started':
-      return `${cap(step)} started (${str(d.action) ?? 'action'}${(num(d.attempt) ?? 1) > 1 ? `, attempt ${num(d.attempt)}` : ''})`;
-    case 'step.attempt_failed':
-      return `${cap(step)} attempt ${num(d.attempt) ?? '?'} failed${because(d.error)}`;
-    case 'step.assigned':
-      return `${cap(step)} handed to a person`;
-    case 'step.succeeded':
-      return isHuman(who) ? `${who} completed ${step}${because(d.note)}` : `${cap(step)} succeeded`;
-    case 'step.failed':
-      return `${cap(step)} failed${because(d.error)}`;
-    case 'step.skipped':
-      return `${cap(step)} skipped${because(d.reason)}`;
-    case 'step.compensating':
-      return `Undoing ${step}`;
-    case 'step.compensated':
-      return `${cap(step)} undone`;
-    case 'step.compensation_attempt_failed':
-      return `Undoing ${step} failed (attempt ${num(d.attempt) ?? '?'})${because(d.error)}`;
-    case 'step.compensation_failed':
-      return `${cap(step)} could not be undone${because(d.error)}`;
-    case 'step.not_compensable':
-      return `${cap(step)} cannot be undone${because(d.reason)}`;
-    case 'compensation.started':
-      return `Compensation started${because(d.reason)}`;
-    case 'compensation.finished':
-      return `Compensation finished: ${num(d.compensated) ?? 0} undone, ${num(d.failed) ?? 0} failed`;
-    case 'decision.requested':
-      return `${cap(step)} failed and waits for a person to retry, skip or abort${because(d.error)}`;
-    case 'decision.retry':
-    case 'decision.skip':
-    case 'decision.abort':
-      return `${who} chose to ${e.kind.slice('decision.'.length)} ${step}${because(d.reason)}`;
-    case 'decision.ignored':
-    case 'manual.ignored':
-      return `${who}'s report on ${step} was ignored${because(d.why)}`;
-    case 'rollback.requested':
-      return `${who} asked for a rollback${because(d.reason)}`;
-    case 'rollback.ignored':
-      return `${who}'s rollback was ignored${because(d.why)}`;
-    case 'incident.acknowledged':
-      return `${who} acknowledged the incident${because(d.reason)}`;
-    case 'incident.mitigated':
-      return 'Incident mitigated: every step of the runbook is done';
-    case 'incident.resolved':
-      return `${isHuman(who) ? `${who} resolved the incident` : 'Incident resolved'}${because(d.reason)}`;
-    case 'incident.closed':
-      return `${who} closed the incident${because(d.reason)}`;
-    case 'incident.rolled_back':
-      return `Incident rolled back${isHuman(who) ? ` at ${who}'s request` : ''}${because(d.reason)}`;
-    case 'incident.escalated':
-      return `Severity raised from ${str(d.from) ?? '?'} to ${str(d.to) ?? '?'}${e.stepId ? ` by ${step}` : ''}`;
-    default:
-      return unreachable(kind);
-  }
-}
-
-/** A kind without a case above does not compile: `kind` is not `never` then. */
-function unreachable(kind: never): string {
-  return String(kind);
-}
-
-/** 90000 → "1.5 min"; for sentences, not for machines. */
-function duration(ms: number): string {
-  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
-  if (ms < 3_600_000) return `${Math.round(ms / 6_000) / 10} min`;
-  return `${Math.round(ms / 360_000) / 10} h`;
-}
-
-function cap(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 /** What a person's log entry did, or null when it changed nothing (an ignored message). */
@@ -574,97 +418,4 @@ export function buildReport(input: ReportInput, now: Date): IncidentReport {
     },
   };
   return IncidentReportSchema.parse(report);
-}
-
-// ---- Markdown ----
-
-/** One line of text, safe inside a Markdown table cell. */
-function cell(s: string): string {
-  return s.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
-}
-
-/** One line of text, for headings and list items. */
-function line(s: string): string {
-  return s.replace(/\r?\n/g, ' ');
-}
-
-const when = (iso: string | null): string =>
-  iso
-    ? iso
-        .replace('T', ' ')
-        .replace(/\.\d{3}Z$/, 'Z')
-        .replace(/Z$/, ' UTC')
-    : '—';
-const took = (d: Duration | null): string => (d ? `${d.human} (${d.seconds} s)` : '—');
-
-export function reportMarkdown(r: IncidentReport): string {
-  const out: string[] = [];
-  const pm = r.postMortem;
-  out.push(`# Post-incident report: ${line(r.title)}`, '');
-  if (!r.final) out.push(`> **Draft**: the incident is ${r.status}; this report changes until the incident is closed.`, '');
-  out.push(
-    '| | |',
-    '|---|---|',
-    `| Incident | \`${r.incidentId}\` |`,
-    `| Severity | ${r.severity} (${r.priority}) |`,
-    `| Type | ${cell(r.type)} |`,
-    `| Source | ${cell(r.source)} |`,
-    `| Status | ${r.status}${r.final ? ' (final)' : ' (draft)'} |`,
-    `| Detected | ${when(r.detectedAt)} |`,
-    `| Resolved | ${when(r.resolvedAt)} |`,
-    `| Closed | ${when(r.closedAt)} |`,
-    `| Affected services | ${r.affectedServices.length ? cell(r.affectedServices.join(', ')) : '—'} |`,
-    `| Runbook | ${r.runbook ? cell(`${r.runbook.id}${r.runbook.version !== null ? ` v${r.runbook.version}` : ''}`) : 'none'} |`,
-    '',
-  );
-  if (r.description) out.push('## Summary', '', r.description, '');
-
-  out.push('## Root cause', '', r.rootCause ?? '_Not recorded yet._', '');
-
-  out.push(
-    '## Impact',
-    '',
-    '| measure | value |',
-    '|---|---|',
-    `| Time to acknowledge | ${took(pm.impact.timeToAcknowledge)} |`,
-    `| Time to mitigate | ${took(pm.impact.timeToMitigate)} |`,
-    `| Time to resolve | ${took(pm.impact.timeToResolve)} |`,
-    `| Time to close | ${took(pm.impact.timeToClose)} |`,
-    `| Occurrences | ${pm.impact.occurrences} |`,
-    '',
-  );
-
-  out.push('## Timeline', '');
-  if (pm.timeline.length === 0) out.push('_Nothing recorded yet._');
-  for (const t of pm.timeline) out.push(`- ${when(t.at)} — ${line(t.text)}`);
-  out.push('');
-
-  out.push('## What was automated', '');
-  if (pm.automated.length === 0) out.push('_No step ran automatically._');
-  else {
-    out.push('| step | action | status | attempts | took | approved by |', '|---|---|---|---|---|---|');
-    for (const s of pm.automated) {
-      const status = s.error && s.status !== 'succeeded' ? `${s.status}: ${s.error}` : s.status;
-      out.push(
-        `| ${cell(`${s.name} (${s.stepId})`)} | ${cell(s.action)} | ${cell(status)} | ${s.attempts} | ${s.duration ? s.duration.human : '—'} | ${s.approvedBy ? cell(s.approvedBy) : 'autopilot'} |`,
-      );
-    }
-  }
-  out.push('');
-
-  out.push('## What people did', '');
-  if (pm.humanActions.length === 0) out.push('_No one acted on this incident._');
-  for (const h of pm.humanActions) out.push(`- ${when(h.at)} — ${line(h.text)}`);
-  out.push('');
-
-  out.push('## Action items', '');
-  if (pm.actionItems.length === 0) out.push('_None yet._');
-  else {
-    out.push('| item | owner | due | status |', '|---|---|---|---|');
-    for (const i of pm.actionItems) {
-      out.push(`| ${cell(i.title)} | ${i.owner ? cell(i.owner) : 'unassigned'} | ${i.dueDate ?? '—'}${i.overdue ? ' **overdue**' : ''} | ${i.status} |`);
-    }
-  }
-  out.push('', `_Generated ${when(r.generatedAt)} by AIRE from the incident's audit trail._`, '');
-  return out.join('\n');
 }

@@ -10,7 +10,7 @@ export function runbookJsonSchema(actionTypes: readonly string[]): Record<string
   const schema = z.toJSONSchema(RunbookSchema, { io: 'input', unrepresentable: 'any' }) as unknown as {
     properties: { steps: { items: { properties: { action: Record<string, unknown> } } } };
   };
-  // The action catalogue lives with the activities; list it so editors can complete step actions.
+  // The action catalogue (src/domain/actions) is passed in; list it so editors can complete step actions.
   schema.properties.steps.items.properties.action = { type: 'string', enum: [...actionTypes] };
   return { ...schema, $id: 'https://aire.dev/schemas/runbook.schema.json', title: 'AIRE runbook' };
 }

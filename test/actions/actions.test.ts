@@ -7,16 +7,16 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { Client } from 'pg';
 import { z } from 'zod';
-import { blockAction } from '../../src/activities/actions/block';
-import { commandAction } from '../../src/activities/actions/command';
-import { disableFeatureAction } from '../../src/activities/actions/disable-feature';
-import { httpAction } from '../../src/activities/actions/http';
-import { ACTION_TYPES } from '../../src/activities/actions/index';
-import { rollbackDeployAction } from '../../src/activities/actions/rollback-deploy';
-import { readSwitch } from '../../src/activities/actions/switches';
-import { ActionContext, ActionModule } from '../../src/activities/actions/types';
-import { verifyAction } from '../../src/activities/actions/verify';
-import { waitAction } from '../../src/activities/actions/wait';
+import { blockExecutor } from '../../src/activities/actions/block';
+import { commandExecutor } from '../../src/activities/actions/command';
+import { disableFeatureExecutor } from '../../src/activities/actions/disable-feature';
+import { httpExecutor } from '../../src/activities/actions/http';
+import { rollbackDeployExecutor } from '../../src/activities/actions/rollback-deploy';
+import { ActionContext, ActionExecutor } from '../../src/activities/actions/types';
+import { verifyExecutor } from '../../src/activities/actions/verify';
+import { waitExecutor } from '../../src/activities/actions/wait';
+import { actionPorts, controlsPort } from '../../src/activities/ports';
+import { ACTION_TYPES, type ActionSpec, blockSpec, commandSpec, rollbackDeploySpec, verifySpec, waitSpec } from '../../src/domain/actions';
 import { Config, ConfigSchema } from '../../src/config';
 import { ensureDatabase, migrate } from '../../src/db/migrate';
 import { Pool, createPool } from '../../src/db/pool';
@@ -93,8 +93,7 @@ function context(overrides: Partial<ActionContext> = {}): TestContext {
     stepId,
     incident: { id: incidentId, title: 'Checkout is down', severity: 'high', source: 'manual' },
     idempotencyKey: `aire:${incidentId}:${stepId}`,
-    config,
-    pool,
+    ...actionPorts({ pool, config }, tenantId),
     memory,
     async remember<T>(key: string, produce: () => Promise<T>): Promise<T> {
       if (memory.has(key)) return memory.get(key) as T;
@@ -106,17 +105,30 @@ function context(overrides: Partial<ActionContext> = {}): TestContext {
   };
 }
 
-/** Parses the parameters as steps.ts does, then runs `execute` as a real activity. */
-function execute<S extends z.ZodType, O>(action: ActionModule<S, O>, ctx: ActionContext, raw: unknown, env: MockActivityEnvironment = mockEnv()): Promise<O> {
-  const params = action.params.parse(raw);
-  return env.run(() => action.execute(ctx, params));
+type Params<S extends ActionSpec> = z.output<S['params']>;
+type Output<S extends ActionSpec> = z.output<S['output']>;
+
+/**
+ * Parses the parameters as steps.ts does, then runs `execute` as a real activity; what it answers
+ * must be exactly what the catalogue's `output` schema describes (nothing stripped, nothing refused).
+ */
+async function execute<S extends ActionSpec>(
+  executor: ActionExecutor<S>,
+  ctx: ActionContext,
+  raw: unknown,
+  env: MockActivityEnvironment = mockEnv(),
+): Promise<Output<S>> {
+  const params = executor.spec.params.parse(raw) as Params<S>;
+  const output: Output<S> = await env.run(() => executor.execute(ctx, params));
+  expect(executor.spec.output.parse(output)).toEqual(output);
+  return output;
 }
 
 /** Runs `compensate` as a real activity. */
-function compensate<S extends z.ZodType, O>(action: ActionModule<S, O>, ctx: ActionContext, raw: unknown, output: O): Promise<unknown> {
-  const params = action.params.parse(raw);
-  const undo = action.compensate;
-  if (!undo) throw new Error(`${action.type} has no compensate`);
+function compensate<S extends ActionSpec>(executor: ActionExecutor<S>, ctx: ActionContext, raw: unknown, output: Output<S>): Promise<unknown> {
+  const params = executor.spec.params.parse(raw) as Params<S>;
+  const undo = executor.compensate;
+  if (!undo) throw new Error(`${executor.spec.type} has no compensate`);
   return mockEnv().run(() => undo(ctx, params, output));
 }
 
@@ -157,11 +169,12 @@ async function controlRow(kind: string, key: string, tenant = tenantId): Promise
 
 test('the catalogue lists the new actions', () => {
   expect(ACTION_TYPES).toEqual(expect.arrayContaining(['block', 'verify', 'wait', 'command', 'rollback_deploy', 'disable_feature']));
-  expect(verifyAction.compensate).toBeUndefined();
-  expect(waitAction.compensate).toBeUndefined();
-  expect(typeof blockAction.compensate).toBe('function');
-  expect(typeof commandAction.compensate).toBe('function');
-  expect(typeof rollbackDeployAction.compensate).toBe('function');
+  expect(verifyExecutor.compensate).toBeUndefined();
+  expect(waitExecutor.compensate).toBeUndefined();
+  expect(typeof blockExecutor.compensate).toBe('function');
+  expect(typeof commandExecutor.compensate).toBe('function');
+  expect(typeof rollbackDeployExecutor.compensate).toBe('function');
+  expect([verifySpec, waitSpec, blockSpec, commandSpec, rollbackDeploySpec].map((spec) => spec.compensable)).toEqual([false, false, true, true, true]);
 });
 
 describe('block', () => {
@@ -169,14 +182,14 @@ describe('block', () => {
     const ctx = context();
     const ip = '203.0.113.7';
     const params = { target: ip, reason: 'credential stuffing', pushUrl: `${target.url}/blocks` };
-    const output = await execute(blockAction, ctx, params);
+    const output = await execute(blockExecutor, ctx, params);
     expect(output).toEqual({ target: ip, blocked: true, previous: { existed: false, active: false } });
     expect(await controlRow('block', ip)).toEqual({ active: true, reason: 'credential stuffing', incident_id: ctx.incidentId });
     // Served per tenant: the application role sees it for this tenant only.
-    expect(await readSwitch(ctx, 'block', ip)).toEqual({ existed: true, active: true });
-    expect(await readSwitch({ ...ctx, tenantId: otherTenantId }, 'block', ip)).toEqual({ existed: false, active: false });
+    expect(await ctx.controls.read('block', ip)).toEqual({ existed: true, active: true });
+    expect(await controlsPort(pool, otherTenantId).read('block', ip)).toEqual({ existed: false, active: false });
 
-    const undone = await compensate(blockAction, ctx, params, output);
+    const undone = await compensate(blockExecutor, ctx, params, output);
     expect(undone).toEqual({ target: ip, blocked: false });
     expect(await controlRow('block', ip)).toMatchObject({ active: false, reason: null });
 
@@ -190,21 +203,21 @@ describe('block', () => {
 
   test('compensation leaves a target blocked that was blocked before the step', async () => {
     const earlier = context();
-    await execute(blockAction, earlier, { target: 'user:42', reason: 'abuse report' });
+    await execute(blockExecutor, earlier, { target: 'user:42', reason: 'abuse report' });
     const ctx = context();
-    const output = await execute(blockAction, ctx, { target: 'user:42' });
+    const output = await execute(blockExecutor, ctx, { target: 'user:42' });
     expect(output.previous).toEqual({ existed: true, active: true });
     expect(await controlRow('block', 'user:42')).toMatchObject({ active: true, reason: `incident ${ctx.incidentId}` });
-    await compensate(blockAction, ctx, { target: 'user:42' }, output);
+    await compensate(blockExecutor, ctx, { target: 'user:42' }, output);
     expect(await controlRow('block', 'user:42')).toMatchObject({ active: true, reason: 'restored by rollback' });
   });
 
   test('a retry remembers the state from before the first attempt', async () => {
     const ctx = context();
-    const first = await execute(blockAction, ctx, { target: '198.51.100.0/24' });
-    const retry = await execute(blockAction, ctx, { target: '198.51.100.0/24' });
+    const first = await execute(blockExecutor, ctx, { target: '198.51.100.0/24' });
+    const retry = await execute(blockExecutor, ctx, { target: '198.51.100.0/24' });
     expect(retry.previous).toEqual({ existed: false, active: false });
-    await compensate(blockAction, ctx, { target: '198.51.100.0/24' }, retry);
+    await compensate(blockExecutor, ctx, { target: '198.51.100.0/24' }, retry);
     expect(first.previous).toEqual(retry.previous);
     expect(await controlRow('block', '198.51.100.0/24')).toMatchObject({ active: false });
   });
@@ -212,11 +225,11 @@ describe('block', () => {
   test('disable_feature, now on the shared switch code, behaves as before and apart from blocks', async () => {
     const ctx = context();
     const params = { flag: 'checkout.v2', pushUrl: `${target.url}/flags` };
-    const output = await execute(disableFeatureAction, ctx, params);
+    const output = await execute(disableFeatureExecutor, ctx, params);
     expect(output).toEqual({ flag: 'checkout.v2', disabled: true, previous: { existed: false, active: false } });
     expect(await controlRow('feature', 'checkout.v2')).toEqual({ active: true, reason: `incident ${ctx.incidentId}`, incident_id: ctx.incidentId });
     expect(await controlRow('block', 'checkout.v2')).toBeUndefined();
-    expect(await compensate(disableFeatureAction, ctx, params, output)).toEqual({ flag: 'checkout.v2', enabled: true });
+    expect(await compensate(disableFeatureExecutor, ctx, params, output)).toEqual({ flag: 'checkout.v2', enabled: true });
     expect(await controlRow('feature', 'checkout.v2')).toMatchObject({ active: false, reason: null });
     expect(requestsTo('POST', '/flags').map((p) => p.body)).toEqual([
       { flag: 'checkout.v2', enabled: false, incidentId: ctx.incidentId },
@@ -225,11 +238,11 @@ describe('block', () => {
   });
 
   test('rejects targets that are not plain identifiers, and push URLs off the egress allowlist', async () => {
-    expect(blockAction.params.safeParse({ target: "1.2.3.4'; DROP TABLE controls; --" }).success).toBe(false);
-    expect(blockAction.params.safeParse({ target: '1.2.3.4', extra: true }).success).toBe(false);
+    expect(blockSpec.params.safeParse({ target: "1.2.3.4'; DROP TABLE controls; --" }).success).toBe(false);
+    expect(blockSpec.params.safeParse({ target: '1.2.3.4', extra: true }).success).toBe(false);
     const fetchSpy = jest.spyOn(globalThis, 'fetch');
     const ctx = context();
-    const err = await failure(execute(blockAction, ctx, { target: '192.0.2.9', pushUrl: 'http://169.254.169.254/latest/meta-data' }));
+    const err = await failure(execute(blockExecutor, ctx, { target: '192.0.2.9', pushUrl: 'http://169.254.169.254/latest/meta-data' }));
     expectNonRetryable(err, 'EgressDenied');
     expect(fetchSpy).not.toHaveBeenCalled();
   });
@@ -241,7 +254,7 @@ describe('verify', () => {
     const env = mockEnv();
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
-    const output = await execute(verifyAction, context(), { url: `${target.url}/health-a`, interval: '50ms', timeout: '5s' }, env);
+    const output = await execute(verifyExecutor, context(), { url: `${target.url}/health-a`, interval: '50ms', timeout: '5s' }, env);
     expect(output).toMatchObject({ healthy: true, status: 200, checks: 3 });
     expect(requestsTo('GET', '/health-a')).toHaveLength(3);
     expect(beats.length).toBeGreaterThanOrEqual(3);
@@ -254,7 +267,7 @@ describe('verify', () => {
       { status: 200, body: { checks: { db: { status: 'starting' } } } },
       { status: 200, body: { checks: { db: { status: 'ok' } } } },
     );
-    const output = await execute(verifyAction, context(), {
+    const output = await execute(verifyExecutor, context(), {
       url: `${target.url}/health-b`,
       interval: 30,
       timeout: '5s',
@@ -266,7 +279,7 @@ describe('verify', () => {
   test('gives up after the timeout with a retryable error that says why', async () => {
     target.on('GET', '/health-c', { status: 503, body: { status: 'down' } });
     const started = Date.now();
-    const err = await failure(execute(verifyAction, context(), { url: `${target.url}/health-c`, interval: '50ms', timeout: '300ms' }));
+    const err = await failure(execute(verifyExecutor, context(), { url: `${target.url}/health-c`, interval: '50ms', timeout: '300ms' }));
     expectRetryable(err);
     expect(err.message).toMatch(/health-c was not healthy within 300 ms \(\d+ checks\); last: .*answered 503/);
     expect(Date.now() - started).toBeLessThan(3_000);
@@ -275,7 +288,7 @@ describe('verify', () => {
   test('a wrong value for the expected field is reported', async () => {
     target.on('GET', '/health-d', { status: 200, body: { status: 'degraded' } });
     const err = await failure(
-      execute(verifyAction, context(), { url: `${target.url}/health-d`, interval: '50ms', timeout: '200ms', expect: { path: 'status', equals: 'ok' } }),
+      execute(verifyExecutor, context(), { url: `${target.url}/health-d`, interval: '50ms', timeout: '200ms', expect: { path: 'status', equals: 'ok' } }),
     );
     expectRetryable(err);
     expect(err.message).toContain('status = "degraded", expected "ok"');
@@ -284,7 +297,7 @@ describe('verify', () => {
   test('is cancellable while polling', async () => {
     target.on('GET', '/health-e', { status: 503 });
     const env = mockEnv();
-    const run = execute(verifyAction, context(), { url: `${target.url}/health-e`, interval: '10s', timeout: '1m' }, env);
+    const run = execute(verifyExecutor, context(), { url: `${target.url}/health-e`, interval: '10s', timeout: '1m' }, env);
     setTimeout(() => env.cancel(), 150);
     const err = await failure(run);
     expect(err).toBeInstanceOf(CancelledFailure);
@@ -293,19 +306,19 @@ describe('verify', () => {
   test('refuses hosts off the egress allowlist without connecting', async () => {
     const fetchSpy = jest.spyOn(globalThis, 'fetch');
     for (const url of ['http://169.254.169.254/latest/meta-data/', 'https://example.com/health', 'http://127.0.0.1.nip.io/health']) {
-      const err = await failure(execute(verifyAction, context(), { url, interval: '10ms', timeout: '1s' }));
+      const err = await failure(execute(verifyExecutor, context(), { url, interval: '10ms', timeout: '1s' }));
       expectNonRetryable(err, 'EgressDenied');
       expect(err.message).toContain('not on the egress allowlist');
     }
-    const viaHttp = await failure(execute(httpAction, context(), { method: 'GET', url: 'http://169.254.169.254/latest/meta-data/iam' }));
+    const viaHttp = await failure(execute(httpExecutor, context(), { method: 'GET', url: 'http://169.254.169.254/latest/meta-data/iam' }));
     expectNonRetryable(viaHttp, 'EgressDenied');
     expect(fetchSpy).not.toHaveBeenCalled();
   });
 
   test('rejects bad durations and unknown parameters', () => {
-    expect(verifyAction.params.safeParse({ url: `${target.url}/h`, interval: 'soon' }).success).toBe(false);
-    expect(verifyAction.params.safeParse({ url: `${target.url}/h`, retries: 3 }).success).toBe(false);
-    expect(verifyAction.params.parse({ url: `${target.url}/h`, timeout: '2m' })).toMatchObject({ interval: 5_000, timeout: 120_000 });
+    expect(verifySpec.params.safeParse({ url: `${target.url}/h`, interval: 'soon' }).success).toBe(false);
+    expect(verifySpec.params.safeParse({ url: `${target.url}/h`, retries: 3 }).success).toBe(false);
+    expect(verifySpec.params.parse({ url: `${target.url}/h`, timeout: '2m' })).toMatchObject({ interval: 5_000, timeout: 120_000 });
   });
 });
 
@@ -315,7 +328,7 @@ describe('wait', () => {
     let beats = 0;
     env.on('heartbeat', () => (beats += 1));
     const started = Date.now();
-    const output = await execute(waitAction, context(), { duration: '250ms' }, env);
+    const output = await execute(waitExecutor, context(), { duration: '250ms' }, env);
     expect(Date.now() - started).toBeGreaterThanOrEqual(240);
     expect(output.waitedMs).toBeGreaterThanOrEqual(240);
     expect(beats).toBeGreaterThanOrEqual(1);
@@ -324,7 +337,7 @@ describe('wait', () => {
   test('is cut short by cancellation', async () => {
     const env = mockEnv();
     const started = Date.now();
-    const run = execute(waitAction, context(), { duration: '1h' }, env);
+    const run = execute(waitExecutor, context(), { duration: '1h' }, env);
     setTimeout(() => env.cancel(), 100);
     const err = await failure(run);
     expect(err).toBeInstanceOf(CancelledFailure);
@@ -332,9 +345,9 @@ describe('wait', () => {
   });
 
   test('rejects what is not a duration', () => {
-    expect(waitAction.params.safeParse({ duration: 'a while' }).success).toBe(false);
-    expect(waitAction.params.safeParse({ duration: -5 }).success).toBe(false);
-    expect(waitAction.params.safeParse({}).success).toBe(false);
+    expect(waitSpec.params.safeParse({ duration: 'a while' }).success).toBe(false);
+    expect(waitSpec.params.safeParse({ duration: -5 }).success).toBe(false);
+    expect(waitSpec.params.safeParse({}).success).toBe(false);
   });
 });
 
@@ -342,47 +355,47 @@ describe('command', () => {
   test('passes shell metacharacters literally: no shell ever sees the arguments', async () => {
     const marker = join(tmpdir(), `aire-pwned-${randomUUID()}`);
     const args = ['a; rm -rf /tmp/x', '$(id)', '`id`', `&& touch ${marker}`, '|', 'cat', '>', marker, '\'quoted\' "double"', '*', '~'];
-    const output = await execute(commandAction, context(), { command: ECHO, args });
+    const output = await execute(commandExecutor, context(), { command: ECHO, args });
     expect(output).toMatchObject({ command: ECHO, exitCode: 0, stdout: `${args.join(' ')}\n`, stderr: '', stdoutTruncated: false });
     expect(existsSync(marker)).toBe(false);
   });
 
   test('refuses a command not on the allowlist, without running it', async () => {
     for (const command of ['/bin/sh', '/bin/bash', '/bin/../bin/echo', '/usr/bin/echo']) {
-      const err = await failure(execute(commandAction, context(), { command, args: ['-c', 'id'] }));
+      const err = await failure(execute(commandExecutor, context(), { command, args: ['-c', 'id'] }));
       expectNonRetryable(err, 'CommandDenied');
       expect(err.message).toContain('not on the command allowlist');
     }
-    expect(commandAction.params.safeParse({ command: 'echo', args: [] }).success).toBe(false);
-    expect(commandAction.params.safeParse({ command: ECHO, args: [], cwd: '/' }).success).toBe(false);
+    expect(commandSpec.params.safeParse({ command: 'echo', args: [] }).success).toBe(false);
+    expect(commandSpec.params.safeParse({ command: ECHO, args: [], cwd: '/' }).success).toBe(false);
   });
 
   test('with an empty allowlist (the default) refuses every command', async () => {
-    const ctx = context({ config: ConfigSchema.parse({}) });
-    expect(ctx.config.AIRE_COMMAND_ALLOWLIST).toEqual([]);
-    expectNonRetryable(await failure(execute(commandAction, ctx, { command: ECHO, args: ['hi'] })), 'CommandDenied');
+    const ctx = context(actionPorts({ pool, config: ConfigSchema.parse({}) }, tenantId));
+    expect(ctx.commands.allowlist).toEqual([]);
+    expectNonRetryable(await failure(execute(commandExecutor, ctx, { command: ECHO, args: ['hi'] })), 'CommandDenied');
     expect(() => ConfigSchema.parse({ AIRE_COMMAND_ALLOWLIST: 'echo' })).toThrow(/absolute path/);
   });
 
   test('refuses an argument with a NUL byte', async () => {
-    const err = await failure(execute(commandAction, context(), { command: ECHO, args: ['ok', 'evil\u0000--flag'] }));
+    const err = await failure(execute(commandExecutor, context(), { command: ECHO, args: ['ok', 'evil\u0000--flag'] }));
     expectNonRetryable(err, 'CommandDenied');
     expect(err.message).toContain('argument 1');
   });
 
   test('a non-zero exit is a retryable error with the exit code and stderr', async () => {
-    const err = await failure(execute(commandAction, context(), { command: '/bin/false', args: [] }));
+    const err = await failure(execute(commandExecutor, context(), { command: '/bin/false', args: [] }));
     expectRetryable(err);
     expect(err.message).toMatch(/\/bin\/false exited with code 1/);
 
-    const ls = await failure(execute(commandAction, context(), { command: '/bin/ls', args: ['/nonexistent-aire-path'] }));
+    const ls = await failure(execute(commandExecutor, context(), { command: '/bin/ls', args: ['/nonexistent-aire-path'] }));
     expectRetryable(ls);
     expect(ls.message).toMatch(/exited with code 2; stderr: .*No such file or directory/);
   });
 
   test('is killed after its timeout', async () => {
     const started = Date.now();
-    const err = await failure(execute(commandAction, context(), { command: '/bin/sleep', args: ['10'], timeout: '200ms' }));
+    const err = await failure(execute(commandExecutor, context(), { command: '/bin/sleep', args: ['10'], timeout: '200ms' }));
     expectRetryable(err);
     expect(err.message).toContain('timed out after 200 ms');
     expect(Date.now() - started).toBeLessThan(3_000);
@@ -391,26 +404,26 @@ describe('command', () => {
   test('is killed when the activity is cancelled', async () => {
     const env = mockEnv();
     const started = Date.now();
-    const run = execute(commandAction, context(), { command: '/bin/sleep', args: ['10'], timeout: '1m' }, env);
+    const run = execute(commandExecutor, context(), { command: '/bin/sleep', args: ['10'], timeout: '1m' }, env);
     setTimeout(() => env.cancel(), 150);
     expect(await failure(run)).toBeInstanceOf(CancelledFailure);
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 
   test('redacts sensitive values in the captured output', async () => {
-    const text = await execute(commandAction, context(), {
+    const text = await execute(commandExecutor, context(), {
       command: ECHO,
       args: ['user=bob password=hunter2 session_id=abc123 Authorization: Bearer xyz.789'],
     });
     expect(text.stdout).toBe('user=bob password=[REDACTED] session_id=[REDACTED] Authorization: [REDACTED]\n');
 
-    const flags = await execute(commandAction, context(), {
+    const flags = await execute(commandExecutor, context(), {
       command: ECHO,
       args: ['--db-password=hunter2', '"client_secret": "c5", "user": "bob"', "x-api-key: 'k 9'", 'session_identifier=kept'],
     });
     expect(flags.stdout).toBe('--db-password=[REDACTED] "client_secret": "[REDACTED]", "user": "bob" x-api-key: \'[REDACTED]\' session_identifier=kept\n');
 
-    const json = await execute(commandAction, context(), {
+    const json = await execute(commandExecutor, context(), {
       command: '/usr/bin/printf',
       args: ['{"ok":true,"token":"t0k3n","nested":{"api_key":"k3y","note":"secret=s3cr3t"}}'],
     });
@@ -419,20 +432,20 @@ describe('command', () => {
   });
 
   test('keeps at most 4 KiB of output', async () => {
-    const output = await execute(commandAction, context(), { command: '/usr/bin/seq', args: ['1', '20000'] });
+    const output = await execute(commandExecutor, context(), { command: '/usr/bin/seq', args: ['1', '20000'] });
     expect(output.stdoutTruncated).toBe(true);
     expect(Buffer.byteLength(output.stdout)).toBe(4_096);
     expect(output.stdout.startsWith('1\n2\n3\n')).toBe(true);
   });
 
   test('gets no stdin and only a minimal environment', async () => {
-    const cat = await execute(commandAction, context(), { command: '/bin/cat', args: [], timeout: '5s' });
+    const cat = await execute(commandExecutor, context(), { command: '/bin/cat', args: [], timeout: '5s' });
     expect(cat).toMatchObject({ exitCode: 0, stdout: '' });
 
     process.env.AIRE_TEST_WORKER_SECRET = 'must-not-leak';
     try {
       const ctx = context();
-      const env = await execute(commandAction, ctx, { command: '/usr/bin/env', args: [] });
+      const env = await execute(commandExecutor, ctx, { command: '/usr/bin/env', args: [] });
       expect(env.stdout).toContain(`AIRE_IDEMPOTENCY_KEY=${ctx.idempotencyKey}`);
       expect(env.stdout).toContain(`AIRE_INCIDENT_ID=${ctx.incidentId}`);
       expect(env.stdout).not.toContain('must-not-leak');
@@ -444,20 +457,20 @@ describe('command', () => {
   test('compensation runs the compensate command; without one there is nothing to undo', async () => {
     const params = { command: ECHO, args: ['scale', 'up'], compensate: { command: ECHO, args: ['scale', 'down'] } };
     const ctx = context();
-    const output = await execute(commandAction, ctx, params);
+    const output = await execute(commandExecutor, ctx, params);
     expect(output.stdout).toBe('scale up\n');
-    const undone = await compensate(commandAction, ctx, params, output);
+    const undone = await compensate(commandExecutor, ctx, params, output);
     expect(undone).toMatchObject({ compensated: true, exitCode: 0, stdout: 'scale down\n' });
-    expect(commandAction.describeCompensation(commandAction.params.parse(params))).toBe('run "/bin/echo" "scale" "down"');
+    expect(commandSpec.describeCompensation(commandSpec.params.parse(params))).toBe('run "/bin/echo" "scale" "down"');
 
     const plain = { command: ECHO, args: ['x'] };
-    expect(await compensate(commandAction, ctx, plain, output)).toEqual({ compensated: false, reason: 'no compensate command configured' });
+    expect(await compensate(commandExecutor, ctx, plain, output)).toEqual({ compensated: false, reason: 'no compensate command configured' });
   });
 
   test('refuses up front a step whose compensate command is not on the allowlist', async () => {
     const marker = join(tmpdir(), `aire-ran-${randomUUID()}`);
     const err = await failure(
-      execute(commandAction, context(), { command: '/usr/bin/env', args: ['touch', marker], compensate: { command: '/bin/rm', args: ['-rf', '/'] } }),
+      execute(commandExecutor, context(), { command: '/usr/bin/env', args: ['touch', marker], compensate: { command: '/bin/rm', args: ['-rf', '/'] } }),
     );
     expectNonRetryable(err, 'CommandDenied');
     expect(existsSync(marker)).toBe(false);
@@ -500,11 +513,11 @@ describe('rollback_deploy', () => {
       healthUrl: `${target.url}/deploy-a-health`,
       health: { interval: '50ms', timeout: '5s', expect: { path: 'status', equals: 'ok' } },
     };
-    const output = await execute(rollbackDeployAction, ctx, params);
+    const output = await execute(rollbackDeployExecutor, ctx, params);
     expect(output).toMatchObject({ from: 'v4', to: 'v2', health: { healthy: true, status: 200 } });
     expect(api.rollbacks()).toEqual([{ service: 'checkout', to: 'v2' }]);
 
-    const undone = await compensate(rollbackDeployAction, ctx, params, output);
+    const undone = await compensate(rollbackDeployExecutor, ctx, params, output);
     expect(undone).toEqual({ rolledForwardTo: 'v4' });
     expect(api.rollbacks()).toEqual([
       { service: 'checkout', to: 'v2' },
@@ -517,15 +530,15 @@ describe('rollback_deploy', () => {
     const api = deployApi('/deploy-b', RELEASES);
     const ctx = context();
     const params = { deploymentsUrl: `${target.url}/deploy-b`, service: 'search' };
-    const first = await execute(rollbackDeployAction, ctx, params);
+    const first = await execute(rollbackDeployExecutor, ctx, params);
     // After the rollback landed the API calls v2 current; reading it again would plan v2 -> v1.
-    const retry = await execute(rollbackDeployAction, ctx, params);
+    const retry = await execute(rollbackDeployExecutor, ctx, params);
     expect(first).toEqual({ from: 'v4', to: 'v2' });
     expect(retry).toEqual({ from: 'v4', to: 'v2' });
     expect(requestsTo('GET', '/deploy-b')).toHaveLength(1);
     // The same idempotency key both times: the deploy API applied the rollback once.
     expect(api.rollbacks()).toEqual([{ service: 'search', to: 'v2' }]);
-    await compensate(rollbackDeployAction, ctx, params, retry);
+    await compensate(rollbackDeployExecutor, ctx, params, retry);
     expect(api.rollbacks()).toEqual([
       { service: 'search', to: 'v2' },
       { service: 'search', to: 'v4' },
@@ -538,14 +551,14 @@ describe('rollback_deploy', () => {
       { version: 'v2', status: 'bad', current: true },
       { version: 'v3', status: 'good' },
     ]);
-    const err = await failure(execute(rollbackDeployAction, context(), { deploymentsUrl: `${target.url}/deploy-c`, service: 'api' }));
+    const err = await failure(execute(rollbackDeployExecutor, context(), { deploymentsUrl: `${target.url}/deploy-c`, service: 'api' }));
     expectNonRetryable(err, 'RejectedByTarget');
     expect(err.message).toContain('no release marked good before the current release v2');
     expect(api.rollbacks()).toEqual([]);
 
     target.on('GET', '/deploy-d', { status: 200, body: { versions: ['v1'] } });
     expectNonRetryable(
-      await failure(execute(rollbackDeployAction, context(), { deploymentsUrl: `${target.url}/deploy-d`, service: 'api' })),
+      await failure(execute(rollbackDeployExecutor, context(), { deploymentsUrl: `${target.url}/deploy-d`, service: 'api' })),
       'RejectedByTarget',
     );
   });
@@ -554,7 +567,7 @@ describe('rollback_deploy', () => {
     deployApi('/deploy-e', RELEASES);
     target.respond('GET', '/deploy-e-health', () => ({ status: 503 }));
     const err = await failure(
-      execute(rollbackDeployAction, context(), {
+      execute(rollbackDeployExecutor, context(), {
         deploymentsUrl: `${target.url}/deploy-e`,
         service: 'api',
         healthUrl: `${target.url}/deploy-e-health`,
@@ -567,9 +580,9 @@ describe('rollback_deploy', () => {
 
   test('refuses deploy and health URLs off the egress allowlist without connecting', async () => {
     const fetchSpy = jest.spyOn(globalThis, 'fetch');
-    const err = await failure(execute(rollbackDeployAction, context(), { deploymentsUrl: 'https://example.com/deployments', service: 'api' }));
+    const err = await failure(execute(rollbackDeployExecutor, context(), { deploymentsUrl: 'https://example.com/deployments', service: 'api' }));
     expectNonRetryable(err, 'EgressDenied');
     expect(fetchSpy).not.toHaveBeenCalled();
-    expect(rollbackDeployAction.params.safeParse({ deploymentsUrl: `${target.url}/d`, service: 'api', health: { timeout: '1s' } }).success).toBe(false);
+    expect(rollbackDeploySpec.params.safeParse({ deploymentsUrl: `${target.url}/d`, service: 'api', health: { timeout: '1s' } }).success).toBe(false);
   });
 });

@@ -3,9 +3,12 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { SMTPServer } from 'smtp-server';
-import { notifyAction, signBody } from '../../src/activities/actions/notify';
+import { notifyExecutor } from '../../src/activities/actions/notify';
 import { transportOptions } from '../../src/activities/actions/notify/email';
 import { ActionContext } from '../../src/activities/actions/types';
+import { actionPorts } from '../../src/activities/ports';
+import { type NotifyOutput, notifySpec } from '../../src/domain/actions/notify';
+import { signBody } from '../../src/domain/signing';
 import { Config, ConfigSchema } from '../../src/config';
 import { Pool, createPool } from '../../src/db/pool';
 import { Receiver } from '../support/receiver';
@@ -105,14 +108,14 @@ afterEach(() => {
 function context(overrides: Partial<ActionContext> = {}): ActionContext {
   const incidentId = randomUUID();
   const stepId = `step-${randomUUID().slice(0, 8)}`;
+  const tenantId = randomUUID();
   return {
-    tenantId: randomUUID(),
+    tenantId,
     incidentId,
     stepId,
     incident: { id: incidentId, title: 'Checkout is down', severity: 'high', source: 'manual' },
     idempotencyKey: `aire:${incidentId}:${stepId}`,
-    config,
-    pool,
+    ...actionPorts({ pool, config }, tenantId),
     remember: (_key, produce) => produce(),
     ...overrides,
   };
@@ -124,15 +127,18 @@ function mockEnv(): MockActivityEnvironment {
 
 /** Parses the parameters as steps.ts does, runs `execute`, then `compensate` if asked, each as a real activity. */
 async function execute(ctx: ActionContext, raw: unknown): Promise<Record<string, unknown>> {
-  const params = notifyAction.params.parse(raw);
-  return mockEnv().run(() => notifyAction.execute(ctx, params));
+  const params = notifySpec.params.parse(raw);
+  const output: NotifyOutput = await mockEnv().run(() => notifyExecutor.execute(ctx, params));
+  // Exactly what the catalogue's output schema describes: nothing stripped, nothing refused.
+  expect(notifySpec.output.parse(output)).toEqual(output);
+  return output;
 }
 
 async function compensate(ctx: ActionContext, raw: unknown, output: Record<string, unknown>): Promise<unknown> {
-  const params = notifyAction.params.parse(raw);
-  const undo = notifyAction.compensate;
+  const params = notifySpec.params.parse(raw);
+  const undo = notifyExecutor.compensate;
   if (!undo) throw new Error('notify has no compensate');
-  return mockEnv().run(() => undo(ctx, params, output));
+  return mockEnv().run(() => undo(ctx, params, output as NotifyOutput));
 }
 
 async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -151,27 +157,27 @@ function posts(path: string): Array<{ body: unknown; raw: string; headers: Recor
 
 describe('parameters', () => {
   test('a step without channel is a webhook, as before channels existed', () => {
-    expect(notifyAction.params.parse({ url: `${target.url}/h`, message: 'hi' })).toEqual({ channel: 'webhook', url: `${target.url}/h`, message: 'hi' });
+    expect(notifySpec.params.parse({ url: `${target.url}/h`, message: 'hi' })).toEqual({ channel: 'webhook', url: `${target.url}/h`, message: 'hi' });
   });
 
   test('each channel has its own schema, and an unknown channel is named', () => {
-    const ok = (raw: unknown): boolean => notifyAction.params.safeParse(raw).success;
+    const ok = (raw: unknown): boolean => notifySpec.params.safeParse(raw).success;
     expect(ok({ channel: 'slack', url: 'https://hooks.slack.com/services/T/B/X', message: 'hi' })).toBe(true);
     expect(ok({ channel: 'slack', url: 'https://hooks.slack.com/services/T/B/X', message: 'hi', headers: {} })).toBe(false);
-    expect(notifyAction.params.parse({ channel: 'pagerduty', routingKey: 'R0UT1NG', message: 'hi' })).toMatchObject({
+    expect(notifySpec.params.parse({ channel: 'pagerduty', routingKey: 'R0UT1NG', message: 'hi' })).toMatchObject({
       url: 'https://events.pagerduty.com/v2/enqueue',
     });
     expect(ok({ channel: 'pagerduty', message: 'hi' })).toBe(false);
     expect(ok({ channel: 'email', to: ['oncall@example.com'], message: 'hi', smtp: { host: 'smtp.example.com', port: 587 } })).toBe(true);
     expect(ok({ channel: 'email', to: [], message: 'hi' })).toBe(false);
     expect(ok({ channel: 'email', to: ['not an address'], message: 'hi' })).toBe(false);
-    const unknown = notifyAction.params.safeParse({ channel: 'sms', url: `${target.url}/h`, message: 'hi' });
+    const unknown = notifySpec.params.safeParse({ channel: 'sms', url: `${target.url}/h`, message: 'hi' });
     expect(unknown.success).toBe(false);
     expect(unknown.error?.issues).toEqual([expect.objectContaining({ path: ['channel'], message: 'channel must be one of webhook, slack, pagerduty, email' })]);
   });
 
   test('describeCompensation says what each channel would undo, without the Slack webhook secret', () => {
-    const describe = (raw: unknown): string => notifyAction.describeCompensation(notifyAction.params.parse(raw));
+    const describe = (raw: unknown): string => notifySpec.describeCompensation(notifySpec.params.parse(raw));
     expect(describe({ url: 'http://127.0.0.1:9/h', message: 'hi' })).toBe('send a retraction of "hi" to http://127.0.0.1:9/h');
     expect(describe({ channel: 'slack', url: 'https://hooks.slack.com/services/T0/B0/SECRETPATH', message: 'hi' })).toBe(
       'post a retraction of "hi" to the Slack webhook on hooks.slack.com',
@@ -217,7 +223,7 @@ describe('webhook', () => {
   });
 
   test('is not signed without AIRE_WEBHOOK_SECRET', async () => {
-    await execute(context({ config: { ...config, AIRE_WEBHOOK_SECRET: undefined } }), { url: `${target.url}/hooks/unsigned`, message: 'hi' });
+    await execute(context({ webhookSecret: undefined }), { url: `${target.url}/hooks/unsigned`, message: 'hi' });
     expect(posts('/hooks/unsigned')[0]!.headers['x-aire-signature']).toBeUndefined();
   });
 });
@@ -296,7 +302,7 @@ describe('pagerduty', () => {
 
   test('keeps the routing key even when it is configured as sensitive', async () => {
     target.on('POST', '/v2/enqueue', { status: 202 });
-    const ctx = context({ config: { ...config, AIRE_SENSITIVE_KEYS: ['routing_key', 'routingKey'] } });
+    const ctx = context({ sensitiveKeys: ['routing_key', 'routingKey'] });
     await execute(ctx, { channel: 'pagerduty', url: `${target.url}/v2/enqueue`, routingKey: 'still-sent', message: 'm' });
     expect(posts('/v2/enqueue').at(-1)?.body).toMatchObject({ routing_key: 'still-sent' });
   });
@@ -348,7 +354,7 @@ describe('email', () => {
   });
 
   test('a retry sends the same Message-ID; the subject defaults to severity and title; smtp params override the config', async () => {
-    const ctx = context({ config: { ...config, AIRE_SMTP_PORT: 1 } });
+    const ctx = context({ smtp: { host: config.AIRE_SMTP_HOST, port: 1, from: config.AIRE_SMTP_FROM } });
     const params = { channel: 'email', to: ['oncall@example.com'], message: 'hi', smtp: { host: '127.0.0.1', port: smtp.port } };
     const before = smtp.mails.length;
     await execute(ctx, params);
@@ -378,7 +384,7 @@ describe('email', () => {
 describe('egress', () => {
   test('an SMTP host off the allowlist is refused without connecting', async () => {
     const before = { connections: smtp.connections, mails: smtp.mails.length };
-    const localhostOnly = context({ config: { ...config, AIRE_EGRESS_ALLOWLIST: ['localhost'] } });
+    const localhostOnly = context({ egress: { allowlist: ['localhost'] } });
     for (const [ctx, smtpParams] of [
       [localhostOnly, undefined],
       [context(), { host: 'smtp.example.com', port: 25 }],
@@ -396,7 +402,7 @@ describe('egress', () => {
   test('webhook, Slack and PagerDuty URLs off the allowlist are refused without connecting', async () => {
     const fetchSpy = jest.spyOn(globalThis, 'fetch');
     const before = target.requests.length;
-    const localhostOnly = context({ config: { ...config, AIRE_EGRESS_ALLOWLIST: ['localhost'] } });
+    const localhostOnly = context({ egress: { allowlist: ['localhost'] } });
     const cases: Array<[ActionContext, unknown]> = [
       [localhostOnly, { url: `${target.url}/hooks/denied`, message: 'hi' }],
       [context(), { channel: 'slack', url: 'https://hooks.slack.com/services/T0/B0/xyz', message: 'hi' }],

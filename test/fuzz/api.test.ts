@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { notifyAction } from '../../src/activities/actions/notify';
-import { paramErrors, validateRunbook } from '../../src/activities/runbook-validation';
+import { notifySpec } from '../../src/domain/actions';
+import { paramErrors, validateRunbook } from '../../src/domain/runbook-validation';
 import { hostileInputErrors } from '../../src/api/hostile-input';
 import { validateRule } from '../../src/api/routes/rules';
 import { parseEvent } from '../../src/domain/events';
@@ -236,7 +236,7 @@ describe('fuzzing every API body, query and path parameter', () => {
       case 'putSettings': {
         const result = TenantSettingsSchema.safeParse(parsed);
         if (!result.success) return false;
-        return result.data.channels.every((c, i) => paramErrors(notifyAction, { ...c.target, message: 'check' }, ['channels', i]).length === 0);
+        return result.data.channels.every((c, i) => paramErrors(notifySpec, { ...c.target, message: 'check' }, ['channels', i]).length === 0);
       }
       default: {
         const schema = op.body?.schema;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { validateRunbook } from '../../src/activities/runbook-validation';
+import { validateRunbook } from '../../src/domain/runbook-validation';
 import { hostileInputErrors, MAX_INPUT_DEPTH } from '../../src/api/hostile-input';
 import { ForecastSchema, SafetyEventSchema, draftFromForecast, draftFromSafetyEvent } from '../../src/domain/intake';
 import { RuleSchema } from '../../src/domain/rules';

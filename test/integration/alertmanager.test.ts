@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signBody } from '../../src/activities/actions/notify';
+import { signBody } from '../../src/domain/signing';
 import { Stack, TestTenant, eventually, uniqueId } from '../support/stack';
 import { freePort } from '../support/processes';
 

@@ -1,7 +1,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { signBody } from '../../src/activities/actions/notify';
+import { signBody } from '../../src/domain/signing';
 import { temporalBinary, testEnv } from '../support/env';
 import { Receiver } from '../support/receiver';
 import { Stack, TestTenant, eventually, uniqueId } from '../support/stack';

@@ -13,12 +13,18 @@ const FIXTURES = join(__dirname, '..', 'fixtures', 'histories');
  * must still replay. v1: one store activity per write; v2: the opening as one local activity, transitions batched
  * (BATCHED_STORE_PATCH in src/workflows/incident/options.ts); v3: events delivered as the `deliverEvents`
  * update, joins written before the close (JOINS_BEFORE_CLOSE_PATCH), and an incident that hands an
- * event arriving while it closes on to the next incident.
+ * event arriving while it closes on to the next incident; v4: the modular workflow
+ * (src/workflows/incident/), every decision (acknowledge, resolve and close too) as an Update,
+ * settings without secrets, step activities with a heartbeat timeout, and payloads encrypted with the
+ * test key (test/support/env.ts), which the replay decodes.
  */
-const GENERATIONS = ['v1-store-activities', 'v2-batched-store', 'v3-update-intake'];
+const GENERATIONS = ['v1-store-activities', 'v2-batched-store', 'v3-update-intake', 'v4-modular-updates'];
 const RECORD = process.env.AIRE_RECORD_HISTORIES === '1';
 const KINDS = ['automated.json', 'failed-with-compensation.json', 'gated.json', 'rolled-back.json'];
-const KINDS_OF: Record<string, string[]> = { 'v3-update-intake': [...KINDS, 'handed-on.json'].sort() };
+const KINDS_OF: Record<string, string[]> = {
+  'v3-update-intake': [...KINDS, 'handed-on.json'].sort(),
+  'v4-modular-updates': [...KINDS, 'handed-on.json'].sort(),
+};
 
 /**
  * Workflow determinism: histories of representative incidents, recorded once and committed, are

@@ -1,7 +1,7 @@
 import { ACTION_KINDS } from '../../src/domain/action-kinds';
 import { INCIDENT_STATUSES, type IncidentStatus } from '../../src/domain/incident';
 import { STATUS_TRANSITIONS, illegalTransition } from '../../src/domain/lifecycle';
-import { describeEntry } from '../../src/domain/report';
+import { describeEntry } from '../../src/domain/report-sentences';
 
 describe('the status lifecycle (one transition table)', () => {
   test('every status has its row, and closed is final', () => {

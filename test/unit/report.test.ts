@@ -1,4 +1,5 @@
-import { IncidentReportSchema, ReportInput, buildReport, durationBetween, humanDuration, isOverdue, reportMarkdown } from '../../src/domain/report';
+import { IncidentReportSchema, ReportInput, buildReport, durationBetween, humanDuration, isOverdue } from '../../src/domain/report';
+import { reportMarkdown } from '../../src/domain/report-markdown';
 
 const T0 = Date.parse('2025-03-10T09:00:00.000Z');
 const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();

@@ -1,5 +1,5 @@
-import { ACTION_TYPES } from '../../src/activities/actions';
-import { validateRunbook } from '../../src/activities/runbook-validation';
+import { ACTION_TYPES } from '../../src/domain/actions';
+import { validateRunbook } from '../../src/domain/runbook-validation';
 import { ValidationError } from '../../src/domain/validation';
 
 type Json = Record<string, unknown>;

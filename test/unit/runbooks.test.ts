@@ -6,8 +6,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ACTION_TYPES, findAction } from '../../src/activities/actions';
-import { validateRunbook } from '../../src/activities/runbook-validation';
+import { ACTION_TYPES, findActionSpec } from '../../src/domain/actions';
+import { validateRunbook } from '../../src/domain/runbook-validation';
 import { Plan, PlannedStep, SampleIncident, SampleIncidentSchema, draftFromSample, planRunbook } from '../../src/domain/dry-run';
 import { matchRunbook, selectRunbook } from '../../src/domain/matching';
 import { DEFAULT_APPROVAL_POLICY } from '../../src/domain/policy';
@@ -144,7 +144,7 @@ function paramsOf(s: PlannedStep): Record<string, unknown> {
 
 /** Parameters as the action reads them (durations in ms, defaults filled in). */
 function parsedParams(s: PlannedStep): Record<string, unknown> {
-  const action = findAction(s.action);
+  const action = findActionSpec(s.action);
   if (!action) throw new Error(`unknown action ${s.action}`);
   return action.params.parse(s.params) as Record<string, unknown>;
 }
@@ -171,7 +171,7 @@ describe('runbook files', () => {
       expect(ACTION_TYPES).toContain(s.action);
       // A poll or wait longer than the step's timeout would be cut off by the activity timeout instead
       // of ending with its own, readable, result.
-      const parsed = findAction(s.action)?.params.safeParse(s.params);
+      const parsed = findActionSpec(s.action)?.params.safeParse(s.params);
       const params = (parsed?.success ? parsed.data : {}) as { duration?: number; timeout?: number; health?: { timeout: number } };
       if (s.action === 'wait') expect(params.duration).toBeLessThan(s.timeout);
       if (s.action === 'verify' && typeof params.timeout === 'number') expect(params.timeout).toBeLessThan(s.timeout);
@@ -199,7 +199,7 @@ describe.each(IDS)('built-in runbook %s on its sample incident', (id) => {
     expect(p.steps).toHaveLength(runbook(id).steps.length);
     for (const s of p.steps) {
       expect({ step: s.id, error: s.error }).toEqual({ step: s.id, error: undefined });
-      const action = findAction(s.action);
+      const action = findActionSpec(s.action);
       expect(action).toBeDefined();
       const result = action?.params.safeParse(s.params);
       expect({ step: s.id, issues: result?.success ? [] : result?.error.issues }).toEqual({ step: s.id, issues: [] });
@@ -443,7 +443,7 @@ describe('auth-brute-force', () => {
     const v6 = SampleIncidentSchema.parse({ ...SAMPLES['auth-brute-force'], context: { actor: { ip: '2001:db8::7' } } });
     const block = step(plan('auth-brute-force', v6), 'block_ip');
     expect(paramsOf(block).target).toBe('2001:db8::7');
-    expect(findAction('block')?.params.safeParse(block.params).success).toBe(true);
+    expect(findActionSpec('block')?.params.safeParse(block.params).success).toBe(true);
   });
 
   it('alerts security, then escalates by notify', () => {

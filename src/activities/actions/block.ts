@@ -1,21 +1,6 @@
-import { z } from 'zod';
-import { Switch, SwitchState, engageSwitch, restoreSwitch } from './switches';
-import { defineAction } from './types';
-
-const Params = z
-  .object({
-    /** What to block: an IP address or network, a user or account id, an API key prefix. */
-    target: z
-      .string()
-      .min(1)
-      .max(200)
-      .regex(/^[\w.:@/-]+$/, 'letters, digits, ".", ":", "@", "/", "-" and "_"'),
-    reason: z.string().max(500).optional(),
-    /** Also push the new state to this endpoint (`{"target", "blocked"}`), for services that do not poll. */
-    pushUrl: z.string().url().optional(),
-  })
-  .strict();
-type BlockParams = z.infer<typeof Params>;
+import { type BlockParams, blockSpec } from '../../domain/actions/block';
+import { Switch, engageSwitch, restoreSwitch } from './switches';
+import { defineExecutor } from './types';
 
 function blockSwitch(incidentId: string, params: BlockParams): Switch {
   return {
@@ -26,21 +11,14 @@ function blockSwitch(incidentId: string, params: BlockParams): Switch {
   };
 }
 
-/**
- * Blocks a target (an IP, a user) with a switch AIRE keeps in PostgreSQL and serves at
- * GET /api/controls; compensation puts the block back as it was (unblocks what this step blocked).
- */
-export const blockAction = defineAction({
-  type: 'block',
-  description: 'Block a target (IP, user id) with a switch served at GET /api/controls (optionally pushed over HTTP); compensation unblocks it',
-  params: Params,
+/** `block` (src/domain/actions/block.ts): a switch of kind 'block'; compensation puts it back as it was. */
+export const blockExecutor = defineExecutor(blockSpec, {
   async execute(ctx, params) {
-    const previous: SwitchState = await engageSwitch(ctx, blockSwitch(ctx.incidentId, params), params.reason);
+    const previous = await engageSwitch(ctx, blockSwitch(ctx.incidentId, params), params.reason);
     return { target: params.target, blocked: true, previous };
   },
   async compensate(ctx, params, output) {
     await restoreSwitch(ctx, blockSwitch(ctx.incidentId, params), output.previous);
     return { target: params.target, blocked: output.previous.active };
   },
-  describeCompensation: (params) => `put the block on "${params.target}" back as it was (unblock it unless it was blocked before)`,
 });

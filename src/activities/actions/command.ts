@@ -1,11 +1,9 @@
 import { ExecFileException, execFile } from 'node:child_process';
 import { ApplicationFailure } from '@temporalio/activity';
-import { z } from 'zod';
-import type { Config } from '../../config';
-import { DurationSchema } from '../../domain/duration';
+import { type CommandInvocation, type CommandResult, commandSpec } from '../../domain/actions/command';
 import { redactText } from '../../domain/redact';
 import { cancellationSignal, heartbeat } from '../activity-context';
-import { ActionContext, defineAction } from './types';
+import { ActionContext, defineExecutor } from './types';
 
 export const COMMAND_FAILURE = {
   /** Not on AIRE_COMMAND_ALLOWLIST, or an argument that cannot be passed safely. */
@@ -15,23 +13,6 @@ export const COMMAND_FAILURE = {
   outputTooLarge: 'CommandOutputTooLarge',
 } as const;
 
-const Invocation = z
-  .object({
-    /** An absolute path, exactly as listed in AIRE_COMMAND_ALLOWLIST. */
-    command: z.string().min(1).max(4_096).regex(/^\//, 'an absolute path to an executable on AIRE_COMMAND_ALLOWLIST'),
-    /** Passed to the executable as its argument vector, as is: no shell ever sees them. */
-    args: z.array(z.string().max(32_768)).max(256).default([]),
-  })
-  .strict();
-type Invocation = z.infer<typeof Invocation>;
-
-const Params = Invocation.extend({
-  /** The command is killed when it runs longer. */
-  timeout: DurationSchema.default(60_000),
-  /** The command that undoes this one; absent = not undoable. */
-  compensate: Invocation.optional(),
-}).strict();
-
 /** Kept of each of stdout and stderr, after redaction. */
 export const CAPTURE_BYTES = 4_096;
 /** A command writing more than this to stdout or stderr is killed. */
@@ -40,19 +21,9 @@ const HEARTBEAT_EVERY_MS = 1_000;
 /** The worker's environment holds database URLs and secrets; commands get only these of it. */
 const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'];
 
-export interface CommandResult {
-  command: string;
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  stdoutTruncated: boolean;
-  stderrTruncated: boolean;
-  durationMs: number;
-}
-
 /** Refuses, for good, anything not on the allowlist or not passable as an argument vector. */
-export function assertCommandAllowed(invocation: Invocation, config: Config): void {
-  if (invocation.command.includes('\0') || !config.AIRE_COMMAND_ALLOWLIST.includes(invocation.command)) {
+export function assertCommandAllowed(invocation: CommandInvocation, allowlist: readonly string[]): void {
+  if (invocation.command.includes('\0') || !allowlist.includes(invocation.command)) {
     throw ApplicationFailure.nonRetryable(
       `command denied: "${invocation.command.replace(/\0/g, '\\0')}" is not on the command allowlist (AIRE_COMMAND_ALLOWLIST)`,
       COMMAND_FAILURE.denied,
@@ -96,8 +67,8 @@ function excerpt(text: string): string {
  * `timeoutMs` or when the activity is cancelled. A non-zero exit, a kill or a timeout throws a
  * retryable Error carrying the exit code and an excerpt of stderr.
  */
-export function runCommand(ctx: ActionContext, invocation: Invocation, timeoutMs: number, idempotencyKey: string): Promise<CommandResult> {
-  assertCommandAllowed(invocation, ctx.config);
+export function runCommand(ctx: ActionContext, invocation: CommandInvocation, timeoutMs: number, idempotencyKey: string): Promise<CommandResult> {
+  assertCommandAllowed(invocation, ctx.commands.allowlist);
   const { command, args } = invocation;
   const signal = cancellationSignal();
   const started = Date.now();
@@ -119,8 +90,8 @@ export function runCommand(ctx: ActionContext, invocation: Invocation, timeoutMs
       (error: ExecFileException | null, stdoutBuf: Buffer, stderrBuf: Buffer) => {
         clearInterval(beat);
         const durationMs = Date.now() - started;
-        const stdout = capture(stdoutBuf, ctx.config.AIRE_SENSITIVE_KEYS);
-        const stderr = capture(stderrBuf, ctx.config.AIRE_SENSITIVE_KEYS);
+        const stdout = capture(stdoutBuf, ctx.sensitiveKeys);
+        const stderr = capture(stderrBuf, ctx.sensitiveKeys);
         if (!error) {
           resolve({
             command,
@@ -157,15 +128,11 @@ export function runCommand(ctx: ActionContext, invocation: Invocation, timeoutMs
   });
 }
 
-/** Runs a command from the allowlist; optionally a second command undoes it. */
-export const commandAction = defineAction({
-  type: 'command',
-  description:
-    'Run an allowlisted executable with an argument vector (no shell), a timeout and captured, redacted output; optionally a second command undoes it',
-  params: Params,
+/** `command` (src/domain/actions/command.ts): runs a command from the allowlist; optionally a second command undoes it. */
+export const commandExecutor = defineExecutor(commandSpec, {
   async execute(ctx, params) {
     // Refuse a step whose undo would be refused before doing anything that could not be undone.
-    if (params.compensate) assertCommandAllowed(params.compensate, ctx.config);
+    if (params.compensate) assertCommandAllowed(params.compensate, ctx.commands.allowlist);
     return runCommand(ctx, params, params.timeout, ctx.idempotencyKey);
   },
   async compensate(ctx, params) {
@@ -173,8 +140,4 @@ export const commandAction = defineAction({
     const result = await runCommand(ctx, params.compensate, params.timeout, `${ctx.idempotencyKey}:compensate`);
     return { compensated: true, ...result };
   },
-  describeCompensation: (params) =>
-    params.compensate
-      ? redactText(`run ${[params.compensate.command, ...params.compensate.args].map((a) => JSON.stringify(a)).join(' ')}`)
-      : 'nothing: no compensate command configured',
 });

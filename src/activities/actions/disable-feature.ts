@@ -1,22 +1,8 @@
-import { z } from 'zod';
-import { Switch, SwitchState, engageSwitch, restoreSwitch } from './switches';
-import { defineAction } from './types';
+import { type DisableFeatureParams, disableFeatureSpec } from '../../domain/actions/disable-feature';
+import { Switch, engageSwitch, restoreSwitch } from './switches';
+import { defineExecutor } from './types';
 
-const Params = z
-  .object({
-    flag: z
-      .string()
-      .min(1)
-      .max(200)
-      .regex(/^[\w.:-]+$/, 'letters, digits, ".", ":", "-" and "_"'),
-    reason: z.string().max(500).optional(),
-    /** Also push the new state to this endpoint (`{"flag", "enabled"}`), for services that do not poll. */
-    pushUrl: z.string().url().optional(),
-  })
-  .strict();
-type FlagParams = z.infer<typeof Params>;
-
-function featureSwitch(incidentId: string, params: FlagParams): Switch {
+function featureSwitch(incidentId: string, params: DisableFeatureParams): Switch {
   return {
     kind: 'feature',
     key: params.flag,
@@ -25,21 +11,14 @@ function featureSwitch(incidentId: string, params: FlagParams): Switch {
   };
 }
 
-/**
- * Turns a feature off with a kill switch AIRE keeps in PostgreSQL and serves at GET /api/controls;
- * compensation puts the switch back as it was.
- */
-export const disableFeatureAction = defineAction({
-  type: 'disable_feature',
-  description: 'Turn a feature off with a kill switch served at GET /api/controls (optionally pushed over HTTP); compensation re-enables it',
-  params: Params,
+/** `disable_feature` (src/domain/actions/disable-feature.ts): a kill switch of kind 'feature'; compensation puts it back as it was. */
+export const disableFeatureExecutor = defineExecutor(disableFeatureSpec, {
   async execute(ctx, params) {
-    const previous: SwitchState = await engageSwitch(ctx, featureSwitch(ctx.incidentId, params), params.reason);
+    const previous = await engageSwitch(ctx, featureSwitch(ctx.incidentId, params), params.reason);
     return { flag: params.flag, disabled: true, previous };
   },
   async compensate(ctx, params, output) {
     await restoreSwitch(ctx, featureSwitch(ctx.incidentId, params), output.previous);
     return { flag: params.flag, enabled: !output.previous.active };
   },
-  describeCompensation: (params) => `put the kill switch for "${params.flag}" back as it was (re-enable the feature)`,
 });

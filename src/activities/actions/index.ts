@@ -1,35 +1,39 @@
-import { blockAction } from './block';
-import { commandAction } from './command';
-import { disableFeatureAction } from './disable-feature';
-import { escalateAction } from './escalate';
-import { httpAction } from './http';
-import { manualAction } from './manual';
-import { notifyAction } from './notify';
-import { rollbackDeployAction } from './rollback-deploy';
-import { scaleAction } from './scale';
-import { ActionModule } from './types';
-import { verifyAction } from './verify';
-import { waitAction } from './wait';
+import { ACTION_SPECS, type ActionType, type SpecOf } from '../../domain/actions';
+import { blockExecutor } from './block';
+import { commandExecutor } from './command';
+import { disableFeatureExecutor } from './disable-feature';
+import { escalateExecutor } from './escalate';
+import { httpExecutor } from './http';
+import { manualExecutor } from './manual';
+import { notifyExecutor } from './notify';
+import { rollbackDeployExecutor } from './rollback-deploy';
+import { scaleExecutor } from './scale';
+import { ActionExecutor } from './types';
+import { verifyExecutor } from './verify';
+import { waitExecutor } from './wait';
 
-/** The action catalogue. A runbook step's `action` must name one of these. */
-export const ACTIONS: readonly ActionModule[] = [
-  notifyAction,
-  httpAction,
-  commandAction,
-  scaleAction,
-  disableFeatureAction,
-  blockAction,
-  rollbackDeployAction,
-  verifyAction,
-  waitAction,
-  manualAction,
-  escalateAction,
-] as ActionModule[];
+/**
+ * Every action type of the catalogue (src/domain/actions) with its executor. Typed so that a
+ * catalogue entry without an executor, or an executor bound to another entry, does not compile;
+ * `defineExecutor` requires `compensate` of a compensable entry.
+ */
+const BY_TYPE: { [T in ActionType]: ActionExecutor<SpecOf<T>> } = {
+  notify: notifyExecutor,
+  http: httpExecutor,
+  command: commandExecutor,
+  scale: scaleExecutor,
+  disable_feature: disableFeatureExecutor,
+  block: blockExecutor,
+  rollback_deploy: rollbackDeployExecutor,
+  verify: verifyExecutor,
+  wait: waitExecutor,
+  manual: manualExecutor,
+  escalate: escalateExecutor,
+};
 
-const BY_TYPE = new Map(ACTIONS.map((a) => [a.type, a]));
+/** The executors, in catalogue order: the worker registers `<type>.execute` and `<type>.compensate` of each. */
+export const EXECUTORS: readonly ActionExecutor[] = ACTION_SPECS.map((spec): ActionExecutor => BY_TYPE[spec.type] as ActionExecutor);
 
-export function findAction(type: string): ActionModule | undefined {
-  return BY_TYPE.get(type);
+export function findExecutor(type: string): ActionExecutor | undefined {
+  return EXECUTORS.find((executor) => executor.spec.type === type);
 }
-
-export const ACTION_TYPES = ACTIONS.map((a) => a.type);

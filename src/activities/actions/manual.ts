@@ -1,27 +1,12 @@
-import { z } from 'zod';
+import { manualSpec } from '../../domain/actions/manual';
 import { callOut } from '../egress';
-import { defineAction } from './types';
-
-const Params = z
-  .object({
-    /** What the person has to do, in words they can act on at 3 a.m. */
-    instructions: z.string().min(1).max(4_000),
-    /** A person or team, as your paging tool names them. */
-    assignee: z.string().min(1).max(200).optional(),
-    /** Tell the assignee here (a webhook), in addition to the incident's own record. */
-    notifyUrl: z.string().url().optional(),
-  })
-  .strict();
+import { defineExecutor } from './types';
 
 /**
- * A step a person does. Execute assigns it (and optionally notifies the assignee); the workflow then
- * waits until someone reports it done or failed through the API.
+ * `manual` (src/domain/actions/manual.ts): assigns the step (and optionally notifies the assignee);
+ * the workflow then waits until someone reports it done or failed through the API.
  */
-export const manualAction = defineAction({
-  type: 'manual',
-  description: 'A step a person does: assign it, then wait for POST /api/incidents/:id/steps/:stepId/complete',
-  params: Params,
-  awaitsPerson: true,
+export const manualExecutor = defineExecutor(manualSpec, {
   async execute(ctx, params) {
     if (params.notifyUrl) {
       await callOut(
@@ -38,10 +23,9 @@ export const manualAction = defineAction({
           },
           idempotencyKey: ctx.idempotencyKey,
         },
-        ctx.config.AIRE_EGRESS_ALLOWLIST,
+        ctx.egress.allowlist,
       );
     }
     return { assignee: params.assignee ?? null, instructions: params.instructions };
   },
-  describeCompensation: () => 'nothing automatic: a person did this step, and undoes it by hand if needed',
 });

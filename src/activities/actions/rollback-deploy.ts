@@ -1,31 +1,15 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
+import { ReleaseVersion, type RollbackDeployParams, rollbackDeploySpec } from '../../domain/actions/rollback-deploy';
+import { type Healthy, PollSchema } from '../../domain/actions/verify';
 import { NON_RETRYABLE, callOut, checkEgress } from '../egress';
-import { ActionContext, defineAction } from './types';
-import { Healthy, PollSchema, pollHealth } from './verify';
-
-const Params = z
-  .object({
-    /** The deploy API: GET answers `{"releases": [...]}` oldest first; POST `<url>/rollback` rolls back. */
-    deploymentsUrl: z.string().url(),
-    service: z.string().min(1).max(200),
-    /** Checked after the rollback, like `verify`, until healthy or `health.timeout`. */
-    healthUrl: z.string().url().optional(),
-    health: PollSchema.optional(),
-    /** Sent to the deploy API only, not to `healthUrl`. */
-    headers: z.record(z.string(), z.string()).optional(),
-  })
-  .strict()
-  .refine((p) => !p.health || p.healthUrl, { message: 'health needs a healthUrl to check', path: ['health'] });
-type RollbackParams = z.infer<typeof Params>;
-
-const Version = z.union([z.string().min(1), z.number()]);
-type Version = z.infer<typeof Version>;
+import { ActionContext, defineExecutor } from './types';
+import { pollHealth } from './verify';
 
 const Releases = z.object({
   releases: z.array(
     z.object({
-      version: Version,
+      version: ReleaseVersion,
       status: z.string(),
       current: z.boolean().optional(),
     }),
@@ -33,8 +17,8 @@ const Releases = z.object({
 });
 
 interface Plan {
-  from: Version;
-  to: Version;
+  from: ReleaseVersion;
+  to: ReleaseVersion;
 }
 
 function rollbackUrl(deploymentsUrl: string): string {
@@ -44,11 +28,8 @@ function rollbackUrl(deploymentsUrl: string): string {
 }
 
 /** The current release and the last release marked good before it. */
-async function planRollback(ctx: ActionContext, params: RollbackParams): Promise<Plan> {
-  const res = await callOut(
-    { method: 'GET', url: params.deploymentsUrl, headers: params.headers, idempotencyKey: ctx.idempotencyKey },
-    ctx.config.AIRE_EGRESS_ALLOWLIST,
-  );
+async function planRollback(ctx: ActionContext, params: RollbackDeployParams): Promise<Plan> {
+  const res = await callOut({ method: 'GET', url: params.deploymentsUrl, headers: params.headers, idempotencyKey: ctx.idempotencyKey }, ctx.egress.allowlist);
   const parsed = Releases.safeParse(res.body);
   if (!parsed.success) {
     throw ApplicationFailure.nonRetryable(
@@ -75,21 +56,18 @@ async function planRollback(ctx: ActionContext, params: RollbackParams): Promise
   return { from: current.version, to: good.version };
 }
 
-async function rollTo(ctx: ActionContext, params: RollbackParams, to: Version, idempotencyKey: string): Promise<void> {
+async function rollTo(ctx: ActionContext, params: RollbackDeployParams, to: ReleaseVersion, idempotencyKey: string): Promise<void> {
   await callOut(
     { method: 'POST', url: rollbackUrl(params.deploymentsUrl), headers: params.headers, body: { service: params.service, to }, idempotencyKey },
-    ctx.config.AIRE_EGRESS_ALLOWLIST,
+    ctx.egress.allowlist,
   );
 }
 
-/** Rolls a service back to its last known good release, then checks its health. */
-export const rollbackDeployAction = defineAction({
-  type: 'rollback_deploy',
-  description: 'Roll a service back to its last known good release through its deploy API, then check its health; compensation rolls forward again',
-  params: Params,
+/** `rollback_deploy` (src/domain/actions/rollback-deploy.ts): rolls a service back to its last known good release, then checks its health. */
+export const rollbackDeployExecutor = defineExecutor(rollbackDeploySpec, {
   async execute(ctx, params) {
     // A health URL the egress allowlist refuses would fail the step after the rollback: refuse it before.
-    if (params.healthUrl) await checkEgress(params.healthUrl, ctx.config.AIRE_EGRESS_ALLOWLIST);
+    if (params.healthUrl) await checkEgress(params.healthUrl, ctx.egress.allowlist);
     // Read once: a retry after the rollback landed must not take the good release for the current one.
     const plan = await ctx.remember<Plan>('rollbackPlan', () => planRollback(ctx, params));
     await rollTo(ctx, params, plan.to, ctx.idempotencyKey);
@@ -104,5 +82,4 @@ export const rollbackDeployAction = defineAction({
     await rollTo(ctx, params, output.from, `${ctx.idempotencyKey}:compensate`);
     return { rolledForwardTo: output.from };
   },
-  describeCompensation: (params) => `roll ${params.service} forward again to the release that was current before the rollback (read when the step runs)`,
 });

@@ -1,20 +1,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { z } from 'zod';
+import { type ScaleParams, scaleSpec } from '../../domain/actions/scale';
 import { NON_RETRYABLE, callOut } from '../egress';
-import { ActionContext, defineAction } from './types';
-
-const Params = z
-  .object({
-    /** The capacity resource of a platform API: GET answers `{"replicas": n}`, PUT sets it. */
-    url: z.string().url(),
-    replicas: z.number().int().min(0).max(10_000),
-    headers: z.record(z.string(), z.string()).optional(),
-  })
-  .strict();
-type ScaleParams = z.infer<typeof Params>;
+import { ActionContext, defineExecutor } from './types';
 
 async function readReplicas(ctx: ActionContext, params: ScaleParams): Promise<number> {
-  const res = await callOut({ method: 'GET', url: params.url, headers: params.headers, idempotencyKey: ctx.idempotencyKey }, ctx.config.AIRE_EGRESS_ALLOWLIST);
+  const res = await callOut({ method: 'GET', url: params.url, headers: params.headers, idempotencyKey: ctx.idempotencyKey }, ctx.egress.allowlist);
   const replicas = (res.body as { replicas?: unknown } | null)?.replicas;
   if (typeof replicas !== 'number') {
     throw ApplicationFailure.nonRetryable(`GET ${params.url} did not answer {"replicas": <number>}`, NON_RETRYABLE.rejectedByTarget);
@@ -23,14 +13,11 @@ async function readReplicas(ctx: ActionContext, params: ScaleParams): Promise<nu
 }
 
 async function setReplicas(ctx: ActionContext, params: ScaleParams, replicas: number, idempotencyKey: string): Promise<void> {
-  await callOut({ method: 'PUT', url: params.url, headers: params.headers, body: { replicas }, idempotencyKey }, ctx.config.AIRE_EGRESS_ALLOWLIST);
+  await callOut({ method: 'PUT', url: params.url, headers: params.headers, body: { replicas }, idempotencyKey }, ctx.egress.allowlist);
 }
 
-/** Sets capacity, remembering what it replaced so compensation can put it back. */
-export const scaleAction = defineAction({
-  type: 'scale',
-  description: 'Set the capacity of a service through its platform API; compensation restores the previous capacity',
-  params: Params,
+/** `scale` (src/domain/actions/scale.ts): sets capacity, remembering what it replaced so compensation can put it back. */
+export const scaleExecutor = defineExecutor(scaleSpec, {
   async execute(ctx, params) {
     // Read once: a retry after the PUT landed must not mistake the new capacity for the old one.
     const previous = await ctx.remember('previousReplicas', () => readReplicas(ctx, params));
@@ -41,5 +28,4 @@ export const scaleAction = defineAction({
     await setReplicas(ctx, params, output.previous, `${ctx.idempotencyKey}:compensate`);
     return { restored: output.previous };
   },
-  describeCompensation: (params) => `set ${params.url} back to the capacity it had before (read when the step runs)`,
 });

@@ -1,37 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { z } from 'zod';
-import { DurationSchema } from '../../domain/duration';
+import { type Expect, type Healthy, verifySpec } from '../../domain/actions/verify';
 import { heartbeat, pause } from '../activity-context';
 import { NON_RETRYABLE, assertEgressAllowed, callOut } from '../egress';
-import { ActionContext, defineAction } from './types';
-
-/** `{"path": "status", "equals": "ok"}`: the JSON answer must hold `equals` at the dotted `path`. */
-export const ExpectSchema = z
-  .object({
-    path: z.string().min(1).max(200),
-    equals: z.union([z.string(), z.number(), z.boolean(), z.null()]),
-  })
-  .strict();
-export type Expect = z.infer<typeof ExpectSchema>;
-
-/** How to poll a health endpoint; shared with the actions that check health after acting. */
-export const PollSchema = z
-  .object({
-    /** Time between checks. */
-    interval: DurationSchema.default(5_000),
-    /**
-     * How long to keep checking before giving up (this attempt). The default stays under a step's
-     * default 30 s timeout, so the step fails with "not healthy" rather than being cut off.
-     */
-    timeout: DurationSchema.default(20_000),
-    expect: ExpectSchema.optional(),
-  })
-  .strict();
-
-const Params = PollSchema.extend({
-  url: z.string().url(),
-  headers: z.record(z.string(), z.string()).optional(),
-}).strict();
+import { ActionContext, defineExecutor } from './types';
 
 export interface HealthCheck {
   url: string;
@@ -39,13 +10,6 @@ export interface HealthCheck {
   interval: number;
   timeout: number;
   expect?: Expect;
-}
-
-export interface Healthy {
-  healthy: true;
-  status: number;
-  checks: number;
-  elapsedMs: number;
 }
 
 /** One check may take this long at most, */
@@ -74,7 +38,7 @@ function isFinal(err: unknown): boolean {
  * without a connection. Timing out throws a retryable Error.
  */
 export async function pollHealth(ctx: ActionContext, check: HealthCheck, idempotencyKey: string): Promise<Healthy> {
-  assertEgressAllowed(check.url, ctx.config.AIRE_EGRESS_ALLOWLIST);
+  assertEgressAllowed(check.url, ctx.egress.allowlist);
   const started = Date.now();
   const deadline = started + check.timeout;
   let checks = 0;
@@ -84,7 +48,7 @@ export async function pollHealth(ctx: ActionContext, check: HealthCheck, idempot
     heartbeat({ checks, problem });
     try {
       const timeoutMs = Math.min(MAX_CHECK_MS, Math.max(MIN_CHECK_MS, deadline - Date.now()));
-      const res = await callOut({ method: 'GET', url: check.url, headers: check.headers, idempotencyKey, timeoutMs }, ctx.config.AIRE_EGRESS_ALLOWLIST);
+      const res = await callOut({ method: 'GET', url: check.url, headers: check.headers, idempotencyKey, timeoutMs }, ctx.egress.allowlist);
       const actual = check.expect ? valueAt(res.body, check.expect.path) : undefined;
       if (!check.expect || actual === check.expect.equals) {
         return { healthy: true, status: res.status, checks, elapsedMs: Date.now() - started };
@@ -101,13 +65,9 @@ export async function pollHealth(ctx: ActionContext, check: HealthCheck, idempot
   throw new Error(`${check.url} was not healthy within ${check.timeout} ms (${checks} checks); last: ${problem}`);
 }
 
-/** Waits until a health endpoint says the service is healthy, or fails the step when it does not in time. */
-export const verifyAction = defineAction({
-  type: 'verify',
-  description: 'Poll a health endpoint until it answers 2xx (optionally with a JSON field holding a value) or time out',
-  params: Params,
+/** `verify` (src/domain/actions/verify.ts): waits until a health endpoint says the service is healthy, or fails the step when it does not in time. */
+export const verifyExecutor = defineExecutor(verifySpec, {
   async execute(ctx, params) {
     return pollHealth(ctx, params, ctx.idempotencyKey);
   },
-  describeCompensation: () => 'nothing: verify only reads',
 });

@@ -1,7 +1,8 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { redact } from '../../domain/redact';
-import { IncidentReportSchema, ReportInputSchema, buildReport, reportMarkdown } from '../../domain/report';
+import { IncidentReportSchema, ReportInputSchema, buildReport } from '../../domain/report';
+import { reportMarkdown } from '../../domain/report-markdown';
 import { READ_ROLES } from '../auth';
 import { problemsFor } from '../openapi';
 import { defineRoute } from '../route';

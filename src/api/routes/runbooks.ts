@@ -1,9 +1,8 @@
 import type { Principal } from '../../domain/access';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { findAction } from '../../activities/actions';
-import { ActionModule } from '../../activities/actions/types';
-import { paramErrors, validateRunbook } from '../../activities/runbook-validation';
+import { type ActionSpec, findActionSpec } from '../../domain/actions';
+import { paramErrors, validateRunbook } from '../../domain/runbook-validation';
 import { SlugSchema } from '../../domain/incident';
 import { SampleIncidentSchema, draftFromSample, planRunbook } from '../../domain/dry-run';
 import { redact } from '../../domain/redact';
@@ -73,7 +72,7 @@ function runbookBody(raw: unknown): unknown {
 }
 
 /** What undoing the step would do; with outputs not known yet, parameters may still hold templates. */
-function describeCompensation(action: ActionModule, params: unknown): string {
+function describeCompensation(action: ActionSpec, params: unknown): string {
   const parsed = action.params.safeParse(params);
   try {
     return action.describeCompensation(parsed.success ? parsed.data : params);
@@ -87,7 +86,7 @@ async function dryRun(deps: Deps, principal: Principal, id: string, input: z.inf
   const found = await runbookVersion(deps, principal, id, input.version);
   const plan = planRunbook(found.runbook, draftFromSample(input.incident), (await readSettings(deps, principal)).approval);
   const steps = plan.steps.map((step, index) => {
-    const action = findAction(step.action);
+    const action = findActionSpec(step.action);
     if (step.params === undefined || !action) return step;
     const errors = paramErrors(action, step.params, ['steps', index, 'params']);
     if (errors.length > 0) return { ...step, error: errors.map((e) => `${e.path}: ${e.message}`).join('; ') };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { notifyAction } from '../../activities/actions/notify';
-import { paramErrors } from '../../activities/runbook-validation';
+import { notifySpec } from '../../domain/actions';
+import { paramErrors } from '../../domain/runbook-validation';
 import { redact } from '../../domain/redact';
 import { TenantSettings, TenantSettingsSchema } from '../../domain/tenant-settings';
 import { ValidationError } from '../../domain/validation';
@@ -51,7 +51,7 @@ export const settingsRoutes = [
     responses: { 200: { description: 'the settings as stored (signing secrets are never answered)', component: 'PublicSettings' } },
     handler: async ({ body: settings, principal, deps, res }) => {
       // A channel's target is the notify action's parameters: check them now, not at 3 a.m.
-      const errors = settings.channels.flatMap((channel, i) => paramErrors(notifyAction, { ...channel.target, message: 'check' }, ['channels', i, 'target']));
+      const errors = settings.channels.flatMap((channel, i) => paramErrors(notifySpec, { ...channel.target, message: 'check' }, ['channels', i, 'target']));
       if (errors.length > 0) throw new ValidationError('invalid settings', errors);
       await replaceSettings(deps, principal, settings);
       res.json(publicSettings(settings, deps.config.AIRE_SENSITIVE_KEYS));

@@ -1,8 +1,5 @@
-import { z } from 'zod';
 import { redact, redactText } from '../../../domain/redact';
 import type { ActionContext } from '../types';
-
-export const Message = z.string().min(1).max(4_000);
 
 /** One delivery: the notification itself or, on compensation, its retraction. */
 export interface Note {
@@ -16,20 +13,22 @@ export interface Note {
 export function noteFor(ctx: ActionContext, message: string, retraction: boolean): Note {
   return {
     retraction,
-    text: redactText(retraction ? `Retracted after rollback: ${message}` : message, ctx.config.AIRE_SENSITIVE_KEYS),
+    text: redactText(retraction ? `Retracted after rollback: ${message}` : message, ctx.sensitiveKeys),
     idempotencyKey: retraction ? `${ctx.idempotencyKey}:compensate` : ctx.idempotencyKey,
   };
 }
 
-/** A channel of `notify`: how one delivery goes out, and what its compensation will do. */
-export interface Channel<P> {
-  send(ctx: ActionContext, params: P, note: Note): Promise<Record<string, unknown>>;
-  describeCompensation(params: P): string;
+/**
+ * A channel of `notify`: how one delivery goes out, and what it answers (`S`, the channel's part of
+ * the output in src/domain/actions/notify). What its compensation will do is said there too.
+ */
+export interface Channel<P, S> {
+  send(ctx: ActionContext, params: P, note: Note): Promise<S>;
 }
 
 /** `redact` with the configured extra keys: every body leaves through this. */
 export function redacted<T>(ctx: ActionContext, value: T): T {
-  return redact(value, ctx.config.AIRE_SENSITIVE_KEYS);
+  return redact(value, ctx.sensitiveKeys);
 }
 
 /** `[HIGH] Checkout is down`, prefixed `Retracted: ` for a retraction. */

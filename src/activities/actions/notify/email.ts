@@ -2,24 +2,11 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { ApplicationFailure } from '@temporalio/activity';
 import { createTransport } from 'nodemailer';
-import { z } from 'zod';
-import { NON_RETRYABLE, resolveAllowed } from '../../egress';
-import { Channel, Message, headline, redacted } from './common';
+import type { z } from 'zod';
+import type { EmailParams, emailChannel } from '../../../domain/actions/notify/email';
 import { first } from '../../../domain/must';
-
-export const EmailParams = z
-  .object({
-    channel: z.literal('email'),
-    to: z.array(z.email()).min(1).max(50),
-    subject: z.string().min(1).max(200).optional(),
-    message: Message,
-    /** Defaults to AIRE_SMTP_HOST and AIRE_SMTP_PORT; the host must be on the egress allowlist. */
-    smtp: z
-      .object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) })
-      .strict()
-      .optional(),
-  })
-  .strict();
+import { NON_RETRYABLE, resolveAllowed } from '../../egress';
+import { Channel, headline, redacted } from './common';
 
 function isLoopback(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
@@ -58,13 +45,13 @@ function smtpFailure(err: unknown, where: string): Error {
 }
 
 /** A plain-text email; compensation sends a retraction in the same thread. */
-export const email: Channel<z.infer<typeof EmailParams>> = {
+export const email: Channel<EmailParams, z.infer<typeof emailChannel.sent>> = {
   async send(ctx, params, note) {
-    const host = params.smtp?.host ?? ctx.config.AIRE_SMTP_HOST;
-    const port = params.smtp?.port ?? ctx.config.AIRE_SMTP_PORT;
+    const host = params.smtp?.host ?? ctx.smtp.host;
+    const port = params.smtp?.port ?? ctx.smtp.port;
     // The relay's name is resolved and every address checked; the connection goes to a checked address.
-    const address = first(await resolveAllowed(host, ctx.config.AIRE_EGRESS_ALLOWLIST), `an address of the SMTP relay ${host}`);
-    const from = ctx.config.AIRE_SMTP_FROM;
+    const address = first(await resolveAllowed(host, ctx.egress.allowlist), `an address of the SMTP relay ${host}`);
+    const from = ctx.smtp.from;
     const details = redacted(ctx, { message: note.text, incident: ctx.incident, stepId: ctx.stepId });
     const text = [
       details.message,
@@ -98,5 +85,4 @@ export const email: Channel<z.infer<typeof EmailParams>> = {
       transport.close();
     }
   },
-  describeCompensation: (params) => `email a retraction of "${params.message}" to ${params.to.join(', ')}`,
 };

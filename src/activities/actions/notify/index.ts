@@ -1,55 +1,32 @@
-import { z } from 'zod';
-import { ActionContext, defineAction } from '../types';
-import { Channel, Note, noteFor } from './common';
-import { EmailParams, email } from './email';
-import { PagerDutyParams, pagerduty } from './pagerduty';
-import { SlackParams, slack } from './slack';
-import { WebhookParams, webhook } from './webhook';
+import { type NotifyParams, notifySpec } from '../../../domain/actions/notify';
+import { defineExecutor } from '../types';
+import { Note, noteFor } from './common';
+import { email } from './email';
+import { pagerduty } from './pagerduty';
+import { slack } from './slack';
+import type { ActionContext } from '../types';
+import { webhook } from './webhook';
 
-export { signBody } from './webhook';
-
-const CHANNELS = ['webhook', 'slack', 'pagerduty', 'email'] as const;
-
-/** `channel` picks the schema; without it a step is a webhook, as before channels existed. */
-const Params = z.discriminatedUnion('channel', [WebhookParams, SlackParams, PagerDutyParams, EmailParams], {
-  error: (issue) => (issue.code === 'invalid_union' ? `channel must be one of ${CHANNELS.join(', ')}` : undefined),
-});
-type NotifyParams = z.infer<typeof Params>;
-
-interface Bound {
-  send(ctx: ActionContext, note: Note): Promise<Record<string, unknown>>;
-  describeCompensation(): string;
-}
-
-function bind<P>(channel: Channel<P>, params: P): Bound {
-  return { send: (ctx, note) => channel.send(ctx, params, note), describeCompensation: () => channel.describeCompensation(params) };
-}
-
-function channelFor(params: NotifyParams): Bound {
+/** One delivery on the step's channel: the channel's name, then what the channel answered. */
+async function send(ctx: ActionContext, params: NotifyParams, note: Note) {
   switch (params.channel) {
     case 'webhook':
-      return bind(webhook, params);
+      return { channel: params.channel, ...(await webhook.send(ctx, params, note)) };
     case 'slack':
-      return bind(slack, params);
+      return { channel: params.channel, ...(await slack.send(ctx, params, note)) };
     case 'pagerduty':
-      return bind(pagerduty, params);
+      return { channel: params.channel, ...(await pagerduty.send(ctx, params, note)) };
     case 'email':
-      return bind(email, params);
+      return { channel: params.channel, ...(await email.send(ctx, params, note)) };
   }
 }
 
-/** Notifies people on one channel; undoing it retracts the notification there. */
-export const notifyAction = defineAction({
-  type: 'notify',
-  description: `Send a notification: ${CHANNELS.join(', ')} (webhook JSON is HMAC-signed when AIRE_WEBHOOK_SECRET is set)`,
-  params: Params,
-  async execute(ctx, params): Promise<Record<string, unknown>> {
-    const sent = await channelFor(params).send(ctx, noteFor(ctx, params.message, false));
-    return { delivered: true, channel: params.channel, ...sent };
+/** `notify` (src/domain/actions/notify): notifies people on one channel; undoing it retracts the notification there. */
+export const notifyExecutor = defineExecutor(notifySpec, {
+  async execute(ctx, params) {
+    return { delivered: true, ...(await send(ctx, params, noteFor(ctx, params.message, false))) };
   },
   async compensate(ctx, params) {
-    const sent = await channelFor(params).send(ctx, noteFor(ctx, params.message, true));
-    return { retracted: true, channel: params.channel, ...sent };
+    return { retracted: true, ...(await send(ctx, params, noteFor(ctx, params.message, true))) };
   },
-  describeCompensation: (params) => channelFor(params).describeCompensation(),
 });

@@ -1,21 +1,8 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { type PagerDutyParams, dedupKey, type pagerdutyChannel } from '../../../domain/actions/notify/pagerduty';
 import type { Severity } from '../../../domain/severity';
 import { callOut } from '../../egress';
-import { Channel, Message, clip, headline, redacted } from './common';
-
-export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
-
-export const PagerDutyParams = z
-  .object({
-    channel: z.literal('pagerduty'),
-    /** Events API v2; refused unless its host is on AIRE_EGRESS_ALLOWLIST. */
-    url: z.string().url().default(PAGERDUTY_EVENTS_URL),
-    routingKey: z.string().min(1).max(128),
-    /** trigger (default) opens or updates the alert; acknowledge and resolve follow the incident. */
-    eventAction: z.enum(['trigger', 'acknowledge', 'resolve']).default('trigger'),
-    message: Message,
-  })
-  .strict();
+import { Channel, clip, headline, redacted } from './common';
 
 const SEVERITY: Record<Severity, string> = { critical: 'critical', high: 'error', medium: 'warning', low: 'info', info: 'info' };
 
@@ -23,11 +10,8 @@ export function pagerdutySeverity(severity: string): string {
   return severity in SEVERITY ? SEVERITY[severity as Severity] : 'info';
 }
 
-/** One PagerDuty alert per incident: the trigger and the resolve share this key. */
-export const dedupKey = (incidentId: string): string => `aire-${incidentId}`;
-
 /** Triggers an alert; compensation resolves it. */
-export const pagerduty: Channel<z.infer<typeof PagerDutyParams>> = {
+export const pagerduty: Channel<PagerDutyParams, z.infer<typeof pagerdutyChannel.sent>> = {
   async send(ctx, params, note) {
     const dedup_key = dedupKey(ctx.incidentId);
     const { incident } = ctx;
@@ -48,8 +32,7 @@ export const pagerduty: Channel<z.infer<typeof PagerDutyParams>> = {
           };
     // The routing key is added after redaction: it must reach PagerDuty whatever AIRE_SENSITIVE_KEYS says.
     const body = { routing_key: params.routingKey, ...redacted(ctx, event) };
-    const res = await callOut({ method: 'POST', url: params.url, body, idempotencyKey: note.idempotencyKey }, ctx.config.AIRE_EGRESS_ALLOWLIST);
+    const res = await callOut({ method: 'POST', url: params.url, body, idempotencyKey: note.idempotencyKey }, ctx.egress.allowlist);
     return { status: res.status, dedupKey: dedup_key };
   },
-  describeCompensation: (params) => `resolve the PagerDuty alert it triggered (dedup key aire-<incident id>) via ${new URL(params.url).host}`,
 };

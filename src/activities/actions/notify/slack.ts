@@ -1,16 +1,8 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { SlackParams, slackChannel } from '../../../domain/actions/notify/slack';
 import type { ActionContext } from '../types';
 import { callOut } from '../../egress';
-import { Channel, Message, Note, clip, headline, redacted } from './common';
-
-export const SlackParams = z
-  .object({
-    channel: z.literal('slack'),
-    /** A Slack incoming webhook. Its path is a credential, so descriptions name only its host. */
-    url: z.string().url(),
-    message: Message,
-  })
-  .strict();
+import { Channel, Note, clip, headline, redacted } from './common';
 
 /** Slack reads &, < and > in text as markup. */
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -29,11 +21,10 @@ export function slackPayload(ctx: ActionContext, note: Note): Record<string, unk
   };
 }
 
-export const slack: Channel<z.infer<typeof SlackParams>> = {
+export const slack: Channel<SlackParams, z.infer<typeof slackChannel.sent>> = {
   async send(ctx, params, note) {
     const body = JSON.stringify(redacted(ctx, slackPayload(ctx, note)));
-    const res = await callOut({ method: 'POST', url: params.url, rawBody: body, idempotencyKey: note.idempotencyKey }, ctx.config.AIRE_EGRESS_ALLOWLIST);
+    const res = await callOut({ method: 'POST', url: params.url, rawBody: body, idempotencyKey: note.idempotencyKey }, ctx.egress.allowlist);
     return { status: res.status };
   },
-  describeCompensation: (params) => `post a retraction of "${params.message}" to the Slack webhook on ${new URL(params.url).host}`,
 };

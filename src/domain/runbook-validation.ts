@@ -1,9 +1,8 @@
-import { UNSAFE_PATTERN, isSafePattern } from '../domain/matching';
-import { Runbook, RunbookSchema } from '../domain/runbook';
-import { isTemplated } from '../domain/template';
-import { FieldError, ValidationError, fieldErrors, issueError } from '../domain/validation';
-import { ACTION_TYPES, findAction } from './actions';
-import { ActionModule } from './actions/types';
+import { ACTION_TYPES, type ActionSpec, findActionSpec } from './actions';
+import { UNSAFE_PATTERN, isSafePattern } from './matching';
+import { Runbook, RunbookSchema } from './runbook';
+import { isTemplated } from './template';
+import { FieldError, ValidationError, fieldErrors, issueError } from './validation';
 
 function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   let current = root;
@@ -18,7 +17,7 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
  * Checks rendered or raw step parameters against the action's schema. Templated values
  * (`{{…}}`) are filled in at run time, so problems on them are left to render time.
  */
-export function paramErrors(action: ActionModule, params: unknown, prefix: ReadonlyArray<PropertyKey>): FieldError[] {
+export function paramErrors(action: ActionSpec, params: unknown, prefix: ReadonlyArray<PropertyKey>): FieldError[] {
   const result = action.params.safeParse(params);
   if (result.success) return [];
   return result.error.issues.filter((issue) => !isTemplated(valueAt(params, issue.path))).map((issue) => issueError(issue, prefix));
@@ -39,7 +38,7 @@ export function validateRunbook(input: unknown): Runbook {
   const pattern = runbook.triggers.titlePattern;
   if (pattern !== undefined && !isSafePattern(pattern)) errors.push({ path: 'triggers.titlePattern', message: UNSAFE_PATTERN });
   runbook.steps.forEach((step, index) => {
-    const action = findAction(step.action);
+    const action = findActionSpec(step.action);
     if (!action) {
       errors.push({ path: `steps[${index}].action`, message: `unknown action type "${step.action}": one of ${ACTION_TYPES.join(', ')}` });
       return;

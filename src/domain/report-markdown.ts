@@ -1,0 +1,93 @@
+import type { Duration, IncidentReport } from './report';
+
+/* The post-incident report as Markdown: for the incident channel, the wiki, or a pull request. */
+/** One line of text, safe inside a Markdown table cell. */
+function cell(s: string): string {
+  return s.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+}
+
+/** One line of text, for headings and list items. */
+function line(s: string): string {
+  return s.replace(/\r?\n/g, ' ');
+}
+
+const when = (iso: string | null): string =>
+  iso
+    ? iso
+        .replace('T', ' ')
+        .replace(/\.\d{3}Z$/, 'Z')
+        .replace(/Z$/, ' UTC')
+    : '—';
+const took = (d: Duration | null): string => (d ? `${d.human} (${d.seconds} s)` : '—');
+
+export function reportMarkdown(r: IncidentReport): string {
+  const out: string[] = [];
+  const pm = r.postMortem;
+  out.push(`# Post-incident report: ${line(r.title)}`, '');
+  if (!r.final) out.push(`> **Draft**: the incident is ${r.status}; this report changes until the incident is closed.`, '');
+  out.push(
+    '| | |',
+    '|---|---|',
+    `| Incident | \`${r.incidentId}\` |`,
+    `| Severity | ${r.severity} (${r.priority}) |`,
+    `| Type | ${cell(r.type)} |`,
+    `| Source | ${cell(r.source)} |`,
+    `| Status | ${r.status}${r.final ? ' (final)' : ' (draft)'} |`,
+    `| Detected | ${when(r.detectedAt)} |`,
+    `| Resolved | ${when(r.resolvedAt)} |`,
+    `| Closed | ${when(r.closedAt)} |`,
+    `| Affected services | ${r.affectedServices.length ? cell(r.affectedServices.join(', ')) : '—'} |`,
+    `| Runbook | ${r.runbook ? cell(`${r.runbook.id}${r.runbook.version !== null ? ` v${r.runbook.version}` : ''}`) : 'none'} |`,
+    '',
+  );
+  if (r.description) out.push('## Summary', '', r.description, '');
+
+  out.push('## Root cause', '', r.rootCause ?? '_Not recorded yet._', '');
+
+  out.push(
+    '## Impact',
+    '',
+    '| measure | value |',
+    '|---|---|',
+    `| Time to acknowledge | ${took(pm.impact.timeToAcknowledge)} |`,
+    `| Time to mitigate | ${took(pm.impact.timeToMitigate)} |`,
+    `| Time to resolve | ${took(pm.impact.timeToResolve)} |`,
+    `| Time to close | ${took(pm.impact.timeToClose)} |`,
+    `| Occurrences | ${pm.impact.occurrences} |`,
+    '',
+  );
+
+  out.push('## Timeline', '');
+  if (pm.timeline.length === 0) out.push('_Nothing recorded yet._');
+  for (const t of pm.timeline) out.push(`- ${when(t.at)} — ${line(t.text)}`);
+  out.push('');
+
+  out.push('## What was automated', '');
+  if (pm.automated.length === 0) out.push('_No step ran automatically._');
+  else {
+    out.push('| step | action | status | attempts | took | approved by |', '|---|---|---|---|---|---|');
+    for (const s of pm.automated) {
+      const status = s.error && s.status !== 'succeeded' ? `${s.status}: ${s.error}` : s.status;
+      out.push(
+        `| ${cell(`${s.name} (${s.stepId})`)} | ${cell(s.action)} | ${cell(status)} | ${s.attempts} | ${s.duration ? s.duration.human : '—'} | ${s.approvedBy ? cell(s.approvedBy) : 'autopilot'} |`,
+      );
+    }
+  }
+  out.push('');
+
+  out.push('## What people did', '');
+  if (pm.humanActions.length === 0) out.push('_No one acted on this incident._');
+  for (const h of pm.humanActions) out.push(`- ${when(h.at)} — ${line(h.text)}`);
+  out.push('');
+
+  out.push('## Action items', '');
+  if (pm.actionItems.length === 0) out.push('_None yet._');
+  else {
+    out.push('| item | owner | due | status |', '|---|---|---|---|');
+    for (const i of pm.actionItems) {
+      out.push(`| ${cell(i.title)} | ${i.owner ? cell(i.owner) : 'unassigned'} | ${i.dueDate ?? '—'}${i.overdue ? ' **overdue**' : ''} | ${i.status} |`);
+    }
+  }
+  out.push('', `_Generated ${when(r.generatedAt)} by AIRE from the incident's audit trail._`, '');
+  return out.join('\n');
+}

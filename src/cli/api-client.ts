@@ -6,6 +6,7 @@ import type { IncidentDetails, IncidentPage, MessageAnswerBody } from '../api/ro
 import type { CreatedKey, Key, RevokedKey } from '../api/routes/keys';
 import type { RuleView } from '../api/routes/rules';
 import type { DryRunPlan, RunbookVersionView, RunbookView } from '../api/routes/runbooks';
+import type { NoteView, TimelineView } from '../api/routes/timeline';
 import type { FieldError } from '../domain/validation';
 
 /**
@@ -155,6 +156,14 @@ export class ApiClient {
 
   getIncident(id: string): Promise<Answer<IncidentDetails>> {
     return this.request('GET', `/api/incidents/${encodeURIComponent(id)}`);
+  }
+
+  addNote(id: string, body: { text: string; key?: boolean }): Promise<Answer<NoteView>> {
+    return this.request('POST', `/api/incidents/${encodeURIComponent(id)}/notes`, { body });
+  }
+
+  timeline(id: string): Promise<Answer<TimelineView>> {
+    return this.request('GET', `/api/incidents/${encodeURIComponent(id)}/timeline`);
   }
 
   /** approve, reject, acknowledge, rollback, resolve, close. */

@@ -1,5 +1,6 @@
 import type { Trigger } from '../domain/runbook';
 import { defined } from '../domain/must';
+import type { TimelineView } from '../api/routes/timeline';
 import type { ApiError, ApiKeyView, BreakerView, Control, DryRun, Incident, IncidentDetail, RunbookVersionView, RunbookView } from './api-client';
 
 /** Output for people: aligned tables, key/value blocks, short times. Scripts use --json instead. */
@@ -373,4 +374,13 @@ export function problem(err: ApiError): string {
   if (!p && err.text.trim() !== '') lines.push(`  ${truncate(err.text.trim().replace(/\s+/g, ' '), 300)}`);
   if (err.status === 401) lines.push('  (set AIRE_API_KEY or pass --api-key)');
   return lines.join('\n');
+}
+
+/** An incident's timeline: one line per entry, oldest first; people's entries marked with their name. */
+export function timelineLines(items: TimelineView['items']): string {
+  if (items.length === 0) return 'nothing recorded yet';
+  return table(
+    [{ header: 'time' }, { header: 'who', max: 24 }, { header: 'what' }],
+    items.map((t) => [time(t.at), t.automated ? 'aire' : t.actor, t.text]),
+  );
 }

@@ -18,6 +18,8 @@ export const ACTION_KINDS = [
   'alert.resolved',
   'alert.flapping',
   'history.continued',
+  // people's notes on the timeline
+  'note.added',
   // the runbook
   'runbook.selected',
   'runbook.none',

@@ -57,6 +57,11 @@ export function reportMarkdown(r: IncidentReport): string {
     '',
   );
 
+  if (pm.keyNotes.length > 0) {
+    out.push('## Key notes', '');
+    for (const n of pm.keyNotes) out.push(`- ${when(n.at)} — ${line(n.actor)}: ${line(n.text)}`);
+    out.push('');
+  }
   out.push('## Timeline', '');
   if (pm.timeline.length === 0) out.push('_Nothing recorded yet._');
   for (const t of pm.timeline) out.push(`- ${when(t.at)} — ${line(t.text)}`);

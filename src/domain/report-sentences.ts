@@ -81,6 +81,8 @@ export function describeEntry(e: LogEntry, steps: Map<string, Step>): string {
       return `The alert resolved${d.resolvesIncident === true ? ': the runbook resolves the incident with it' : ''}`;
     case 'alert.flapping':
       return 'The alert fired again within the flap window: the incident stays open';
+    case 'note.added':
+      return `${who}${d.key === true ? ' (key note)' : ''}: ${str(d.text) ?? ''}`;
     case 'history.continued':
       return `The workflow continued in a fresh history${num(d.historyLength) !== undefined ? ` after ${num(d.historyLength)} events` : ''}`;
     case 'breaker.opened':

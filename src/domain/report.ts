@@ -177,6 +177,7 @@ export const HUMAN_ACTIONS = [
   'retry_step',
   'skip_step',
   'abort_step',
+  'note',
   'other',
 ] as const;
 
@@ -244,6 +245,8 @@ export const IncidentReportSchema = z.object({
     timeline: z.array(TimelineEntrySchema),
     automated: z.array(AutomatedStepSchema),
     humanActions: z.array(HumanActionSchema),
+    /** Notes people marked `key` on the timeline (POST /api/incidents/:id/notes), in order. */
+    keyNotes: z.array(z.object({ at: z.string(), actor: z.string(), text: z.string() })),
     impact: ImpactSchema,
     actionItems: z.array(ReportActionItemSchema),
   }),
@@ -298,6 +301,7 @@ function humanAction(kind: string): HumanAction['action'] | null {
     'decision.retry': 'retry_step',
     'decision.skip': 'skip_step',
     'decision.abort': 'abort_step',
+    'note.added': 'note',
   };
   if (kind.endsWith('.ignored')) return null;
   // A person's rollback shows as rollback.requested; the later rolled_back entry is its effect.
@@ -413,6 +417,9 @@ export function buildReport(input: ReportInput, now: Date): IncidentReport {
       timeline,
       automated,
       humanActions,
+      keyNotes: p.actionLog
+        .filter((e) => e.kind === 'note.added' && e.detail.key === true)
+        .map((e) => ({ at: e.at, actor: e.actor, text: str(e.detail.text) ?? '' })),
       impact,
       actionItems: p.actionItems.map((i) => ({ ...i, overdue: isOverdue(i, now) })),
     },

@@ -88,6 +88,8 @@ const SAMPLE_BODIES: Record<string, Record<string, unknown>> = {
   completeManualStep: { outcome: 'done', note: 'restarted' },
   decideFailedStep: { decision: 'retry', reason: 'flaky' },
   addActionItem: { title: 'Add an alert', owner: 'sre', dueDate: '2030-01-01', status: 'open' },
+  // Only the required field: without `text` (or with any other shape) a note is refused.
+  addNote: { text: 'checked the dashboards' },
   updateActionItem: { title: 'Add an alert', owner: null, dueDate: null, status: 'done' },
   dryRunRunbook: { incident: { title: 'capacity low', severity: 'high', context: { service: 'a' } }, version: 1 },
   createRunbook: {

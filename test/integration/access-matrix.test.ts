@@ -141,6 +141,8 @@ describe('access matrix: every route × every role × own and other tenant', () 
       request: async () => ({ path: `/api/incidents/${A.gated}/steps/failed-step/decision`, body: { decision: 'skip' } }),
     },
     incidentReport: { own: [200], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/report` }) },
+    addNote: { own: [201], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/notes`, body: { text: 'matrix note' } }) },
+    incidentTimeline: { own: [200], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/timeline` }) },
     addActionItem: {
       own: [201],
       other: 'resource',

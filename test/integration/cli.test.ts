@@ -264,6 +264,30 @@ steps:
     await stack.incidentWhen(tenant, incidentId, (v) => v.incident.status === 'closed');
   });
 
+  test('incident note writes on the timeline (a key note reaches the report); incident timeline shows it all in order', async () => {
+    const note = await aire(['incident', 'note', incidentId, 'the checkout config push caused it', '--key'], { AIRE_API_KEY: tenant.keys.responder });
+    expect([note.code, note.stdout]).toEqual([0, expect.stringContaining('key note added')]);
+    const timeline = await aire(['incident', 'timeline', incidentId]);
+    expect(timeline.code).toBe(0);
+    const lines = timeline.stdout.split('\n');
+    const at = (text: string): number => lines.findIndex((l) => l.includes(text));
+    // Opened, acted on, closed, then the note written in review: one stream, in order.
+    expect(at('Incident opened')).toBeGreaterThan(0);
+    expect(at('asked for a rollback')).toBeGreaterThan(at('Incident opened'));
+    expect(at('closed the incident')).toBeGreaterThan(at('asked for a rollback'));
+    expect(at('(key note): the checkout config push caused it')).toBeGreaterThan(at('closed the incident'));
+    const report = await stack.call<{ postMortem: { keyNotes: { actor: string; text: string }[] } }>(
+      'GET',
+      `/api/incidents/${incidentId}/report`,
+      tenant.keys.viewer,
+    );
+    expect(report.body.postMortem.keyNotes).toEqual([
+      { at: expect.any(String) as string, actor: 'key:responder-key', text: 'the checkout config push caused it' },
+    ]);
+    const empty = await aire(['incident', 'note', incidentId, '   '], { AIRE_API_KEY: tenant.keys.responder });
+    expect([empty.code, empty.stderr]).toEqual([2, expect.stringContaining('text')]);
+  });
+
   test('an invalid runbook file is refused with exit code 2 and the failing path', async () => {
     const bad = file(
       'bad-runbook.yaml',

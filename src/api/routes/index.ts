@@ -16,6 +16,7 @@ import { reportRoutes } from './reports';
 import { ruleRoutes } from './rules';
 import { runbookRoutes } from './runbooks';
 import { settingsRoutes } from './settings';
+import { timelineRoutes } from './timeline';
 
 /** GET /api/openapi.json: public, like /healthz; the document of this very registry. */
 const openApiRoutes = [
@@ -50,6 +51,7 @@ export const ROUTES: readonly Route[] = [
   ...eventRoutes,
   // incidents and their review
   ...incidentRoutes,
+  ...timelineRoutes,
   ...reportRoutes,
   ...actionItemRoutes,
   // configuration

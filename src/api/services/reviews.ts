@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type ActionItemPatch,
   type NewActionItem,
@@ -7,10 +8,11 @@ import {
   listTenantActionItems,
   updateActionItem,
 } from '../../db/action-items';
-import { getIncident, incidentDetails } from '../../db/incidents';
+import { appendLog, getIncident, incidentDetails } from '../../db/incidents';
 import { withTenant } from '../../db/pool';
 import type { Principal } from '../../domain/access';
 import type { ActionItem, ListedActionItem } from '../../domain/report';
+import { actorOf } from '../auth';
 import type { Deps } from '../deps';
 import { notFound } from '../problem';
 
@@ -48,4 +50,35 @@ export async function changeActionItem(deps: Deps, principal: Principal, itemId:
   const item = await withTenant(deps.pool, principal.tenantId, (c) => updateActionItem(c, itemId, patch));
   if (!item) throw notFound(`action item ${itemId}`);
   return item;
+}
+
+export interface Note {
+  incidentId: string;
+  at: string;
+  actor: string;
+  text: string;
+  key: boolean;
+}
+
+/**
+ * A person's note on the incident's timeline, appended to its audit trail (`note.added`); `key`
+ * notes are also listed in the report. Open or closed: a review writes notes after the close too.
+ */
+export async function addNote(deps: Deps, principal: Principal, incidentId: string, note: { text: string; key: boolean }): Promise<Note> {
+  const written: Note = { incidentId, at: new Date().toISOString(), actor: actorOf(principal), ...note };
+  const found = await withTenant(deps.pool, principal.tenantId, async (c) => {
+    if (!(await getIncident(c, incidentId))) return false;
+    await appendLog(c, {
+      tenantId: principal.tenantId,
+      incidentId,
+      eventKey: `note:${randomUUID()}`,
+      kind: 'note.added',
+      actor: written.actor,
+      at: written.at,
+      detail: { text: note.text, key: note.key },
+    });
+    return true;
+  });
+  if (!found) throw notFound(`incident ${incidentId}`);
+  return written;
 }

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { INCIDENT_SOURCES, INCIDENT_STATUSES } from '../../domain/incident';
 import { SEVERITIES } from '../../domain/severity';
 import type { Incident } from '../api-client';
-import { incidentDetail, incidentList } from '../format';
+import { incidentDetail, incidentList, timelineLines } from '../format';
 import { ApiOptions, apiCommand, emit, group, note, pageSize, run } from './common';
 
 /** `aire incidents list` and `aire incident show|approve|reject|ack|rollback|resolve|close`. */
@@ -113,6 +113,33 @@ export function registerIncidentCommands(program: Command): void {
     run(opts, async (client) => {
       const answer = await client.getIncident(id);
       emit(opts, answer.text, () => incidentDetail(answer.body));
+    }),
+  );
+
+  apiCommand(incident, {
+    name: 'note <id> <text>',
+    description: "write a note on the incident's timeline (role responder or approver); --key lists it in the report",
+    options: [new Option('--key', 'a key note: listed in the post-incident report')],
+    examples: ['aire incident note <id> "rolled back the config push by hand"', 'aire incident note <id> "root cause: expired cert" --key'],
+  }).action((id: string, text: string, opts: ApiOptions & { key?: boolean }) =>
+    run(opts, async (client) => {
+      const answer = await client.addNote(id, { text, key: opts.key === true });
+      emit(
+        opts,
+        answer.text,
+        () => `${answer.body.key ? 'key note' : 'note'} added to incident ${id} (as ${answer.body.actor}); see aire incident timeline ${id}`,
+      );
+    }),
+  );
+
+  apiCommand(incident, {
+    name: 'timeline <id>',
+    description: 'notes, status changes, steps, approvals and notifications in one ordered stream',
+    examples: ['aire incident timeline <id>', 'aire incident timeline <id> --json'],
+  }).action((id: string, opts: ApiOptions) =>
+    run(opts, async (client) => {
+      const answer = await client.timeline(id);
+      emit(opts, answer.text, () => timelineLines(answer.body.items));
     }),
   );
 

@@ -1,6 +1,6 @@
 import { PoolClient } from 'pg';
 import { IncidentStatus } from '../domain/incident';
-import { ActionItem, ActionItemStatus, ListedActionItem } from '../domain/report';
+import { ActionItem, ActionItemStatus, ListedActionItem } from '../domain/action-items';
 import { Severity } from '../domain/severity';
 
 /*

@@ -1,6 +1,8 @@
 import { withTenant } from '../../src/db/pool';
-import { ActionItemSchema, IncidentReportSchema, ListedActionItemSchema } from '../../src/domain/report';
-import type { ActionItem, IncidentReport, ListedActionItem } from '../../src/domain/report';
+import { ActionItemSchema, ListedActionItemSchema } from '../../src/domain/action-items';
+import type { ActionItem, ListedActionItem } from '../../src/domain/action-items';
+import { IncidentReportSchema } from '../../src/domain/report';
+import type { IncidentReport } from '../../src/domain/report';
 import { Receiver } from '../support/receiver';
 import { IncidentView, Stack, TestTenant, uniqueId } from '../support/stack';
 

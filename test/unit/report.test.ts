@@ -1,4 +1,5 @@
-import { IncidentReportSchema, ReportInput, buildReport, durationBetween, humanDuration, isOverdue } from '../../src/domain/report';
+import { isOverdue } from '../../src/domain/action-items';
+import { IncidentReportSchema, ReportInput, buildReport, durationBetween, humanDuration } from '../../src/domain/report';
 import { reportMarkdown } from '../../src/domain/report-markdown';
 
 const T0 = Date.parse('2025-03-10T09:00:00.000Z');

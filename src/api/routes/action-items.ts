@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ActionItemSchema, ActionItemStatusSchema, ListedActionItemSchema } from '../../domain/report';
+import { ActionItemSchema, ActionItemStatusSchema, ListedActionItemSchema } from '../../domain/action-items';
 import { READ_ROLES, actorOf } from '../auth';
 import { problemsFor } from '../openapi';
 import { defineRoute } from '../route';

@@ -11,7 +11,7 @@ import {
 import { appendLog, getIncident, incidentDetails } from '../../db/incidents';
 import { withTenant } from '../../db/pool';
 import type { Principal } from '../../domain/access';
-import type { ActionItem, ListedActionItem } from '../../domain/report';
+import type { ActionItem, ListedActionItem } from '../../domain/action-items';
 import { actorOf } from '../auth';
 import type { Deps } from '../deps';
 import { notFound } from '../problem';

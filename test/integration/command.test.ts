@@ -222,6 +222,29 @@ describe('incident command', () => {
     expect(view.incident.latestStatusUpdate).toMatchObject({ message: 'Rolling back the deploy', audience: 'internal', actor: 'key:responder-key' });
   });
 
+  test('the commander is reminded on their channel when no status update was posted for statusUpdates.every', async () => {
+    const tenant = await stack.tenant('remind');
+    const rb = uniqueId('remind');
+    const settings = {
+      channels: [{ name: 'carol-pager', target: { url: `${target.url}/${rb}/carol` }, events: ['status.update-due'] }],
+      people: [{ name: 'carol', channel: 'carol-pager' }],
+      statusUpdates: { every: { high: '3s' } },
+    };
+    expect((await stack.call('PUT', '/api/settings', tenant.keys.admin, settings)).status).toBe(200);
+    const id = await declare(tenant, `${rb} slow burn`, 'high');
+    expect((await stack.call('POST', `/api/incidents/${id}/roles`, tenant.keys.responder, { role: 'commander', person: 'carol' })).status).toBe(200);
+    const reminders = () => target.applied.filter((r) => r.path === `/${rb}/carol` && /No status update/.test(String((r.body as { message?: string }).message)));
+    await eventually(async () => (reminders().length >= 1 ? true : undefined), 20_000);
+    const view = await stack.incidentWhen(tenant, id, (v) => v.actionLog.some((e) => e.kind === 'status_update.due'));
+    expect(view.actionLog.find((e) => e.kind === 'status_update.due')?.detail).toMatchObject({ everyMs: 3_000, commander: 'carol', channels: ['carol-pager'] });
+    // Resolved: no more reminders.
+    expect((await stack.call('POST', `/api/incidents/${id}/resolve`, tenant.keys.responder, {})).status).toBe(200);
+    await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'resolved');
+    const sent = reminders().length;
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect(reminders().length).toBe(sent);
+  });
+
   test('no tiers, no runbook: a critical incident nobody acknowledges pages the on-call channel until acknowledged', async () => {
     const tenant = await stack.tenant('paging');
     const rb = uniqueId('page');

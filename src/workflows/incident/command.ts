@@ -136,6 +136,30 @@ export function applyStatusUpdate(run: IncidentRun, m: StatusUpdateMessage): Mes
   return 'status-update-posted';
 }
 
+/**
+ * Nudges the commander (their channel, else the channels that take `status.update-due`) when no
+ * status update was posted for the severity's `statusUpdates.every`, until the incident resolves.
+ */
+export async function remindStatusUpdates(run: IncidentRun): Promise<void> {
+  const every = (): number | undefined => run.settings.statusUpdates?.every[run.state.severity];
+  const over = (): boolean => run.closing() || run.state.status === 'resolved' || run.state.status === 'closed';
+  for (;;) {
+    const period = every();
+    const last = run.state.latestStatusUpdate?.at;
+    const changed = (): boolean => over() || every() !== period || run.state.latestStatusUpdate?.at !== last;
+    if (period === undefined) await wf.condition(changed);
+    if (period === undefined || (await wf.condition(changed, period))) {
+      if (over()) return;
+      continue;
+    }
+    const commander = rolesOf(run).commander;
+    const own = channelNamed(run.settings, run.settings.people?.find((p) => p.name === commander)?.channel);
+    const channels = own.length > 0 ? own : routeChannels(run.settings, 'status.update-due', { severity: run.state.severity, category: run.draft.category });
+    run.record('status_update.due', 'aire', { detail: { everyMs: period, commander: commander ?? null, channels: channels.map((c) => c.name) } });
+    run.notifier.notify('status.update-due', `No status update on "${title(run)}" for ${Math.round(period / 60_000)} min: post one (aire incident status-update)`, channels);
+  }
+}
+
 // ---- another runbook ----
 
 export function runbookRefusal(run: IncidentRun, m: RunRunbookMessage): Refusal | undefined {

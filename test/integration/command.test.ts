@@ -233,7 +233,8 @@ describe('incident command', () => {
     expect((await stack.call('PUT', '/api/settings', tenant.keys.admin, settings)).status).toBe(200);
     const id = await declare(tenant, `${rb} slow burn`, 'high');
     expect((await stack.call('POST', `/api/incidents/${id}/roles`, tenant.keys.responder, { role: 'commander', person: 'carol' })).status).toBe(200);
-    const reminders = () => target.applied.filter((r) => r.path === `/${rb}/carol` && /No status update/.test(String((r.body as { message?: string }).message)));
+    const reminders = () =>
+      target.applied.filter((r) => r.path === `/${rb}/carol` && /No status update/.test(String((r.body as { message?: string }).message)));
     await eventually(async () => (reminders().length >= 1 ? true : undefined), 20_000);
     const view = await stack.incidentWhen(tenant, id, (v) => v.actionLog.some((e) => e.kind === 'status_update.due'));
     expect(view.actionLog.find((e) => e.kind === 'status_update.due')?.detail).toMatchObject({ everyMs: 3_000, commander: 'carol', channels: ['carol-pager'] });

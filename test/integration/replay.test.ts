@@ -126,7 +126,11 @@ describe('replaying recorded incident histories', () => {
         await stack.call('POST', `/api/incidents/${id}/roles`, tenant.keys.responder, { role: 'scribe', person: 'key:approver-key' });
         await stack.call('POST', `/api/incidents/${id}/status-updates`, tenant.keys.responder, { message: 'trying another runbook' });
         await stack.call('POST', `/api/incidents/${id}/runbooks`, tenant.keys.responder, { runbookId: second });
-        await stack.incidentWhen(tenant, id, (v) => v.steps.some((s) => s.stepId === 'r2-three' && s.status === 'succeeded') && v.incident.status === 'mitigated');
+        await stack.incidentWhen(
+          tenant,
+          id,
+          (v) => v.steps.some((s) => s.stepId === 'r2-three' && s.status === 'succeeded') && v.incident.status === 'mitigated',
+        );
         await stack.call('POST', `/api/incidents/${id}/rollback`, tenant.keys.approver, {});
         await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'rolled_back');
       });

@@ -156,7 +156,11 @@ export async function remindStatusUpdates(run: IncidentRun): Promise<void> {
     const own = channelNamed(run.settings, run.settings.people?.find((p) => p.name === commander)?.channel);
     const channels = own.length > 0 ? own : routeChannels(run.settings, 'status.update-due', { severity: run.state.severity, category: run.draft.category });
     run.record('status_update.due', 'aire', { detail: { everyMs: period, commander: commander ?? null, channels: channels.map((c) => c.name) } });
-    run.notifier.notify('status.update-due', `No status update on "${title(run)}" for ${Math.round(period / 60_000)} min: post one (aire incident status-update)`, channels);
+    run.notifier.notify(
+      'status.update-due',
+      `No status update on "${title(run)}" for ${Math.round(period / 60_000)} min: post one (aire incident status-update)`,
+      channels,
+    );
   }
 }
 

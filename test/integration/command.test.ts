@@ -62,6 +62,8 @@ describe('incident command', () => {
     expect(Date.parse(raised.body.state.ackBy as string) - Date.parse(highAckBy)).toBe(-45 * 60_000);
     expect((await patch(tenant, id, { title: `${rb} db down` })).body.outcome).toBe('unchanged');
 
+    const note = await stack.call('POST', `/api/incidents/${id}/notes`, tenant.keys.responder, { text: 'paging the DB team', key: true });
+    expect(note.status).toBe(201);
     // The step that waited finishes; the next one now needs a human: the critical rule holds.
     expect((await stack.call('POST', `/api/incidents/${id}/steps/check/complete`, tenant.keys.responder, {})).status).toBe(200);
     const gated = await stack.incidentWhen(tenant, id, (v) => v.live?.pendingApproval != null);
@@ -84,6 +86,29 @@ describe('incident command', () => {
       { changes: { severity: { from: 'critical', to: 'medium' } }, reason: 'only staging affected' },
     ]);
     expect(done.actionLog.find((e) => e.kind === 'incident.edited')?.actor).toBe('key:responder-key');
+
+    // One ordered stream: the edit, the note, the step, the gate, the second edit, the approval, the next step.
+    const timeline = await stack.call<{ items: { kind: string; stepId: string | null; text: string }[] }>(
+      'GET',
+      `/api/incidents/${id}/timeline`,
+      tenant.keys.viewer,
+    );
+    const at = (kind: string, nth = 0, stepId?: string) =>
+      timeline.body.items.map((e, i) => (e.kind === kind && (stepId === undefined || e.stepId === stepId) ? i : -1)).filter((i) => i >= 0)[nth] ?? -1;
+    const order = [
+      at('incident.edited'),
+      at('note.added'),
+      at('step.succeeded', 0, 'check'),
+      at('approval.requested'),
+      at('incident.edited', 1),
+      at('approval.granted'),
+      at('step.succeeded', 0, 'two'),
+    ];
+    expect(order.every((i, n) => i >= 0 && (n === 0 || i > (order[n - 1] ?? -1)))).toBe(true);
+    expect(timeline.body.items[at('incident.edited')]?.text).toBe(
+      // jsonb keeps shorter keys first
+      `key:responder-key changed title "${rb} db latency" → "${rb} db down", severity "high" → "critical": customer data at risk`,
+    );
   });
 
   test('impact, root cause and labels; two edits at once are both recorded; a closed incident refuses edits', async () => {

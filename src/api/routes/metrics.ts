@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { IntakeOutcome, httpRequestDuration, intakeRequests, registry } from '../../metrics';
 import { READ_ROLES } from '../auth';
 import { defineRoute } from '../route';
+import { refreshHealthGauges } from '../services/health-metrics';
 import { responseSummary } from '../services/metrics';
 
 const WINDOW_UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
@@ -107,7 +108,8 @@ export function observeRequests(intakeRoutes: ReadonlySet<string>): RequestHandl
 
 /**
  * `GET /metrics` in Prometheus text format, without a key (like /healthz): it holds counts labelled
- * by severity, source, action type and route pattern only, nothing that names a tenant.
+ * by severity, source, status, action type and route pattern only, nothing that names a tenant. The
+ * incident and breaker gauges are read from PostgreSQL across tenants, as aggregates.
  */
 export const prometheusRoutes = [
   defineRoute({
@@ -118,7 +120,8 @@ export const prometheusRoutes = [
     summary: 'Prometheus metrics (text exposition format); counts by severity, source, action type and route pattern, nothing per tenant',
     roles: null,
     responses: { 200: { description: 'metrics', contentType: 'text/plain', schema: () => ({ type: 'string' }) } },
-    handler: async ({ res }) => {
+    handler: async ({ deps, res }) => {
+      await refreshHealthGauges(deps);
       const text = await registry.metrics();
       res.set('Cache-Control', 'no-store').type(registry.contentType).send(text);
     },

@@ -1,5 +1,8 @@
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ACTION_TYPES } from './domain/actions';
+import { INCIDENT_SOURCES, INCIDENT_STATUSES } from './domain/incident';
+import { SEVERITIES } from './domain/severity';
 
 /**
  * Every Prometheus metric AIRE exports, defined once. The API and the worker import this module and
@@ -120,6 +123,28 @@ export const healthReadErrors = new Counter({
   help: 'Scrapes whose incident and breaker gauges could not be read from PostgreSQL (those gauges are left out of that scrape)',
   registers: [registry],
 });
+
+/**
+ * Series whose labels are known in advance start at zero, each in the process that records it. A
+ * counter series that appears only with its first event is first scraped at 1, and rate() and
+ * increase() never see that 1: the first SLA breach after a worker starts would not raise
+ * AireSlaBreached. (Step durations are left out: quantiles do not need it, and a histogram per
+ * action type is many lines of zeros.)
+ */
+export function zeroApiSeries(intakeRoutes: Iterable<string>): void {
+  for (const severity of SEVERITIES) for (const source of INCIDENT_SOURCES) incidentsOpened.inc({ severity, source }, 0);
+  for (const route of intakeRoutes) for (const outcome of INTAKE_OUTCOMES) intakeRequests.inc({ route, outcome }, 0);
+}
+
+export function zeroWorkerSeries(): void {
+  for (const severity of SEVERITIES) slaBreaches.inc({ severity }, 0);
+  for (const status of INCIDENT_STATUSES) incidentTransitions.inc({ status }, 0);
+  for (const action of ACTION_TYPES) {
+    stepAttemptFailures.inc({ action }, 0);
+    for (const outcome of STEP_OUTCOMES) stepsFinished.inc({ action, outcome }, 0);
+  }
+  for (const gate of ['runbook', 'step']) for (const decision of ['approve', 'reject', 'timed_out']) approvalLatency.zero({ gate, decision });
+}
 
 /** Answers a scrape with the registry in Prometheus text format. */
 export async function writeMetrics(res: ServerResponse): Promise<void> {

@@ -29,6 +29,9 @@ describe('Prometheus', () => {
   let prometheus: Prometheus;
   let target: Receiver;
   let tenant: TestTenant;
+  let workerMetrics = '';
+  /** What /metrics must never show: tenant, incident, runbook and service names. */
+  const names: string[] = ['payments'];
 
   beforeAll(async () => {
     for (const bin of [PROMETHEUS, PROMTOOL]) {
@@ -38,6 +41,7 @@ describe('Prometheus', () => {
     stack = await Stack.start('prometheus', { worker: false });
     target = await new Receiver().start();
     const workerPort = await freePort();
+    workerMetrics = `http://127.0.0.1:${workerPort}/metrics`;
     worker = spawnNode('src/worker/main.ts', {
       DATABASE_URL: stack.config.DATABASE_URL,
       TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS,
@@ -51,8 +55,10 @@ describe('Prometheus', () => {
     await eventually(() => fetch(`http://127.0.0.1:${workerPort}/metrics`).then((r) => (r.ok ? true : undefined)), 60_000);
     prometheus = new Prometheus();
     const config = prometheus.writeConfig({ 'aire-api': new URL(stack.baseUrl).host, 'aire-worker': `127.0.0.1:${workerPort}` });
-    expect(await promtool(['check', 'config', config])).toMatchObject({ code: 0 });
+    expectSuccess(await promtool(['check', 'config', config]));
     await prometheus.start(config);
+    // Scraped once before anything happens, so the series are first seen at zero and rate() counts every event.
+    await eventually(async () => ((await prometheus.value('count(up == 1)')) === 2 ? true : undefined), 30_000);
     tenant = await stack.tenant('prom');
     await runIncidents();
   }, 240_000);
@@ -83,9 +89,11 @@ describe('Prometheus', () => {
     expect(res.status).toBe(201);
   }
 
-  async function declare(title: string, severity: string): Promise<string> {
-    const res = await stack.call<{ id: string }>('POST', '/api/incidents', tenant.keys.ingest, { title, severity, affectedServices: ['payments'] });
+  /** Only the failing runbook's incidents name the service (the breaker is per service); more than 3 related incidents would raise the severity. */
+  async function declare(title: string, severity: string, affectedServices: string[] = []): Promise<string> {
+    const res = await stack.call<{ id: string }>('POST', '/api/incidents', tenant.keys.ingest, { title, severity, affectedServices });
     expect(res.status).toBe(201);
+    names.push(res.body.id);
     return res.body.id;
   }
 
@@ -99,6 +107,7 @@ describe('Prometheus', () => {
   async function runIncidents(): Promise<void> {
     expect((await stack.call('PUT', '/api/settings', tenant.keys.admin, { responseSla: { low: '1s' } })).status).toBe(200);
     const [ok, gated, bad] = [uniqueId('prom-ok'), uniqueId('prom-gated'), uniqueId('prom-bad')];
+    names.push(tenant.id, tenant.slug, ok, gated, bad);
     target.on('POST', `/${bad}/call`, { status: 503 });
     await runbook(ok, { completion: { autoResolve: true } });
     await runbook(gated, { requiresApproval: true });
@@ -106,7 +115,7 @@ describe('Prometheus', () => {
 
     const okId = await declare(`${ok} disk full`, 'medium');
     const gatedId = await declare(`${gated} database failover`, 'medium');
-    const badId = await declare(`${bad} deploy stuck`, 'medium');
+    const badId = await declare(`${bad} deploy stuck`, 'medium', ['payments']);
     const slaId = await declare(`${uniqueId('prom-sla')} nobody looks`, 'low');
     expect((await stack.call('POST', '/api/incidents', tenant.keys.ingest, { severity: 'medium' })).status).toBe(400);
     expect((await stack.call('POST', '/api/incidents', undefined, { title: 'x', severity: 'low' })).status).toBe(401);
@@ -118,11 +127,16 @@ describe('Prometheus', () => {
     await settled(gatedId, 'mitigated');
     await settled(badId, 'failed');
 
-    const brokenId = await declare(`${bad} deploy stuck again`, 'medium');
+    const brokenId = await declare(`${bad} deploy stuck again`, 'medium', ['payments']);
     await stack.incidentWhen(tenant, brokenId, (v) => v.incident.status === 'awaiting_approval');
     expect((await stack.call('POST', `/api/incidents/${brokenId}/reject`, tenant.keys.approver, { reason: 'by hand' })).status).toBe(200);
     await stack.incidentWhen(tenant, brokenId, (v) => v.approvals.length === 1);
     await stack.incidentWhen(tenant, slaId, (v) => v.actionLog.some((e) => e.kind === 'sla.breached'));
+  }
+
+  /** promtool exited 0; otherwise the failure shows what it printed. */
+  function expectSuccess(result: { code: number; output: string }): void {
+    expect(result.code === 0 ? result : result.output).toEqual(expect.objectContaining({ code: 0 }));
   }
 
   /** Waits until Prometheus has scraped `expr` at `expected` (scrapes are every second). */
@@ -150,6 +164,9 @@ describe('Prometheus', () => {
   test('it scrapes both processes', async () => {
     await expectValue('up{job="aire-api"}', 1);
     await expectValue('up{job="aire-worker"}', 1);
+    // Each process exports the series it records (at zero until then), not the other's.
+    expect(await prometheus.query('aire_incidents_opened_total{job="aire-worker"}')).toEqual([]);
+    expect(await prometheus.query('aire_steps_finished_total{job="aire-api"}')).toEqual([]);
   });
 
   test('intake and incidents opened, from the API', async () => {
@@ -166,22 +183,26 @@ describe('Prometheus', () => {
     await expectValue('aire_steps_finished_total{job="aire-worker",action="http",outcome="failed"}', 1);
     await expectValue('aire_step_attempt_failures_total{job="aire-worker",action="http"}', 2);
     await expectValue('aire_step_duration_seconds_count{job="aire-worker",action="http",outcome="failed"}', 2);
-    await expectValue('aire_approval_latency_seconds_count{gate="runbook",decision="approve"}', 1);
-    await expectValue('aire_approval_latency_seconds_count{gate="runbook",decision="reject"}', 1);
+    await expectValue('aire_approval_latency_seconds_count{job="aire-worker",gate="runbook",decision="approve"}', 1);
+    await expectValue('aire_approval_latency_seconds_count{job="aire-worker",gate="runbook",decision="reject"}', 1);
     // Approved 1.5 s after the request was recorded (plus the time to see it): in the 5 s bucket, not the 1 s one.
-    await expectValue('aire_approval_latency_seconds_sum{decision="approve"}', (v) => v >= 1.5 && v < 5);
-    await expectValue('aire_approval_latency_seconds_bucket{decision="approve",le="5"}', 1);
-    await expectValue('aire_incident_transitions_total{status="resolved"}', 1);
-    await expectValue('aire_incident_transitions_total{status="awaiting_approval"}', 2);
-    await expectValue('aire_sla_breaches_total{severity="low"}', 1);
-    await expectValue('aire_breakers_opened_total', 1);
+    await expectValue('aire_approval_latency_seconds_sum{job="aire-worker",gate="runbook",decision="approve"}', (v) => v >= 1.5 && v < 5);
+    await expectValue('aire_approval_latency_seconds_bucket{job="aire-worker",gate="runbook",decision="approve",le="5"}', 1);
+    await expectValue('aire_incident_transitions_total{job="aire-worker",status="resolved"}', 1);
+    await expectValue('aire_incident_transitions_total{job="aire-worker",status="awaiting_approval"}', 2);
+    await expectValue('aire_sla_breaches_total{job="aire-worker",severity="low"}', 1);
+    await expectValue('aire_breakers_opened_total{job="aire-worker"}', 1);
   });
 
   test('the health gauges the API reads from PostgreSQL (every tenant: at least this test’s)', async () => {
     await expectValue('max(aire_breakers_open)', (v) => v >= 1);
     await expectValue('sum(aire_incidents_open{severity="low",status="open"})', (v) => v >= 1);
     await expectValue('max(aire_incident_quiet_seconds_max{status="open"})', (v) => v > 0);
-    await expectValue('aire_health_read_errors_total', 0);
+    await expectValue('aire_health_read_errors_total{job="aire-api"}', 0);
+    for (const url of [`${stack.baseUrl}/metrics`, workerMetrics]) {
+      const text = await (await fetch(url)).text();
+      expect(names.filter((n) => text.includes(n))).toEqual([]);
+    }
   });
 
   test('the rules evaluate without error, and the breaker and SLA alerts are raised', async () => {
@@ -224,7 +245,7 @@ describe('Prometheus', () => {
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 760 }, locale: 'en-GB', timezoneId: 'UTC' });
       const expr = 'sum by (status) (aire_incident_transitions_total)';
-      await page.goto(`${prometheus.url}/classic/graph?${new URLSearchParams({ 'g0.expr': expr, 'g0.tab': '0', 'g0.range_input': '5m' }).toString()}`);
+      await page.goto(`${prometheus.url}/classic/graph?${new URLSearchParams({ 'g0.expr': expr, 'g0.tab': '0', 'g0.range_input': '1m' }).toString()}`);
       await page.locator('.graph_area svg').first().waitFor({ timeout: 30_000 });
       await page.locator('.legend').filter({ hasText: 'resolved' }).first().waitFor({ timeout: 30_000 });
       const shot = process.env.AIRE_UPDATE_SCREENSHOTS === '1' ? SCREENSHOT : join(TEST_STATE_DIR, 'prometheus-graph.png');

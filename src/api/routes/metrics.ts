@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
-import { IntakeOutcome, httpRequestDuration, intakeRequests, registry } from '../../metrics';
+import { IntakeOutcome, httpRequestDuration, intakeRequests, registry, zeroApiSeries } from '../../metrics';
 import { READ_ROLES } from '../auth';
 import { defineRoute } from '../route';
 import { refreshHealthGauges } from '../services/health-metrics';
@@ -78,6 +78,7 @@ function intakeOutcome(status: number): IntakeOutcome | undefined {
  * paths whose outcomes aire_intake_requests_total counts. Mount it before every route.
  */
 export function observeRequests(intakeRoutes: ReadonlySet<string>): RequestHandler {
+  zeroApiSeries(intakeRoutes);
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     // The path as sent, before routers strip their mount points: lets a request refused before

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from './pool';
 
-/** One row of `aire_health_gauges()` (db/009_health_gauges.sql): aggregates across tenants, nothing that names one. */
+/** One row of `aire_health_gauges()` (db/011_health_gauges.sql): aggregates across tenants, nothing that names one. */
 export interface HealthGauge {
   metric: 'open' | 'quiet' | 'breakers';
   status: string | null;

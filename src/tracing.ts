@@ -131,13 +131,33 @@ export async function startTracing(serviceName: string, env: NodeJS.ProcessEnv =
   active = {
     clientInterceptors: { workflow: [new client.OpenTelemetryWorkflowClientInterceptor({ tracer })] },
     activityInterceptors: [activityInterceptors],
-    workflowSinks: { exporter: worker.makeWorkflowExporter(workflowProcessor, resource) },
+    workflowSinks: { exporter: withWorkflowIdentity(worker.makeWorkflowExporter(workflowProcessor, resource)) },
     async shutdown() {
       active = undefined;
       await sdk.shutdown();
     },
   };
   return active;
+}
+
+/** The workflow facts a workflow's spans carry as attributes. */
+const WORKFLOW_ATTRIBUTES = ['namespace', 'taskQueue', 'workflowId', 'runId', 'workflowType', 'attempt', 'historyLength'] as const;
+
+/**
+ * The SDK's sink sets every field of the workflow's info as attributes of its spans, the memo and
+ * search attributes included: the incident's title and context, which AIRE_PAYLOAD_KEYS keeps
+ * encrypted in Temporal. Its spans get the workflow's identity only.
+ */
+function withWorkflowIdentity(sink: InjectedSinks<{ exporter: OpenTelemetryWorkflowExporter }>['exporter']): typeof sink {
+  return {
+    export: {
+      ...sink.export,
+      fn: (info, spans) => {
+        const identity = Object.fromEntries(WORKFLOW_ATTRIBUTES.map((key) => [key, info[key]])) as unknown as typeof info;
+        return sink.export.fn(identity, spans);
+      },
+    },
+  };
 }
 
 async function otlpExporter(protocol: string) {

@@ -120,6 +120,11 @@ describe('tracing with OpenTelemetry', () => {
     expect([start.service, parentOf(start)]).toEqual(['aire-api', request]);
     const run = only('RunWorkflow:incidentWorkflow');
     expect([run.service, parentOf(run)]).toEqual(['aire-worker', start]);
+    // Workflow spans name their workflow, and carry nothing of its memo or search attributes (the incident's title, its context).
+    expect([tag(run, 'workflowId'), tag(run, 'workflowType')]).toEqual([expect.stringMatching(/^incident\//), 'incidentWorkflow']);
+    expect(
+      spans.flatMap((s) => s.tags.filter((t) => JSON.stringify(t.value).includes('capacity exhaustion')).map((t) => `${s.operationName} ${t.key}`)),
+    ).toEqual([]);
 
     // Each step: the workflow schedules its activity, the worker runs it, and the action's call goes out from there.
     for (const [i, id] of ['one', 'two'].entries()) {

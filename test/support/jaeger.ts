@@ -100,7 +100,7 @@ export class Jaeger {
   /** Ids of the traces with a span of `service` carrying all of `tags` (the last hour). */
   async find(service: string, tags: Record<string, string>): Promise<string[]> {
     const query = new URLSearchParams({ service, tags: JSON.stringify(tags), lookback: '1h', limit: '100' });
-    const res = await fetch(`${this.queryUrl}/api/traces?${query}`);
+    const res = await fetch(`${this.queryUrl}/api/traces?${query.toString()}`);
     if (!res.ok) throw new Error(`jaeger answered ${res.status}: ${await res.text()}`);
     const { data } = (await res.json()) as { data: JaegerTrace[] | null };
     return (data ?? []).map((t) => t.traceID);

@@ -7,6 +7,7 @@ mkdir -p "$STATE_DIR"
 
 TEMPORAL_VERSIONS=(v1.5.1 v1.5.0 v1.4.1)   # later tags carry a replace directive and cannot be go-installed
 SEARCH_ATTRIBUTES=(AireTenant AireSeverity AireStatus AireSource AireRunbook AireCommander)
+JAEGER_VERSION=v1.75.0   # the OTLP receiver and trace store of the tracing test (docs/tracing.md)
 
 say() { printf '\033[1m[aire]\033[0m %s\n' "$*" >&2; }
 
@@ -41,6 +42,26 @@ ensure_temporal() {
     say "Temporal CLI $version did not install; trying the next version"
   done
   say "no Temporal CLI version installed"; exit 1
+}
+
+# Jaeger (v2, all in one), built from the Go module proxy once and reused, like the Temporal CLI.
+# `go install …@version` refuses it (its go.mod has a replace directive), so it is built inside the
+# downloaded module, which honours the directive. Its web UI is not in the Go module (a separate npm
+# build), so this binary serves the query API and a placeholder page; the tests read the API.
+ensure_jaeger() {
+  local gobin dir started
+  gobin="$(go env GOPATH)/bin"
+  if [ -n "${AIRE_JAEGER_BIN:-}" ] && [ -x "$AIRE_JAEGER_BIN" ]; then JAEGER_BIN="$AIRE_JAEGER_BIN"; return; fi
+  if [ -x "$gobin/jaeger" ]; then JAEGER_BIN="$gobin/jaeger"; return; fi
+  command -v go >/dev/null 2>&1 || { say "Go is needed to build Jaeger for the tracing test: install Go, or set AIRE_JAEGER_BIN"; exit 1; }
+  say "building Jaeger $JAEGER_VERSION from the Go module proxy (several minutes, once)"
+  started=$(date +%s)
+  dir="$(go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [ -n "$dir" ] || { say "could not download github.com/jaegertracing/jaeger@$JAEGER_VERSION"; exit 1; }
+  mkdir -p "$gobin"
+  (cd "$dir" && go build -o "$gobin/jaeger" ./cmd/jaeger)
+  say "Jaeger $JAEGER_VERSION built in $(( $(date +%s) - started ))s at $gobin/jaeger"
+  JAEGER_BIN="$gobin/jaeger"
 }
 
 # Starts `temporal server start-dev` in the background unless one already answers on the address.

@@ -4,8 +4,10 @@
 source "$(dirname "$0")/lib.sh"
 ensure_node_modules
 ensure_temporal
+ensure_jaeger
 bash "$ROOT/scripts/install-system-packages.sh"
 export AIRE_TEMPORAL_BIN="$TEMPORAL_BIN"
+export AIRE_JAEGER_BIN="$JAEGER_BIN"
 export AIRE_TEST_DATABASE_ADMIN_URL="${AIRE_TEST_DATABASE_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/aire_test}"
 check_postgres "$(echo "$AIRE_TEST_DATABASE_ADMIN_URL" | sed 's#/[^/]*$#/postgres#')"
 cd "$ROOT"

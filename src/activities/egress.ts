@@ -2,6 +2,7 @@ import { LookupAddress, promises as dns } from 'node:dns';
 import { IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { LookupFunction, isIP } from 'node:net';
+import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import { ApplicationFailure } from '@temporalio/activity';
 import { isHostAllowed, isResolvedAddressAllowed } from '../domain/egress';
 
@@ -130,6 +131,42 @@ function send(url: URL, addresses: LookupAddress[], req: OutboundRequest, payloa
     'user-agent': 'aire',
     ...(payload !== undefined ? { 'content-length': String(Buffer.byteLength(payload)) } : {}),
   };
+  // Inside a traced step (src/tracing.ts) the call is a CLIENT span and the target gets its W3C
+  // `traceparent`; otherwise (tracing off, or an incident started without a trace) nothing is added.
+  if (trace.getActiveSpan() === undefined) return transmit(url, addresses, req, headers, payload);
+  const span = trace.getTracer('aire').startSpan(req.method, {
+    kind: SpanKind.CLIENT,
+    // Without the query string, which may carry a token.
+    attributes: {
+      'http.request.method': req.method,
+      'url.full': `${url.origin}${url.pathname}`,
+      'server.address': url.hostname,
+      'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+    },
+  });
+  propagation.inject(trace.setSpan(context.active(), span), headers);
+  return transmit(url, addresses, req, headers, payload).then(
+    (answer) => {
+      span.setAttribute('http.response.status_code', answer.status);
+      if (answer.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR, message: String(answer.status) });
+      span.end();
+      return answer;
+    },
+    (err: unknown) => {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      span.end();
+      throw err;
+    },
+  );
+}
+
+function transmit(
+  url: URL,
+  addresses: LookupAddress[],
+  req: OutboundRequest,
+  headers: Record<string, string>,
+  payload: string | undefined,
+): Promise<RawAnswer> {
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<RawAnswer>((resolve, reject) => {
     let outgoing: ReturnType<typeof httpRequest>;

@@ -10,6 +10,8 @@ import { keepRawBody } from './signature';
 import { codecGate } from './routes/codec';
 import { FALLBACKS, INTAKE_PATHS, ROUTES } from './routes';
 import { observeRequests } from './routes/metrics';
+import { traceRequests } from './tracing';
+import { activeTracing } from '../tracing';
 
 const JSON_TYPES = ['application/json', 'application/cloudevents+json', 'application/*+json'];
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
@@ -30,6 +32,8 @@ export function createApp(appDeps: Deps, log: Logger): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // First, so that everything a request does is inside its span; only while tracing is on (src/tracing.ts).
+  if (activeTracing()) app.use(traceRequests());
   // Before every route, so its request timing sees them all.
   app.use(observeRequests(INTAKE_PATHS));
 

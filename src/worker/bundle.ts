@@ -5,12 +5,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from './worker';
+import { WORKFLOW_BUNDLE_OPTIONS } from './workflow-code';
 
 async function main(): Promise<void> {
   const out = process.argv[2];
   if (!out) throw new Error('usage: npm run bundle:workflows -- <output file>');
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+  const { code } = await bundleWorkflowCode(WORKFLOW_BUNDLE_OPTIONS);
   writeFileSync(out, code);
   console.error(`workflow bundle written to ${out} (${Math.round(code.length / 1024)} KiB)`);
 }

@@ -3,6 +3,7 @@ import { DefaultLogger, LogLevel, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { Logger, createLogger } from '../logger';
 import { startMetricsServer } from '../metrics';
+import { startTracing } from '../tracing';
 import { createWorker } from './worker';
 
 /**
@@ -32,6 +33,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config, 'worker');
   routeSdkLogs(log);
+  // Before the worker is built: it takes its activity interceptors and workflow span sink from it.
+  const tracing = await startTracing('aire-worker');
+  if (tracing) log.info('tracing on (OpenTelemetry, OTEL_* variables)');
   const port = config.AIRE_WORKER_METRICS_PORT;
   const metrics =
     port === 0
@@ -52,6 +56,7 @@ async function main(): Promise<void> {
     await aire.run();
   } finally {
     metrics?.close();
+    await tracing?.shutdown().catch((err: Error) => log.warn({ err: err.message }, 'spans not sent at shutdown'));
   }
   log.info('worker stopped');
 }

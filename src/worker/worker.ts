@@ -3,8 +3,16 @@ import { createActivities } from '../activities';
 import type { Config } from '../config';
 import { Pool, createAppPool } from '../db/pool';
 import { aireDataConverter } from '../temporal/payload-codec';
+import { activeTracing } from '../tracing';
+import { WORKFLOWS_PATH, WORKFLOW_INTERCEPTOR_MODULES } from './workflow-code';
 
-export const WORKFLOWS_PATH = require.resolve('../workflows');
+export { WORKFLOWS_PATH } from './workflow-code';
+
+/**
+ * Workflows of traced incidents send their spans to the `exporter` sink whether or not this worker
+ * traces (the API may trace while a worker does not): without tracing they are dropped here.
+ */
+const DROP_WORKFLOW_SPANS = { exporter: { export: { fn: () => undefined } } };
 
 export interface AireWorker {
   worker: Worker;
@@ -24,12 +32,19 @@ export async function createWorker(
 ): Promise<AireWorker> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const pool = createAppPool(config);
+  const tracing = activeTracing();
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: overrides.taskQueue ?? config.AIRE_TASK_QUEUE,
     ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ pool, config }),
+    // workflowModules count when the worker bundles; a bundle built ahead has them in it (./workflow-code.ts).
+    interceptors: {
+      ...(overrides.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+      activity: tracing?.activityInterceptors ?? [],
+    },
+    sinks: tracing?.workflowSinks ?? DROP_WORKFLOW_SPANS,
     dataConverter: aireDataConverter(config.AIRE_PAYLOAD_KEYS),
     shutdownGraceTime: config.AIRE_WORKER_SHUTDOWN_GRACE,
     ...(overrides.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: overrides.maxConcurrentActivityTaskExecutions } : {}),

@@ -6,6 +6,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { Client } from 'pg';
 import { migrate } from '../../src/db/migrate';
 import { devServerArgs } from '../../src/temporal/dev-server';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../../src/worker/workflow-code';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/workflows/search-attributes';
 import { TEST_ENV_FILE, TEST_STATE_DIR, TestEnv, temporalBinary } from './env';
 import { freePort } from './processes';
@@ -94,7 +95,8 @@ export default async function globalSetup(): Promise<void> {
 
   const [bundle] = await Promise.all([
     bundleWorkflowCode({
-      workflowsPath: require.resolve('../../src/workflows'),
+      // As production bundles it: the workflows and the tracing interceptor module.
+      ...WORKFLOW_BUNDLE_OPTIONS,
       logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
     }),
     freshDatabase(adminUrl),

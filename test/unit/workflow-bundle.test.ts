@@ -1,5 +1,5 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../src/worker/worker';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../../src/worker/workflow-code';
 
 /**
  * The SDK instantiates a workflow's own modules once per running workflow (and again on every
@@ -10,12 +10,16 @@ describe('the workflow bundle', () => {
   let modules: string[];
   beforeAll(async () => {
     const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
-    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+    const { code } = await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: quiet });
     modules = [...code.matchAll(/!\*\*\* (\S+) \*\*\*!/g)].map((m) => m[1]!);
   }, 120_000);
 
   it('is found (the module list is read from webpack markers)', () => {
     expect(modules).toContain('./src/workflows/incident/index.ts');
+  });
+
+  it('carries the tracing interceptor module (src/workflows/interceptors.ts), which a worker given a bundle cannot add', () => {
+    expect(modules).toContain('./src/workflows/interceptors.ts');
   });
 
   it('holds no schema or search library', () => {

@@ -60,6 +60,14 @@ export const metricsRoutes = [
 
 const UNMATCHED = '(unmatched)';
 
+/** The route pattern each request matched, for the request's trace span too (src/api/tracing.ts). */
+const patterns = new WeakMap<Request, string>();
+
+/** The route pattern `req` matched (`/api/incidents/:id`), once routing found one; needs observeRequests mounted. */
+export function routePatternOf(req: Request): string | undefined {
+  return patterns.get(req);
+}
+
 function intakeOutcome(status: number): IntakeOutcome | undefined {
   if (status === 201) return 'accepted';
   if (status === 200) return 'joined';
@@ -92,7 +100,10 @@ export function observeRequests(intakeRoutes: ReadonlySet<string>): RequestHandl
       get: () => route,
       set: (value: { path?: unknown } | undefined) => {
         route = value;
-        if (value && typeof value.path === 'string') pattern = `${req.baseUrl}${value.path}`;
+        if (value && typeof value.path === 'string') {
+          pattern = `${req.baseUrl}${value.path}`;
+          patterns.set(req, pattern);
+        }
       },
     });
     res.once('finish', () => {

@@ -12,6 +12,7 @@ import { incidentRoutes, unknownIncidentAction } from './incidents';
 import { intakeRoutes } from './intake';
 import { keyRoutes } from './keys';
 import { metricsRoutes, prometheusRoutes } from './metrics';
+import { postmortemRoutes } from './postmortems';
 import { reportRoutes } from './reports';
 import { ruleRoutes } from './rules';
 import { runbookRoutes } from './runbooks';
@@ -53,6 +54,7 @@ export const ROUTES: readonly Route[] = [
   ...incidentRoutes,
   ...timelineRoutes,
   ...reportRoutes,
+  ...postmortemRoutes,
   ...actionItemRoutes,
   // configuration
   ...runbookRoutes,

@@ -137,7 +137,12 @@ export class ApiClient {
     return { status, body: text, text };
   }
 
-  private async send(method: string, path: string, options: { query?: Query; body?: unknown }, accept: string): Promise<{ status: number; text: string; what: string }> {
+  private async send(
+    method: string,
+    path: string,
+    options: { query?: Query; body?: unknown },
+    accept: string,
+  ): Promise<{ status: number; text: string; what: string }> {
     const url = new URL(`${this.baseUrl}${path}`);
     for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
     const headers: Record<string, string> = { accept };

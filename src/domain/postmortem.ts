@@ -56,7 +56,8 @@ export interface SaveContext {
  */
 export function postmortemRefusal(from: PostmortemStatus, to: PostmortemStatus, ctx: SaveContext): string | undefined {
   if (from === 'published') {
-    if (to === 'published') return ctx.editsNarrative ? 'the post-mortem is published, which is final: an admin can reopen it (status draft or in_review)' : undefined;
+    if (to === 'published')
+      return ctx.editsNarrative ? 'the post-mortem is published, which is final: an admin can reopen it (status draft or in_review)' : undefined;
     return ctx.admin ? undefined : 'the post-mortem is published, which is final: only an admin can reopen it';
   }
   if (from === to) return undefined;

@@ -8,12 +8,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { NotificationActivities, PostmortemActivities } from '../activities';
-import {
-  POSTMORTEM_REVIEW_EVENT,
-  type PostmortemReviewInput,
-  type PostmortemReviewResult,
-  needsPostmortemReview,
-} from '../domain/postmortem-review';
+import { POSTMORTEM_REVIEW_EVENT, type PostmortemReviewInput, type PostmortemReviewResult, needsPostmortemReview } from '../domain/postmortem-review';
 
 /** Its writes retry until PostgreSQL answers, like the incident's store writes. */
 const store = wf.proxyActivities<PostmortemActivities>({

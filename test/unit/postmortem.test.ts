@@ -88,7 +88,10 @@ describe('the review date', () => {
 describe('action item changes', () => {
   const item = { title: 'Alert', owner: null, dueDate: null, priority: 'medium' as const, status: 'open' as const };
   it('record old → new for each field that changed; an added item records what it was given', () => {
-    expect(itemChanges(item, { ...item, status: 'blocked', owner: 'sre' })).toEqual({ owner: { from: null, to: 'sre' }, status: { from: 'open', to: 'blocked' } });
+    expect(itemChanges(item, { ...item, status: 'blocked', owner: 'sre' })).toEqual({
+      owner: { from: null, to: 'sre' },
+      status: { from: 'open', to: 'blocked' },
+    });
     expect(itemChanges(null, item)).toEqual({ title: { from: null, to: 'Alert' }, priority: { from: null, to: 'medium' }, status: { from: null, to: 'open' } });
   });
 });

@@ -3,14 +3,7 @@ import { appendLog, getIncident } from '../../db/incidents';
 import { withTenant } from '../../db/pool';
 import { lockPostmortem, writePostmortem } from '../../db/postmortems';
 import type { Principal } from '../../domain/access';
-import {
-  type Narrative,
-  type Postmortem,
-  type PostmortemStatus,
-  NARRATIVE_FIELDS,
-  changedNarrativeFields,
-  postmortemRefusal,
-} from '../../domain/postmortem';
+import { type Narrative, type Postmortem, type PostmortemStatus, NARRATIVE_FIELDS, changedNarrativeFields, postmortemRefusal } from '../../domain/postmortem';
 import { actorOf } from '../auth';
 import type { Deps } from '../deps';
 import { HttpProblem, notFound } from '../problem';

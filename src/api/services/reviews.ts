@@ -105,12 +105,7 @@ export function tenantActionItems(deps: Deps, principal: Principal, filter: Tena
  * lock on the item: two changes at once are both recorded, in order, each against what the other left.
  * A change that changes nothing is not recorded.
  */
-export async function changeActionItem(
-  deps: Deps,
-  principal: Principal,
-  itemId: string,
-  patch: ActionItemPatch & { reason?: string },
-): Promise<ActionItem> {
+export async function changeActionItem(deps: Deps, principal: Principal, itemId: string, patch: ActionItemPatch & { reason?: string }): Promise<ActionItem> {
   const { reason, ...fields } = patch;
   const item = await withTenant(deps.pool, principal.tenantId, async (c) => {
     const before = await lockActionItem(c, itemId);

@@ -55,7 +55,9 @@ export function registerPostmortemCommands(program: Command): void {
       new Option('--went-well <text>', 'what went well (repeat for more)').argParser(collect),
       new Option('--went-badly <text>', 'what went badly (repeat for more)').argParser(collect),
       new Option('--lesson <text>', 'a lesson (repeat for more)').argParser(collect),
-      new Option('--status <status>', 'move it: in_review once the incident is resolved, then published (final; an admin can reopen)').choices(POSTMORTEM_STATUSES),
+      new Option('--status <status>', 'move it: in_review once the incident is resolved, then published (final; an admin can reopen)').choices(
+        POSTMORTEM_STATUSES,
+      ),
     ],
     examples: [
       'aire incident postmortem <id> --file postmortem.json',

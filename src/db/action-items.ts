@@ -1,6 +1,6 @@
 import { PoolClient } from 'pg';
 import { IncidentStatus } from '../domain/incident';
-import { ActionItem, ActionItemEvent, ActionItemPriority, ActionItemStatus, ListedActionItem } from '../domain/action-items';
+import { ACTION_ITEM_FIELDS, ActionItem, ActionItemEvent, ActionItemPriority, ActionItemStatus, ListedActionItem } from '../domain/action-items';
 import { Severity } from '../domain/severity';
 
 /*
@@ -97,7 +97,8 @@ export async function actionItemHistory(client: PoolClient, item: { id: string; 
       at: (r.at as Date).toISOString(),
       actor: r.actor as string,
       kind: r.kind === 'action_item.added' ? 'added' : 'changed',
-      changes: detail.changes ?? {},
+      // In field order: jsonb keeps keys in an order of its own.
+      changes: Object.fromEntries(ACTION_ITEM_FIELDS.flatMap((f) => (detail.changes?.[f] ? [[f, detail.changes[f]]] : []))),
       reason: detail.reason ?? null,
     };
   });

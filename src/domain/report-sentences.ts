@@ -1,4 +1,5 @@
 import { isActionKind } from './action-kinds';
+import { ACTION_ITEM_FIELDS } from './action-items';
 import type { ReportLogEntrySchema, ReportStepSchema } from './report';
 import type { z } from 'zod';
 
@@ -183,10 +184,19 @@ function listed(v: unknown): string | undefined {
   return items.length ? items.join(', ') : undefined;
 }
 
+/** A recorded `{field: change}` in the fields' own order (jsonb keeps keys in an order of its own). */
+function fieldEntries(v: unknown): [string, unknown][] {
+  if (v === null || typeof v !== 'object') return [];
+  const rank = (field: string): number => {
+    const i = (ACTION_ITEM_FIELDS as readonly string[]).indexOf(field);
+    return i === -1 ? ACTION_ITEM_FIELDS.length : i;
+  };
+  return Object.entries(v as Record<string, unknown>).sort(([a], [b]) => rank(a) - rank(b));
+}
+
 /** `: status open → blocked, owner unset → sre` from a recorded `{field: {from, to}}`, leaving out `skip`. */
 function changeList(v: unknown, skip: string[]): string {
-  if (v === null || typeof v !== 'object') return '';
-  const parts = Object.entries(v as Record<string, unknown>)
+  const parts = fieldEntries(v)
     .filter(([field]) => !skip.includes(field))
     .map(([field, change]) => {
       const c = (change ?? {}) as { from?: unknown; to?: unknown };
@@ -197,8 +207,7 @@ function changeList(v: unknown, skip: string[]): string {
 
 /** ` (owner sre, priority high)` from a recorded `{field: {to}}`: the values an item was added with. */
 function valueList(v: unknown, skip: string[]): string {
-  if (v === null || typeof v !== 'object') return '';
-  const parts = Object.entries(v as Record<string, unknown>)
+  const parts = fieldEntries(v)
     .filter(([field]) => !skip.includes(field))
     .flatMap(([field, change]) => {
       const to = str((change as { to?: unknown } | null)?.to);

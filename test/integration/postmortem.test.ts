@@ -1,6 +1,11 @@
-import type { ActionItem, ActionItemWithHistory } from '../../src/domain/action-items';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ActionItem, type ActionItemWithHistory, ActionItemWithHistorySchema } from '../../src/domain/action-items';
 import type { IncidentReport } from '../../src/domain/report';
-import type { SavedPostmortemView } from '../../src/api/routes/postmortems';
+import { SavedPostmortemSchema, type SavedPostmortemView } from '../../src/api/routes/postmortems';
+import { withTenant } from '../../src/db/pool';
 import { HttpAnswer, Stack, TestTenant, uniqueId } from '../support/stack';
 
 interface Problem {
@@ -43,6 +48,18 @@ describe('post-mortem', () => {
   });
   afterAll(async () => stack?.stop());
 
+  /** `aire ARGS` in a child process, as operators run it (test/integration/cli.test.ts does the same). */
+  function aire(args: string[], key: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/main.ts', ...args],
+        { cwd: join(__dirname, '..', '..'), env: { ...process.env, AIRE_API_URL: stack.baseUrl, AIRE_API_KEY: key }, timeout: 60_000 },
+        (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+      );
+    });
+  }
+
   test('the draft is written while the incident is open; review waits for the resolution (409 naming status, nothing written)', async () => {
     const first = await put({ contributingFactors: ['replica count pinned by the last deploy'] });
     expect(first.status).toBe(200);
@@ -54,6 +71,8 @@ describe('post-mortem', () => {
       updatedBy: 'key:responder-key',
       publishedAt: null,
     });
+    // Exactly the documented shape: parsing keeps every field and adds none.
+    expect(SavedPostmortemSchema.parse(first.body)).toEqual(first.body);
     const refused = await put({ status: 'in_review', lessons: ['not yet'] });
     expectProblem(refused, 409, 'status');
     expect(refused.body.detail).toMatch(/the incident is open: a post-mortem goes to in_review once the incident is resolved or closed/);
@@ -74,6 +93,19 @@ describe('post-mortem', () => {
     expectProblem(await stack.call('PUT', `/api/incidents/${id}/postmortem`, other.keys.responder, { lessons: ['x'] }), 404);
     expectProblem(await stack.call('PUT', '/api/incidents/not-an-id/postmortem', tenant.keys.responder, { lessons: ['x'] }), 400, 'id');
     expect((await saves()).length).toBe(1);
+  });
+
+  test("in SQL, the application role acting for another tenant neither sees nor writes this tenant's post-mortem", async () => {
+    const asOther = await withTenant(stack.pool, other.id, async (c) => ({
+      seen: (await c.query('SELECT 1 FROM postmortems WHERE incident_id = $1', [id])).rowCount,
+      updated: (await c.query(`UPDATE postmortems SET lessons = '["sneaky"]' WHERE incident_id = $1`, [id])).rowCount,
+    }));
+    expect(asOther).toEqual({ seen: 0, updated: 0 });
+    await expect(
+      withTenant(stack.pool, other.id, (c) => c.query('INSERT INTO postmortems (incident_id, tenant_id) VALUES (gen_random_uuid(), $1)', [tenant.id])),
+    ).rejects.toThrow(/row-level security/);
+    const asOwner = await withTenant(stack.pool, tenant.id, (c) => c.query('SELECT 1 FROM postmortems WHERE incident_id = $1', [id]));
+    expect(asOwner.rowCount).toBe(1);
   });
 
   test('after the resolution: draft → in_review → published; published is final; an admin reopens it', async () => {
@@ -145,6 +177,7 @@ describe('post-mortem', () => {
 
     const got = await stack.call<ActionItemWithHistory>('GET', `/api/action-items/${item.id}`, tenant.keys.viewer);
     expect(got.status).toBe(200);
+    expect(ActionItemWithHistorySchema.parse(got.body)).toEqual(got.body);
     expect(got.body).toMatchObject({ id: item.id, status: 'blocked', owner: 'sre', priority: 'medium', dueDate: '2999-01-31' });
     expect(got.body.history.map((h) => [h.kind, h.actor, h.changes, h.reason])).toEqual([
       [
@@ -194,5 +227,36 @@ describe('post-mortem', () => {
       'key:admin-key saved the post-mortem (lessons, status): published → draft',
     ])
       expect(md).toContain(text);
+  });
+
+  test('the CLI: aire incident postmortem from a file and from flags, aire incident report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aire-pm-'));
+    try {
+      const file = join(dir, 'postmortem.json');
+      writeFileSync(file, JSON.stringify({ wentWell: ['the CLI works'], status: 'in_review' }));
+      const fromFile = await aire(['incident', 'postmortem', id, '--file', file, '--lesson', 'one', '--lesson', 'two'], tenant.keys.responder);
+      expect(fromFile.code).toBe(0);
+      expect(fromFile.stdout).toContain(`post-mortem of incident ${id} saved (wentWell, lessons, status): in_review`);
+      expect((await report()).postMortem.narrative).toMatchObject({ wentWell: ['the CLI works'], lessons: ['one', 'two'] });
+
+      const bad = await aire(['incident', 'postmortem', id, '--file', file, '--json'], tenant.keys.viewer);
+      expect(bad.code).toBe(2);
+      writeFileSync(file, JSON.stringify({ lessons: [''] }));
+      const invalid = await aire(['incident', 'postmortem', id, '--file', file], tenant.keys.responder);
+      expect([invalid.code, invalid.stderr]).toEqual([2, expect.stringContaining('lessons[0]')]);
+      expect((await aire(['incident', 'postmortem', id], tenant.keys.responder)).code).toBe(1);
+      expect((await aire(['incident', 'postmortem', id, '--status', 'approved'], tenant.keys.responder)).code).toBe(1);
+
+      const published = await aire(['incident', 'postmortem', id, '--status', 'published'], tenant.keys.approver);
+      expect([published.code, published.stdout]).toEqual([0, expect.stringContaining('saved (status): published')]);
+      const md = await aire(['incident', 'report', id, '--markdown'], tenant.keys.viewer);
+      expect(md.code).toBe(0);
+      expect(md.stdout).toContain('## Lessons\n\n- one\n- two');
+      expect(md.stdout).toMatch(/\| Post-mortem \| published .* by key:approver-key \|/);
+      const summary = await aire(['incident', 'report', id], tenant.keys.viewer);
+      expect(summary.stdout).toContain('post-mortem: published');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -26,6 +26,13 @@ export const ACTION_KINDS = [
   'postmortem.review_due',
   'action_item.added',
   'action_item.changed',
+  // incident command: edits, roles, stakeholder updates, runbooks people start
+  'incident.edited',
+  'role.assigned',
+  'role.unassigned',
+  'status_update.posted',
+  'status_update.due',
+  'runbook.requested',
   // the runbook
   'runbook.selected',
   'runbook.none',
@@ -70,6 +77,7 @@ export const ACTION_KINDS = [
   // people being told
   'sla.breached',
   'escalation',
+  'incident.paged',
   'notification.sent',
   'notification.failed',
 ] as const;

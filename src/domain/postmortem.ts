@@ -78,9 +78,9 @@ export function changedNarrativeFields(before: Narrative, after: Partial<Narrati
 // ---- participants ----
 
 /**
- * HOOK for incident roles (commander, assignee, comms lead, scribe): who holds which role on the
- * incident. The report's input takes them as `roleAssignments` (empty until the incident record
- * carries roles); participantsOf merges them with the people the audit trail names.
+ * Who holds (or held) which incident role (commander, assignee, comms, scribe): from the incident
+ * record's `roles` and the audit trail's `role.assigned` entries; participantsOf merges them with
+ * the people the audit trail names.
  */
 export const RoleAssignmentSchema = z.object({ role: z.string().min(1), person: z.string().min(1) });
 export type RoleAssignment = z.infer<typeof RoleAssignmentSchema>;

@@ -93,7 +93,7 @@ export const ReportInputSchema = z.object({
   actionLog: z.array(ReportLogEntrySchema),
   actionItems: z.array(ReportActionItemInputSchema),
   postmortem: ReportPostmortemInputSchema.nullable().default(null),
-  /** Incident roles (commander, assignee…), merged into the participants: see RoleAssignmentSchema. */
+  /** Who holds each incident role now (commander, assignee…), merged into the participants with those the audit trail names. */
   roleAssignments: z.array(RoleAssignmentSchema).default([]),
 });
 export type ReportInput = z.input<typeof ReportInputSchema>;
@@ -329,6 +329,15 @@ const TAKEN = new Set([
   'remediation.failed',
 ]);
 
+/** Everyone the audit trail says was given a role (`role.assigned`), handovers included, in order. */
+function rolesHeld(log: Parsed['actionLog']): { role: string; person: string }[] {
+  return log.flatMap((e) => {
+    const role = e.kind === 'role.assigned' ? str(e.detail.role) : undefined;
+    const person = str(e.detail.person);
+    return role && person ? [{ role, person }] : [];
+  });
+}
+
 export function buildReport(input: ReportInput, now: Date): IncidentReport {
   const p: Parsed = ReportInputSchema.parse(input);
   const inc = p.incident;
@@ -415,7 +424,7 @@ export function buildReport(input: ReportInput, now: Date): IncidentReport {
       publishedAt: pm?.publishedAt ?? null,
       publishedBy: pm?.publishedBy ?? null,
       narrative: pm?.narrative ?? EMPTY_NARRATIVE,
-      participants: participantsOf(p.actionLog, p.roleAssignments, isHuman),
+      participants: participantsOf(p.actionLog, [...rolesHeld(p.actionLog), ...p.roleAssignments], isHuman),
       review: { dueAt: pm?.reviewDueAt ?? null, remindedAt: pm?.reviewRemindedAt ?? null },
       timeline,
       automated,

@@ -92,6 +92,10 @@ const SAMPLE_BODIES: Record<string, Record<string, unknown>> = {
   addNote: { text: 'checked the dashboards' },
   updateActionItem: { title: 'Add an alert', owner: null, dueDate: null, status: 'blocked', priority: 'high', reason: 'waiting on a vendor' },
   savePostmortem: { contributingFactors: ['a'], wentWell: ['b'], wentBadly: ['c'], lessons: ['d'], status: 'draft' },
+  editIncident: { title: 'Checkout errors' },
+  assignRole: { role: 'commander', person: 'key:responder-key' },
+  postStatusUpdate: { message: 'Rolling back the deploy' },
+  runRunbookOnIncident: { runbookId: 'fuzz-new' },
   dryRunRunbook: { incident: { title: 'capacity low', severity: 'high', context: { service: 'a' } }, version: 1 },
   createRunbook: {
     id: 'fuzz-new',

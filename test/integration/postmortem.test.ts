@@ -111,6 +111,7 @@ describe('post-mortem', () => {
   test('after the resolution: draft → in_review → published; published is final; an admin reopens it', async () => {
     expect((await stack.call('POST', `/api/incidents/${id}/notes`, tenant.keys.responder, { text: 'failed over to eu-west', key: true })).status).toBe(201);
     expect((await stack.call('POST', `/api/incidents/${id}/acknowledge`, tenant.keys.responder, { reason: 'on it' })).status).toBe(200);
+    expect((await stack.call('POST', `/api/incidents/${id}/roles`, tenant.keys.responder, { role: 'scribe', person: 'key:viewer-key' })).status).toBe(200);
     expect((await stack.call('POST', `/api/incidents/${id}/resolve`, tenant.keys.approver, { reason: 'traffic back' })).status).toBe(200);
     await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'resolved');
 
@@ -207,7 +208,14 @@ describe('post-mortem', () => {
       keyNotes: [{ actor: 'key:responder-key', text: 'failed over to eu-west' }],
       actionItems: [{ id: item.id, priority: 'medium', status: 'blocked', owner: 'sre' }],
     });
-    expect(r.postMortem.participants.map((p) => p.who)).toEqual(['key:ingest-key', 'key:responder-key', 'key:approver-key', 'key:admin-key']);
+    // Everyone who acted, with their incident roles (acknowledging made the responder commander), then whoever held a role without acting.
+    expect(r.postMortem.participants.map((p) => [p.who, p.roles])).toEqual([
+      ['key:ingest-key', []],
+      ['key:responder-key', ['commander']],
+      ['key:approver-key', []],
+      ['key:admin-key', []],
+      ['key:viewer-key', ['scribe']],
+    ]);
     const texts = r.postMortem.timeline.map((t) => t.text);
     expect(texts).toContain('key:approver-key saved the post-mortem (status): in_review → published');
     expect(texts).toContain('key:responder-key changed action item "Write the failover runbook": status open → blocked: waiting for the new region');
@@ -223,6 +231,7 @@ describe('post-mortem', () => {
       '## Key notes\n\n- ',
       'key:responder-key: failed over to eu-west',
       '## Participants\n\n- key:ingest-key: 1 action',
+      '- key:viewer-key (scribe): no actions',
       '| Write the failover runbook | medium | sre | 2999-01-31 | blocked |',
       'key:admin-key saved the post-mortem (lessons, status): published → draft',
     ])

@@ -138,6 +138,8 @@ describe('the report with a post-mortem', () => {
         stepId: null,
         detail: { itemId: 'a1', title: 'Add failover alert', changes: { status: { from: 'open', to: 'blocked' } }, reason: 'waiting on vendor' },
       },
+      // A handover recorded by the incident workflow: carol held the commander role too.
+      { at: '2025-03-11T09:20:00.000Z', kind: 'role.assigned', actor: 'key:alice', stepId: null, detail: { role: 'commander', person: 'carol' } },
     ],
     actionItems: [{ id: 'a1', title: 'Add failover alert', owner: 'key:bob', dueDate: '2025-03-20', status: 'blocked', priority: 'high' }],
     postmortem: {
@@ -159,16 +161,18 @@ describe('the report with a post-mortem', () => {
       review: { dueAt: '2025-03-15T10:00:00.000Z', remindedAt: null },
       keyNotes: [{ at: '2025-03-10T09:30:00.000Z', actor: 'key:alice', text: 'failover done' }],
     });
+    // People the audit trail names, with the roles they hold now (roleAssignments) or held (role.assigned).
     expect(report.postMortem.participants.map((p) => [p.who, p.roles, p.actions])).toEqual([
       ['key:ingest', [], 1],
-      ['key:alice', ['commander'], 2],
+      ['key:alice', ['commander'], 3],
       ['key:bob', [], 1],
+      ['carol', ['commander'], 0],
     ]);
-    expect(report.postMortem.humanActions.map((h) => h.action)).toEqual(['declare', 'note', 'postmortem', 'action_item']);
+    expect(report.postMortem.humanActions.map((h) => h.action)).toEqual(['declare', 'note', 'postmortem', 'action_item', 'other']);
   });
 
   it('reads the new audit entries as sentences', () => {
-    expect(report.postMortem.timeline.map((t) => t.text).slice(2)).toEqual([
+    expect(report.postMortem.timeline.map((t) => t.text).slice(2, 5)).toEqual([
       'Post-mortem review scheduled for 2025-03-15T10:00:00.000Z',
       'key:alice saved the post-mortem (lessons, status): draft → in_review',
       'key:bob changed action item "Add failover alert": status open → blocked: waiting on vendor',
@@ -182,7 +186,8 @@ describe('the report with a post-mortem', () => {
       '| Review due | 2025-03-15 10:00:00 UTC |',
       '## Contributing factors\n\n- no failover alert',
       '## Participants\n\n- key:ingest: 1 action',
-      '- key:alice (commander): 2 actions, 2025-03-10 09:30:00 UTC to 2025-03-11 09:00:00 UTC',
+      '- key:alice (commander): 3 actions, 2025-03-10 09:30:00 UTC to 2025-03-11 09:20:00 UTC',
+      '- carol (commander): no actions',
       '## Key notes\n\n- 2025-03-10 09:30:00 UTC — key:alice: failover done',
       '## What went well\n\n- fast ack',
       '## What went badly\n\n- paging was late',

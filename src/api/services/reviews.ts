@@ -17,18 +17,24 @@ import { withTenant } from '../../db/pool';
 import { getPostmortem } from '../../db/postmortems';
 import type { Principal } from '../../domain/access';
 import { type ActionItem, type ActionItemWithHistory, type FieldChange, type ListedActionItem, itemChanges } from '../../domain/action-items';
+import type { IncidentRoles } from '../../domain/command';
 import type { RoleAssignment } from '../../domain/postmortem';
 import { actorOf } from '../auth';
 import type { Deps } from '../deps';
 import { notFound } from '../problem';
 
 /**
- * HOOK for incident roles: who holds which role (commander, assignee, comms lead, scribe) on the
- * incident, for the report's participants. Empty until the incident record carries roles; then read
- * them here (same transaction) and the report merges them (participantsOf, src/domain/postmortem.ts).
+ * Incident roles for the report's participants: who holds which role now (the incident record's
+ * `roles`, db/009). Those who held a role earlier are in the audit trail (`role.assigned`), which
+ * the report reads itself (participantsOf, src/domain/postmortem.ts).
  */
-function incidentRoleAssignments(_client: PoolClient, _incidentId: string): Promise<RoleAssignment[]> {
-  return Promise.resolve([]);
+function roleAssignmentsOf(roles: IncidentRoles): RoleAssignment[] {
+  return [
+    ...(roles.commander ? [{ role: 'commander', person: roles.commander }] : []),
+    ...roles.assignees.map((person) => ({ role: 'assignee', person })),
+    ...(roles.comms ? [{ role: 'comms', person: roles.comms }] : []),
+    ...(roles.scribe ? [{ role: 'scribe', person: roles.scribe }] : []),
+  ];
 }
 
 /**
@@ -44,7 +50,7 @@ export async function reportRecord(deps: Deps, principal: Principal, id: string)
       ...(await incidentDetails(c, id)),
       actionItems: await listActionItems(c, id),
       postmortem: await getPostmortem(c, id),
-      roleAssignments: await incidentRoleAssignments(c, id),
+      roleAssignments: roleAssignmentsOf(incident.roles),
     };
   });
   if (!record) throw notFound(`incident ${id}`);

@@ -182,6 +182,7 @@ describe('post-incident report and action items', () => {
     expect(r.postMortem.humanActions.map((h) => [h.action, h.actor])).toEqual([
       ['declare', 'key:ingest-key'],
       ['acknowledge', 'key:responder-key'],
+      ['assign_role', 'key:responder-key'], // acknowledging made the responder commander
       ['approve', 'key:approver-key'],
       ['resolve', 'key:responder-key'],
       ['close', 'key:approver-key'],

@@ -168,7 +168,7 @@ describe('the report with a post-mortem', () => {
       ['key:bob', [], 1],
       ['carol', ['commander'], 0],
     ]);
-    expect(report.postMortem.humanActions.map((h) => h.action)).toEqual(['declare', 'note', 'postmortem', 'action_item', 'other']);
+    expect(report.postMortem.humanActions.map((h) => h.action)).toEqual(['declare', 'note', 'postmortem', 'action_item', 'assign_role']);
   });
 
   it('reads the new audit entries as sentences', () => {

@@ -56,10 +56,10 @@ const WORKFLOW_BANNED_PATTERNS = [
   },
   // What test/unit/workflow-bundle.test.ts allows from src/ outside src/workflows, said at the import.
   {
-    regex: '^(\\.\\./)+(?!\\.\\./)(src/)?domain/(?!(gates|lifecycle|routing|severity-scale|template)$)',
+    regex: '^(\\.\\./)+(?!\\.\\./)(src/)?domain/(?!(gates|lifecycle|postmortem-review|routing|severity-scale|template)$)',
     allowTypeImports: true,
     message:
-      'Of src/domain, only the schema-free gates, lifecycle, routing, severity-scale and template are imported for their values (test/unit/workflow-bundle.test.ts); use import type for the rest.',
+      'Of src/domain, only the schema-free gates, lifecycle, postmortem-review, routing, severity-scale and template are imported for their values (test/unit/workflow-bundle.test.ts); use import type for the rest.',
   },
   {
     regex: '^(\\.\\./)+(?!\\.\\./)(src/)?(api|cli|config|db|logger|metrics|worker)(/|$)',

@@ -6,7 +6,9 @@ import type { IncidentDetails, IncidentPage, MessageAnswerBody } from '../api/ro
 import type { CreatedKey, Key, RevokedKey } from '../api/routes/keys';
 import type { RuleView } from '../api/routes/rules';
 import type { DryRunPlan, RunbookVersionView, RunbookView } from '../api/routes/runbooks';
+import type { SavedPostmortemView } from '../api/routes/postmortems';
 import type { NoteView, TimelineView } from '../api/routes/timeline';
+import type { IncidentReport } from '../domain/report';
 import type { FieldError } from '../domain/validation';
 
 /**
@@ -119,9 +121,31 @@ export class ApiClient {
   }
 
   async request<T>(method: string, path: string, options: { query?: Query; body?: unknown } = {}): Promise<Answer<T>> {
+    const { status, text, what } = await this.send(method, path, options, 'application/json, application/problem+json');
+    let body: T;
+    try {
+      body = (text === '' ? {} : JSON.parse(text)) as T;
+    } catch {
+      throw new UnavailableError(`the API at ${this.baseUrl} answered ${what} with something that is not JSON: ${text.slice(0, 200)}`);
+    }
+    return { status, body, text };
+  }
+
+  /** A GET answered with text (Markdown): the body as received. */
+  async requestText(path: string, query: Query, accept: string): Promise<Answer<string>> {
+    const { status, text } = await this.send('GET', path, { query }, `${accept}, application/problem+json`);
+    return { status, body: text, text };
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    options: { query?: Query; body?: unknown },
+    accept: string,
+  ): Promise<{ status: number; text: string; what: string }> {
     const url = new URL(`${this.baseUrl}${path}`);
     for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
+    const headers: Record<string, string> = { accept };
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     const what = `${method} ${url.pathname}`;
@@ -141,13 +165,7 @@ export class ApiClient {
       throw new UnavailableError(`cannot reach the API at ${this.baseUrl} (${what}): ${describeFetchError(err, this.timeoutMs)}`);
     }
     if (!res.ok) throw new ApiError(res.status, parseProblem(text), text, what);
-    let body: T;
-    try {
-      body = (text === '' ? {} : JSON.parse(text)) as T;
-    } catch {
-      throw new UnavailableError(`the API at ${this.baseUrl} answered ${what} with something that is not JSON: ${text.slice(0, 200)}`);
-    }
-    return { status: res.status, body, text };
+    return { status: res.status, text, what };
   }
 
   listIncidents(filter: { status?: string; severity?: string; source?: string; limit?: number; cursor?: string }): Promise<Answer<IncidentPage>> {
@@ -164,6 +182,18 @@ export class ApiClient {
 
   timeline(id: string): Promise<Answer<TimelineView>> {
     return this.request('GET', `/api/incidents/${encodeURIComponent(id)}/timeline`);
+  }
+
+  savePostmortem(id: string, body: Record<string, unknown>): Promise<Answer<SavedPostmortemView>> {
+    return this.request('PUT', `/api/incidents/${encodeURIComponent(id)}/postmortem`, { body });
+  }
+
+  report(id: string): Promise<Answer<IncidentReport>> {
+    return this.request('GET', `/api/incidents/${encodeURIComponent(id)}/report`);
+  }
+
+  reportMarkdown(id: string): Promise<Answer<string>> {
+    return this.requestText(`/api/incidents/${encodeURIComponent(id)}/report`, { format: 'markdown' }, 'text/markdown');
   }
 
   /** approve, reject, acknowledge, rollback, resolve, close. */

@@ -5,6 +5,7 @@ import { registerBreakerCommands } from './commands/breakers';
 import { registerControlCommands } from './commands/controls';
 import { registerIncidentCommands } from './commands/incidents';
 import { registerKeyCommands } from './commands/keys';
+import { registerPostmortemCommands } from './commands/postmortem';
 import { registerRuleCommands } from './commands/rules';
 import { registerRunbookCommands } from './commands/runbooks';
 
@@ -43,6 +44,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 registerIncidentCommands(program);
+registerPostmortemCommands(program);
 registerRunbookCommands(program);
 registerRuleCommands(program);
 registerControlCommands(program);

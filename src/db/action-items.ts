@@ -1,6 +1,6 @@
 import { PoolClient } from 'pg';
 import { IncidentStatus } from '../domain/incident';
-import { ActionItem, ActionItemStatus, ListedActionItem } from '../domain/action-items';
+import { ACTION_ITEM_FIELDS, ActionItem, ActionItemEvent, ActionItemPriority, ActionItemStatus, ListedActionItem } from '../domain/action-items';
 import { Severity } from '../domain/severity';
 
 /*
@@ -11,7 +11,7 @@ import { Severity } from '../domain/severity';
 /** "Today" is the UTC calendar date, so overdue means the same thing on every server. */
 const TODAY = `(now() AT TIME ZONE 'UTC')::date`;
 
-const COLUMNS = `a.id, a.incident_id, a.title, a.owner, a.due_date::text AS due_date, a.status,
+const COLUMNS = `a.id, a.incident_id, a.title, a.owner, a.due_date::text AS due_date, a.status, a.priority,
   (a.status <> 'done' AND a.due_date < ${TODAY}) AS overdue, a.created_at, a.updated_at, a.created_by`;
 
 type Row = Record<string, unknown>;
@@ -24,6 +24,7 @@ function toItem(r: Row): ActionItem {
     owner: r.owner as string | null,
     dueDate: r.due_date as string | null,
     status: r.status as ActionItemStatus,
+    priority: r.priority as ActionItemPriority,
     overdue: r.overdue === true,
     createdAt: (r.created_at as Date).toISOString(),
     updatedAt: (r.updated_at as Date).toISOString(),
@@ -37,6 +38,7 @@ export interface NewActionItem {
   owner?: string | null;
   dueDate?: string | null;
   status?: ActionItemStatus;
+  priority?: ActionItemPriority;
   createdBy: string;
 }
 
@@ -47,11 +49,11 @@ export interface NewActionItem {
 export async function insertActionItem(client: PoolClient, item: NewActionItem): Promise<ActionItem | null> {
   const { rows } = await client.query<Row>(
     `WITH inserted AS (
-       INSERT INTO action_items (tenant_id, incident_id, title, owner, due_date, status, created_by)
-       SELECT i.tenant_id, i.id, $2, $3, $4::date, $5, $6 FROM incidents i WHERE i.id = $1
+       INSERT INTO action_items (tenant_id, incident_id, title, owner, due_date, status, priority, created_by)
+       SELECT i.tenant_id, i.id, $2, $3, $4::date, $5, $6, $7 FROM incidents i WHERE i.id = $1
        RETURNING *)
      SELECT ${COLUMNS} FROM inserted a`,
-    [item.incidentId, item.title, item.owner ?? null, item.dueDate ?? null, item.status ?? 'open', item.createdBy],
+    [item.incidentId, item.title, item.owner ?? null, item.dueDate ?? null, item.status ?? 'open', item.priority ?? 'medium', item.createdBy],
   );
   return rows[0] ? toItem(rows[0]) : null;
 }
@@ -67,6 +69,39 @@ export interface ActionItemPatch {
   owner?: string | null;
   dueDate?: string | null;
   status?: ActionItemStatus;
+  priority?: ActionItemPriority;
+}
+
+/** The item, locked until the transaction ends: a change reads the old values it records under this lock. Null when not visible. */
+export async function lockActionItem(client: PoolClient, id: string): Promise<ActionItem | null> {
+  const { rows } = await client.query<Row>(`SELECT ${COLUMNS} FROM action_items a WHERE a.id = $1 FOR UPDATE`, [id]);
+  return rows[0] ? toItem(rows[0]) : null;
+}
+
+export async function getActionItem(client: PoolClient, id: string): Promise<ActionItem | null> {
+  const { rows } = await client.query<Row>(`SELECT ${COLUMNS} FROM action_items a WHERE a.id = $1`, [id]);
+  return rows[0] ? toItem(rows[0]) : null;
+}
+
+/** The item's entries in the audit trail, oldest first (the index action_log_action_item, db/010). */
+export async function actionItemHistory(client: PoolClient, item: { id: string; incidentId: string }): Promise<ActionItemEvent[]> {
+  const { rows } = await client.query<Row>(
+    `SELECT at, actor, kind, detail FROM action_log
+      WHERE kind IN ('action_item.added', 'action_item.changed') AND detail ->> 'itemId' = $1 AND incident_id = $2
+      ORDER BY id`,
+    [item.id, item.incidentId],
+  );
+  return rows.map((r) => {
+    const detail = r.detail as { changes?: ActionItemEvent['changes']; reason?: string };
+    return {
+      at: (r.at as Date).toISOString(),
+      actor: r.actor as string,
+      kind: r.kind === 'action_item.added' ? 'added' : 'changed',
+      // In field order: jsonb keeps keys in an order of its own.
+      changes: Object.fromEntries(ACTION_ITEM_FIELDS.flatMap((f) => (detail.changes?.[f] ? [[f, detail.changes[f]]] : []))),
+      reason: detail.reason ?? null,
+    };
+  });
 }
 
 /** Applies the fields given; null when the item is not visible to the current tenant. */
@@ -81,6 +116,7 @@ export async function updateActionItem(client: PoolClient, id: string, patch: Ac
   if (patch.owner !== undefined) set('owner', patch.owner);
   if (patch.dueDate !== undefined) set('due_date', patch.dueDate, '::date');
   if (patch.status !== undefined) set('status', patch.status);
+  if (patch.priority !== undefined) set('priority', patch.priority);
   const { rows } = await client.query<Row>(
     `WITH updated AS (UPDATE action_items SET ${sets.join(', ')} WHERE id = $1 RETURNING *)
      SELECT ${COLUMNS} FROM updated a`,
@@ -93,6 +129,7 @@ export interface TenantItemFilter {
   /** true: only items not done and past due; false: only items that are not overdue. */
   overdue?: boolean;
   status?: ActionItemStatus;
+  priority?: ActionItemPriority;
   owner?: string;
   limit: number;
 }
@@ -108,6 +145,7 @@ export async function listTenantActionItems(client: PoolClient, f: TenantItemFil
   if (f.overdue === true) where.push(`a.status <> 'done' AND a.due_date < ${TODAY}`);
   if (f.overdue === false) where.push(`NOT (a.status <> 'done' AND a.due_date IS NOT NULL AND a.due_date < ${TODAY})`);
   if (f.status) add('a.status = ?', f.status);
+  if (f.priority) add('a.priority = ?', f.priority);
   if (f.owner) add('a.owner = ?', f.owner);
   params.push(f.limit);
   const { rows } = await client.query(

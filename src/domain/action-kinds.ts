@@ -20,6 +20,12 @@ export const ACTION_KINDS = [
   'history.continued',
   // people's notes on the timeline
   'note.added',
+  // post-incident review: the post-mortem and its action items
+  'postmortem.saved',
+  'postmortem.review_scheduled',
+  'postmortem.review_due',
+  'action_item.added',
+  'action_item.changed',
   // incident command: edits, roles, stakeholder updates, runbooks people start
   'incident.edited',
   'role.assigned',

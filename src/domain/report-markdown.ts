@@ -20,6 +20,20 @@ const when = (iso: string | null): string =>
     : '—';
 const took = (d: Duration | null): string => (d ? `${d.human} (${d.seconds} s)` : '—');
 
+/** A narrative list as bullets, or a placeholder that says where to write it. */
+function bullets(out: string[], heading: string, items: string[]): void {
+  out.push(`## ${heading}`, '');
+  if (items.length === 0) out.push('_Not written yet._');
+  for (const item of items) out.push(`- ${line(item)}`);
+  out.push('');
+}
+
+const POSTMORTEM_STATUS: Record<IncidentReport['postMortem']['status'], string> = {
+  draft: 'draft',
+  in_review: 'in review',
+  published: 'published',
+};
+
 export function reportMarkdown(r: IncidentReport): string {
   const out: string[] = [];
   const pm = r.postMortem;
@@ -38,11 +52,14 @@ export function reportMarkdown(r: IncidentReport): string {
     `| Closed | ${when(r.closedAt)} |`,
     `| Affected services | ${r.affectedServices.length ? cell(r.affectedServices.join(', ')) : '—'} |`,
     `| Runbook | ${r.runbook ? cell(`${r.runbook.id}${r.runbook.version !== null ? ` v${r.runbook.version}` : ''}`) : 'none'} |`,
+    `| Post-mortem | ${POSTMORTEM_STATUS[pm.status]}${pm.publishedAt ? ` ${when(pm.publishedAt)}${pm.publishedBy ? ` by ${cell(pm.publishedBy)}` : ''}` : ''} |`,
+    `| Review due | ${when(pm.review.dueAt)}${pm.review.remindedAt ? ` (reminded ${when(pm.review.remindedAt)})` : ''} |`,
     '',
   );
   if (r.description) out.push('## Summary', '', r.description, '');
 
   out.push('## Root cause', '', r.rootCause ?? '_Not recorded yet._', '');
+  bullets(out, 'Contributing factors', pm.narrative.contributingFactors);
 
   out.push(
     '## Impact',
@@ -62,6 +79,14 @@ export function reportMarkdown(r: IncidentReport): string {
     for (const n of pm.keyNotes) out.push(`- ${when(n.at)} — ${line(n.actor)}: ${line(n.text)}`);
     out.push('');
   }
+  out.push('## Participants', '');
+  if (pm.participants.length === 0) out.push('_No one acted on this incident yet._');
+  for (const p of pm.participants) {
+    const acted = p.actions > 0 ? `${p.actions} action${p.actions === 1 ? '' : 's'}, ${when(p.firstActionAt)} to ${when(p.lastActionAt)}` : 'no actions';
+    out.push(`- ${line(p.who)}${p.roles.length ? ` (${line(p.roles.join(', '))})` : ''}: ${acted}`);
+  }
+  out.push('');
+
   out.push('## Timeline', '');
   if (pm.timeline.length === 0) out.push('_Nothing recorded yet._');
   for (const t of pm.timeline) out.push(`- ${when(t.at)} — ${line(t.text)}`);
@@ -85,12 +110,18 @@ export function reportMarkdown(r: IncidentReport): string {
   for (const h of pm.humanActions) out.push(`- ${when(h.at)} — ${line(h.text)}`);
   out.push('');
 
+  bullets(out, 'What went well', pm.narrative.wentWell);
+  bullets(out, 'What went badly', pm.narrative.wentBadly);
+  bullets(out, 'Lessons', pm.narrative.lessons);
+
   out.push('## Action items', '');
   if (pm.actionItems.length === 0) out.push('_None yet._');
   else {
-    out.push('| item | owner | due | status |', '|---|---|---|---|');
+    out.push('| item | priority | owner | due | status |', '|---|---|---|---|---|');
     for (const i of pm.actionItems) {
-      out.push(`| ${cell(i.title)} | ${i.owner ? cell(i.owner) : 'unassigned'} | ${i.dueDate ?? '—'}${i.overdue ? ' **overdue**' : ''} | ${i.status} |`);
+      out.push(
+        `| ${cell(i.title)} | ${i.priority} | ${i.owner ? cell(i.owner) : 'unassigned'} | ${i.dueDate ?? '—'}${i.overdue ? ' **overdue**' : ''} | ${i.status} |`,
+      );
     }
   }
   out.push('', `_Generated ${when(r.generatedAt)} by AIRE from the incident's audit trail._`, '');

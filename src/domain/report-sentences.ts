@@ -1,4 +1,5 @@
 import { isActionKind } from './action-kinds';
+import { ACTION_ITEM_FIELDS } from './action-items';
 import type { ReportLogEntrySchema, ReportStepSchema } from './report';
 import type { z } from 'zod';
 
@@ -91,6 +92,20 @@ export function describeEntry(e: LogEntry, steps: Map<string, Step>): string {
       return 'The alert fired again within the flap window: the incident stays open';
     case 'note.added':
       return `${who}${d.key === true ? ' (key note)' : ''}: ${str(d.text) ?? ''}`;
+    case 'postmortem.saved':
+      return `${who} saved the post-mortem${listed(d.changed) ? ` (${listed(d.changed)})` : ''}${
+        str(d.from) && str(d.to) && d.from !== d.to ? `: ${str(d.from)} → ${str(d.to)}` : ''
+      }`;
+    case 'postmortem.review_scheduled':
+      return `Post-mortem review scheduled for ${str(d.reviewDueAt) ?? '?'}`;
+    case 'postmortem.review_due':
+      return `Post-mortem review due${listed(d.reminded) ? `: reminded ${listed(d.reminded)}` : ': no channel subscribes to postmortem.review_due'}${
+        listed(d.failed) ? `; reminding ${listed(d.failed)} failed` : ''
+      }`;
+    case 'action_item.added':
+      return `${who} added action item "${str(d.title) ?? '?'}"${itemValueList(d.changes, ['title'])}`;
+    case 'action_item.changed':
+      return `${who} changed action item "${str(d.title) ?? '?'}"${itemChangeList(d.changes, [])}${because(d.reason)}`;
     case 'incident.edited':
       return `${who} changed ${changeList(d.changes)}${because(d.reason)}`;
     case 'role.assigned':
@@ -183,6 +198,44 @@ function duration(ms: number): string {
   if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
   if (ms < 3_600_000) return `${Math.round(ms / 6_000) / 10} min`;
   return `${Math.round(ms / 360_000) / 10} h`;
+}
+
+/** The strings of a list, comma-separated; undefined when there are none. */
+function listed(v: unknown): string | undefined {
+  const items = Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  return items.length ? items.join(', ') : undefined;
+}
+
+/** A recorded `{field: change}` in the fields' own order (jsonb keeps keys in an order of its own). */
+function fieldEntries(v: unknown): [string, unknown][] {
+  if (v === null || typeof v !== 'object') return [];
+  const rank = (field: string): number => {
+    const i = (ACTION_ITEM_FIELDS as readonly string[]).indexOf(field);
+    return i === -1 ? ACTION_ITEM_FIELDS.length : i;
+  };
+  return Object.entries(v as Record<string, unknown>).sort(([a], [b]) => rank(a) - rank(b));
+}
+
+/** `: status open → blocked, owner unset → sre` from a recorded `{field: {from, to}}`, leaving out `skip`. */
+function itemChangeList(v: unknown, skip: string[]): string {
+  const parts = fieldEntries(v)
+    .filter(([field]) => !skip.includes(field))
+    .map(([field, change]) => {
+      const c = (change ?? {}) as { from?: unknown; to?: unknown };
+      return `${field} ${str(c.from) ?? 'unset'} → ${str(c.to) ?? 'unset'}`;
+    });
+  return parts.length ? `: ${parts.join(', ')}` : '';
+}
+
+/** ` (owner sre, priority high)` from a recorded `{field: {to}}`: the values an item was added with. */
+function itemValueList(v: unknown, skip: string[]): string {
+  const parts = fieldEntries(v)
+    .filter(([field]) => !skip.includes(field))
+    .flatMap(([field, change]) => {
+      const to = str((change as { to?: unknown } | null)?.to);
+      return to ? [`${field} ${to}`] : [];
+    });
+  return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
 function cap(s: string): string {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { IncidentStatusSchema } from './incident';
 import { defined } from './must';
-import { ActionItemStatusSchema, isOverdue } from './action-items';
+import { ActionItemPrioritySchema, ActionItemStatusSchema, isOverdue } from './action-items';
+import { EMPTY_NARRATIVE, NarrativeSchema, ParticipantSchema, PostmortemStatusSchema, RoleAssignmentSchema, participantsOf } from './postmortem';
 import { describeEntry, isHuman, str } from './report-sentences';
 import { PrioritySchema, SEVERITIES, SeveritySchema } from './severity';
 
@@ -72,6 +73,17 @@ export const ReportActionItemInputSchema = z.object({
   owner: z.string().nullable(),
   dueDate: z.string().nullable(),
   status: ActionItemStatusSchema,
+  priority: ActionItemPrioritySchema.default('medium'),
+});
+
+/** The written post-mortem (table postmortems); null until someone writes it or a review is scheduled. */
+export const ReportPostmortemInputSchema = z.object({
+  status: PostmortemStatusSchema,
+  narrative: NarrativeSchema,
+  reviewDueAt: Instant.nullable(),
+  reviewRemindedAt: Instant.nullable(),
+  publishedAt: Instant.nullable(),
+  publishedBy: z.string().nullable(),
 });
 
 export const ReportInputSchema = z.object({
@@ -80,6 +92,9 @@ export const ReportInputSchema = z.object({
   approvals: z.array(ReportApprovalSchema),
   actionLog: z.array(ReportLogEntrySchema),
   actionItems: z.array(ReportActionItemInputSchema),
+  postmortem: ReportPostmortemInputSchema.nullable().default(null),
+  /** Who holds each incident role now (commander, assignee…), merged into the participants with those the audit trail names. */
+  roleAssignments: z.array(RoleAssignmentSchema).default([]),
 });
 export type ReportInput = z.input<typeof ReportInputSchema>;
 type Parsed = z.output<typeof ReportInputSchema>;
@@ -143,6 +158,12 @@ export const HUMAN_ACTIONS = [
   'skip_step',
   'abort_step',
   'note',
+  'edit',
+  'assign_role',
+  'status_update',
+  'run_runbook',
+  'postmortem',
+  'action_item',
   'other',
 ] as const;
 
@@ -177,6 +198,7 @@ export const ReportActionItemSchema = z.object({
   owner: z.string().nullable(),
   dueDate: z.string().nullable(),
   status: ActionItemStatusSchema,
+  priority: ActionItemPrioritySchema,
   overdue: z.boolean(),
 });
 
@@ -207,6 +229,16 @@ export const IncidentReportSchema = z.object({
   runbook: z.object({ id: z.string(), version: z.number().nullable() }).nullable(),
   actionsTaken: z.array(ActionTakenSchema),
   postMortem: z.object({
+    /** The written post-mortem's status: draft (also when nobody has written it yet), in_review, published. */
+    status: PostmortemStatusSchema,
+    publishedAt: z.string().nullable(),
+    publishedBy: z.string().nullable(),
+    /** What people wrote (PUT /api/incidents/:id/postmortem): empty lists until then. */
+    narrative: NarrativeSchema,
+    /** People who acted on the incident (from the audit trail) and the incident roles they held. */
+    participants: z.array(ParticipantSchema),
+    /** The review date (critical and high incidents, scheduled at resolution) and when the reminder went out. */
+    review: z.object({ dueAt: z.string().nullable(), remindedAt: z.string().nullable() }),
     timeline: z.array(TimelineEntrySchema),
     automated: z.array(AutomatedStepSchema),
     humanActions: z.array(HumanActionSchema),
@@ -267,6 +299,14 @@ function humanAction(kind: string): HumanAction['action'] | null {
     'decision.skip': 'skip_step',
     'decision.abort': 'abort_step',
     'note.added': 'note',
+    'incident.edited': 'edit',
+    'role.assigned': 'assign_role',
+    'role.unassigned': 'assign_role',
+    'status_update.posted': 'status_update',
+    'runbook.requested': 'run_runbook',
+    'postmortem.saved': 'postmortem',
+    'action_item.added': 'action_item',
+    'action_item.changed': 'action_item',
   };
   if (kind.endsWith('.ignored')) return null;
   // A person's rollback shows as rollback.requested; the later rolled_back entry is its effect.
@@ -298,9 +338,19 @@ const TAKEN = new Set([
   'remediation.failed',
 ]);
 
+/** Everyone the audit trail says was given a role (`role.assigned`), handovers included, in order. */
+function rolesHeld(log: Parsed['actionLog']): { role: string; person: string }[] {
+  return log.flatMap((e) => {
+    const role = e.kind === 'role.assigned' ? str(e.detail.role) : undefined;
+    const person = str(e.detail.person);
+    return role && person ? [{ role, person }] : [];
+  });
+}
+
 export function buildReport(input: ReportInput, now: Date): IncidentReport {
   const p: Parsed = ReportInputSchema.parse(input);
   const inc = p.incident;
+  const pm = p.postmortem;
   const steps = new Map(p.steps.map((s) => [s.stepId, s]));
 
   const timeline: TimelineEntry[] = p.actionLog.map((e) => ({
@@ -379,6 +429,12 @@ export function buildReport(input: ReportInput, now: Date): IncidentReport {
     runbook: inc.runbookId ? { id: inc.runbookId, version: inc.runbookVersion } : null,
     actionsTaken,
     postMortem: {
+      status: pm?.status ?? 'draft',
+      publishedAt: pm?.publishedAt ?? null,
+      publishedBy: pm?.publishedBy ?? null,
+      narrative: pm?.narrative ?? EMPTY_NARRATIVE,
+      participants: participantsOf(p.actionLog, [...rolesHeld(p.actionLog), ...p.roleAssignments], isHuman),
+      review: { dueAt: pm?.reviewDueAt ?? null, remindedAt: pm?.reviewRemindedAt ?? null },
       timeline,
       automated,
       humanActions,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DurationSchema } from './duration';
 import { SlugSchema } from './incident';
 import { ApprovalPolicySchema } from './policy';
+import { DEFAULT_POSTMORTEM_REVIEW_AFTER_DAYS } from './postmortem-review';
 import { SeveritySchema } from './severity';
 
 export const NOTIFICATION_EVENTS = [
@@ -12,6 +13,9 @@ export const NOTIFICATION_EVENTS = [
   'escalation',
   'step.failed',
   'incident.resolved',
+  // A critical or high incident's post-mortem review date has come and the post-mortem is not published.
+  // Only channels that list it in `events` get it: it is a reminder, not an alert to page anyone with.
+  'postmortem.review_due',
   'role.assigned',
   'status.update',
   'status.update-due',
@@ -97,6 +101,11 @@ export const TenantSettingsSchema = z
       .optional(),
     channels: z.array(ChannelSchema).max(50).default([]),
     intake: IntakeSchema.default(IntakeSchema.parse({})),
+    /**
+     * A critical or high incident's post-mortem review is due this many days after it is resolved;
+     * channels listing `postmortem.review_due` are reminded then (src/workflows/postmortem-review.ts).
+     */
+    postmortemReviewAfterDays: z.number().int().min(0).max(90).default(DEFAULT_POSTMORTEM_REVIEW_AFTER_DAYS),
     /** Where the approval console is, for links in notifications. */
     consoleUrl: z.string().url().optional(),
     /** The roster: who may hold a role on an incident (src/domain/command.ts). */

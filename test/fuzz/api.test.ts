@@ -87,14 +87,15 @@ const SAMPLE_BODIES: Record<string, Record<string, unknown>> = {
   closeIncident: { reason: 'done' },
   completeManualStep: { outcome: 'done', note: 'restarted' },
   decideFailedStep: { decision: 'retry', reason: 'flaky' },
-  addActionItem: { title: 'Add an alert', owner: 'sre', dueDate: '2030-01-01', status: 'open' },
+  addActionItem: { title: 'Add an alert', owner: 'sre', dueDate: '2030-01-01', status: 'open', priority: 'low' },
   // Only the required field: without `text` (or with any other shape) a note is refused.
   addNote: { text: 'checked the dashboards' },
+  updateActionItem: { title: 'Add an alert', owner: null, dueDate: null, status: 'blocked', priority: 'high', reason: 'waiting on a vendor' },
+  savePostmortem: { contributingFactors: ['a'], wentWell: ['b'], wentBadly: ['c'], lessons: ['d'], status: 'draft' },
   editIncident: { title: 'Checkout errors' },
   assignRole: { role: 'commander', person: 'key:responder-key' },
   postStatusUpdate: { message: 'Rolling back the deploy' },
   runRunbookOnIncident: { runbookId: 'fuzz-new' },
-  updateActionItem: { title: 'Add an alert', owner: null, dueDate: null, status: 'done' },
   dryRunRunbook: { incident: { title: 'capacity low', severity: 'high', context: { service: 'a' } }, version: 1 },
   createRunbook: {
     id: 'fuzz-new',

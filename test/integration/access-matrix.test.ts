@@ -159,6 +159,11 @@ describe('access matrix: every route × every role × own and other tenant', () 
       request: async () => ({ path: `/api/incidents/${A.incident}/runbooks`, body: { runbookId: 'matrix-rb' } }),
     },
     incidentTimeline: { own: [200], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/timeline` }) },
+    savePostmortem: {
+      own: [200],
+      other: 'resource',
+      request: async () => ({ path: `/api/incidents/${A.incident}/postmortem`, body: { lessons: ['matrix lesson'] } }),
+    },
     addActionItem: {
       own: [201],
       other: 'resource',
@@ -166,6 +171,7 @@ describe('access matrix: every route × every role × own and other tenant', () 
     },
     listIncidentActionItems: { own: [200], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/action-items` }) },
     listActionItems: { own: [200], other: 'own-data', request: async () => ({ path: '/api/action-items' }) },
+    getActionItem: { own: [200], other: 'resource', request: async () => ({ path: `/api/action-items/${A.item}` }) },
     updateActionItem: { own: [200], other: 'resource', request: async () => ({ path: `/api/action-items/${A.item}`, body: { owner: 'sre' } }) },
     listRunbooks: { own: [200], other: 'own-data', request: async () => ({ path: '/api/runbooks' }) },
     getRunbook: { own: [200], other: 'resource', request: async () => ({ path: `/api/runbooks/${A.runbook}` }) },
@@ -304,6 +310,11 @@ describe('access matrix: every route × every role × own and other tenant', () 
     // A's items and settings were changed only by A's permitted keys.
     const item = await adminQuery('SELECT tenant_id FROM action_items WHERE id = $1', [A.item]);
     expect(item[0]!.tenant_id).toBe(a.id);
+    // A's post-mortem was written by A's permitted keys only, once (the same lessons again change nothing).
+    const postmortems = await adminQuery('SELECT tenant_id, lessons FROM postmortems WHERE incident_id = $1', [A.incident]);
+    expect(postmortems).toEqual([{ tenant_id: a.id, lessons: ['matrix lesson'] }]);
+    const saves = await adminQuery(`SELECT actor FROM action_log WHERE incident_id = $1 AND kind = 'postmortem.saved'`, [A.incident]);
+    expect(saves.map((s) => s.actor)).toEqual(['key:responder-key']);
   });
 
   test('public routes answer without a key and with any key', async () => {

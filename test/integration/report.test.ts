@@ -182,9 +182,13 @@ describe('post-incident report and action items', () => {
     expect(r.postMortem.humanActions.map((h) => [h.action, h.actor])).toEqual([
       ['declare', 'key:ingest-key'],
       ['acknowledge', 'key:responder-key'],
+      ['assign_role', 'key:responder-key'], // acknowledging made the responder commander
       ['approve', 'key:approver-key'],
       ['resolve', 'key:responder-key'],
       ['close', 'key:approver-key'],
+      // Adding the action items, in review: their history is in the audit trail too.
+      ['action_item', 'key:responder-key'],
+      ['action_item', 'key:approver-key'],
     ]);
     expect(r.postMortem.humanActions.find((h) => h.action === 'acknowledge')?.at).toBe(inc.acknowledgedAt);
 
@@ -211,9 +215,8 @@ describe('post-incident report and action items', () => {
     expect(impact.timeToClose?.seconds).toBe(seconds(inc.createdAt, inc.closedAt));
     expect(impact.timeToResolve?.human).toEqual(expect.any(String));
 
-    // The timeline is the action log, one readable line per entry, in order.
-    expect(r.postMortem.timeline).toHaveLength(closed.actionLog.length);
-    expect(r.postMortem.timeline.map((t) => t.kind)).toEqual(closed.actionLog.map((e) => e.kind));
+    // The timeline is the action log, one readable line per entry, in order; the items were added after the close.
+    expect(r.postMortem.timeline.map((t) => t.kind)).toEqual([...closed.actionLog.map((e) => e.kind), 'action_item.added', 'action_item.added']);
     expect(r.postMortem.timeline.map((t) => t.text)).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^Incident opened by key:ingest-key/),
@@ -222,6 +225,7 @@ describe('post-incident report and action items', () => {
         'key:approver-key approved step "step two" (two): change window open',
         'key:responder-key resolved the incident: traffic normal',
         'key:approver-key closed the incident: reviewed',
+        'key:responder-key added action item "Alert on pinned replica counts" (owner sre-team, dueDate 2020-01-15, priority medium, status open)',
       ]),
     );
     expect(r.actionsTaken).toContainEqual(
@@ -230,8 +234,16 @@ describe('post-incident report and action items', () => {
     expect(r.actionsTaken).toContainEqual(expect.objectContaining({ kind: 'step.succeeded', stepId: 'one', actor: 'aire', automated: true }));
 
     expect(r.postMortem.actionItems).toEqual([
-      { id: overdueItem.id, title: 'Alert on pinned replica counts', owner: 'sre-team', dueDate: '2020-01-15', status: 'open', overdue: true },
-      { id: laterItem.id, title: 'Scale before the noon peak', owner: null, dueDate: '2999-12-31', status: 'open', overdue: false },
+      {
+        id: overdueItem.id,
+        title: 'Alert on pinned replica counts',
+        owner: 'sre-team',
+        dueDate: '2020-01-15',
+        status: 'open',
+        priority: 'medium',
+        overdue: true,
+      },
+      { id: laterItem.id, title: 'Scale before the noon peak', owner: null, dueDate: '2999-12-31', status: 'open', priority: 'medium', overdue: false },
     ]);
   });
 
@@ -245,17 +257,22 @@ describe('post-incident report and action items', () => {
       `# Post-incident report: ${rb} checkout capacity`,
       '## Summary',
       '## Root cause',
+      '## Contributing factors',
       '## Impact',
+      '## Participants',
       '## Timeline',
       '## What was automated',
       '## What people did',
+      '## What went well',
+      '## What went badly',
+      '## Lessons',
       '## Action items',
     ]);
     expect(md).toContain('| Status | closed (final) |');
     expect(md).toMatch(/^- \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC — key:approver-key approved step "step two" \(two\): change window open$/m);
     expect(md).toMatch(/^- .* UTC — Step "step one" \(one\) succeeded$/m);
     expect(md).toContain('| step two (two) | http | succeeded | 1 |');
-    expect(md).toContain('| Alert on pinned replica counts | sre-team | 2020-01-15 **overdue** | open |');
+    expect(md).toContain('| Alert on pinned replica counts | medium | sre-team | 2020-01-15 **overdue** | open |');
     expect(md).toContain('replica count pinned at 2 after the last deploy');
 
     const byQuery = await markdown(`/api/incidents/${id}/report?format=markdown`, tenant.keys.viewer);
@@ -333,7 +350,8 @@ describe('post-incident report and action items', () => {
     await expectProblem(await post({ title: 'x', dueDate: '2024-02-30' }), 400, ['dueDate']);
     await expectProblem(await post({ title: 'x', dueDate: '15/01/2020' }), 400, ['dueDate']);
     await expectProblem(await post({ title: 'x', status: 'finished', owner: '' }), 400, ['status', 'owner']);
-    await expectProblem(await post({ title: 'x', priority: 'high' }), 400, ['(root)']);
+    await expectProblem(await post({ title: 'x', severity: 'high' }), 400, ['(root)']);
+    await expectProblem(await post({ title: 'x', priority: 'urgent' }), 400, ['priority']);
     await expectProblem(await patch({}), 400, ['(root)']);
     await expectProblem(await patch({ status: 'closed' }), 400, ['status']);
     await expectProblem(await patch({ dueDate: 20300601 }), 400, ['dueDate']);

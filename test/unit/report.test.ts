@@ -294,9 +294,9 @@ describe('buildReport', () => {
 
   it('lists action items with overdue computed against now', () => {
     expect(report.postMortem.actionItems).toEqual([
-      { id: 'a1', title: 'Alert on pinned replica counts', owner: 'sre-team', dueDate: '2025-03-11', status: 'open', overdue: true },
-      { id: 'a2', title: 'Runbook: scale before noon peaks', owner: null, dueDate: '2025-03-20', status: 'in_progress', overdue: false },
-      { id: 'a3', title: 'Fix deploy template', owner: 'platform', dueDate: '2025-03-01', status: 'done', overdue: false },
+      { id: 'a1', title: 'Alert on pinned replica counts', owner: 'sre-team', dueDate: '2025-03-11', status: 'open', priority: 'medium', overdue: true },
+      { id: 'a2', title: 'Runbook: scale before noon peaks', owner: null, dueDate: '2025-03-20', status: 'in_progress', priority: 'medium', overdue: false },
+      { id: 'a3', title: 'Fix deploy template', owner: 'platform', dueDate: '2025-03-01', status: 'done', priority: 'medium', overdue: false },
     ]);
   });
 
@@ -321,10 +321,15 @@ describe('reportMarkdown', () => {
       '# Post-incident report: Checkout capacity exhaustion',
       '## Summary',
       '## Root cause',
+      '## Contributing factors',
       '## Impact',
+      '## Participants',
       '## Timeline',
       '## What was automated',
       '## What people did',
+      '## What went well',
+      '## What went badly',
+      '## Lessons',
       '## Action items',
     ]);
     expect(md).not.toContain('**Draft**');
@@ -340,8 +345,8 @@ describe('reportMarkdown', () => {
     expect(md).toContain('| Time to resolve | 1h 2m (3725 s) |');
     expect(md).toContain('| Scale out (scale) | scale | succeeded | 2 | 10s | key:approver-key |');
     expect(md).toContain('| Tell the team (notify) | notify | succeeded | 1 | 1s | autopilot |');
-    expect(md).toContain('| Alert on pinned replica counts | sre-team | 2025-03-11 **overdue** | open |');
-    expect(md).toContain('| Runbook: scale before noon peaks | unassigned | 2025-03-20 | in_progress |');
+    expect(md).toContain('| Alert on pinned replica counts | medium | sre-team | 2025-03-11 **overdue** | open |');
+    expect(md).toContain('| Runbook: scale before noon peaks | medium | unassigned | 2025-03-20 | in_progress |');
   });
 
   it('keeps table cells on one line and escapes pipes', () => {
@@ -350,7 +355,7 @@ describe('reportMarkdown', () => {
       NOW,
     );
     const text = reportMarkdown(r);
-    expect(text).toContain('| a \\| b c | unassigned | — | open |');
+    expect(text).toContain('| a \\| b c | medium | unassigned | — | open |');
     expect(text).toContain('# Post-incident report: two lines');
   });
 

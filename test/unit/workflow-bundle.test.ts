@@ -32,6 +32,7 @@ describe('the workflow bundle', () => {
     expect(ours.sort()).toEqual([
       './src/domain/gates.ts',
       './src/domain/lifecycle.ts',
+      './src/domain/postmortem-review.ts',
       './src/domain/routing.ts',
       './src/domain/severity-scale.ts',
       './src/domain/template.ts',

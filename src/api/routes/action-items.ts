@@ -1,9 +1,15 @@
 import { z } from 'zod';
-import { ActionItemSchema, ActionItemStatusSchema, ListedActionItemSchema } from '../../domain/action-items';
+import {
+  ActionItemPrioritySchema,
+  ActionItemSchema,
+  ActionItemStatusSchema,
+  ActionItemWithHistorySchema,
+  ListedActionItemSchema,
+} from '../../domain/action-items';
 import { READ_ROLES, actorOf } from '../auth';
 import { problemsFor } from '../openapi';
 import { defineRoute } from '../route';
-import { actionItemsOf, addActionItem, changeActionItem, tenantActionItems } from '../services/reviews';
+import { actionItemWithHistory, actionItemsOf, addActionItem, changeActionItem, tenantActionItems } from '../services/reviews';
 import { IdParams } from './incidents';
 
 export const ItemParams = z.object({ itemId: z.uuid('not an action item id') });
@@ -18,6 +24,7 @@ export const NewItemBody = z
     owner: Owner.nullable().optional(),
     dueDate: DueDate.nullable().optional(),
     status: ActionItemStatusSchema.default('open'),
+    priority: ActionItemPrioritySchema.default('medium'),
   })
   .strict();
 
@@ -27,9 +34,14 @@ export const PatchBody = z
     owner: Owner.nullable().optional(),
     dueDate: DueDate.nullable().optional(),
     status: ActionItemStatusSchema.optional(),
+    priority: ActionItemPrioritySchema.optional(),
+    /** Why, kept in the item's history (e.g. what it is blocked on); changes nothing by itself. */
+    reason: z.string().trim().min(1).max(1_000).optional(),
   })
   .strict()
-  .refine((p) => Object.values(p).some((v) => v !== undefined), { message: 'send at least one of: title, owner, dueDate, status' });
+  .refine((p) => Object.entries(p).some(([k, v]) => k !== 'reason' && v !== undefined), {
+    message: 'send at least one of: title, owner, dueDate, status, priority',
+  });
 
 const Flag = z.enum(['true', 'false'], 'write true or false').transform((v) => v === 'true');
 
@@ -37,6 +49,7 @@ export const TenantListQuery = z
   .object({
     overdue: Flag.optional(),
     status: ActionItemStatusSchema.optional(),
+    priority: ActionItemPrioritySchema.optional(),
     owner: z.string().trim().min(1).max(200).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(200),
   })
@@ -47,8 +60,8 @@ export const ActionItemListSchema = z.object({ items: z.array(ActionItemSchema) 
 export const ListedActionItemListSchema = z.object({ items: z.array(ListedActionItemSchema) });
 
 /**
- * Action items of post-incident review: follow-up work on an incident, with owner, due date and
- * status; and the tenant-wide list, e.g. what is overdue.
+ * Action items of post-incident review: follow-up work on an incident, with owner, due date,
+ * priority and status, each change recorded in its history; and the tenant-wide list, e.g. what is overdue.
  */
 export const actionItemRoutes = [
   defineRoute({
@@ -95,12 +108,26 @@ export const actionItemRoutes = [
     },
   }),
   defineRoute({
+    method: 'get',
+    path: '/api/action-items/:itemId',
+    operationId: 'getActionItem',
+    tag: 'reviews',
+    summary: 'One action item with its history: every change, who made it and when, old → new',
+    roles: READ_ROLES,
+    params: ItemParams,
+    responses: { 200: { description: 'the item and its history, oldest first', component: 'ActionItemWithHistory', schema: ActionItemWithHistorySchema } },
+    problems: problemsFor(true, false),
+    handler: async ({ params: { itemId }, principal, deps, res }) => {
+      res.json(await actionItemWithHistory(deps, principal, itemId));
+    },
+  }),
+  defineRoute({
     method: 'patch',
     path: '/api/action-items/:itemId',
     operationId: 'updateActionItem',
     tag: 'reviews',
-    summary: 'Change an action item: title, owner, due date or status',
-    description: 'Send at least one field; `null` clears owner or due date.',
+    summary: 'Change an action item: title, owner, due date, priority or status (open, in_progress, blocked, done)',
+    description: 'Send at least one field; `null` clears owner or due date; `reason` goes into the history with the change.',
     roles: ['responder', 'approver'],
     params: ItemParams,
     body: { component: 'ActionItemPatch', schema: PatchBody },

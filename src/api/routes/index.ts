@@ -13,6 +13,7 @@ import { incidentRoutes, unknownIncidentAction } from './incidents';
 import { intakeRoutes } from './intake';
 import { keyRoutes } from './keys';
 import { metricsRoutes, prometheusRoutes } from './metrics';
+import { postmortemRoutes } from './postmortems';
 import { reportRoutes } from './reports';
 import { ruleRoutes } from './rules';
 import { runbookRoutes } from './runbooks';
@@ -55,6 +56,7 @@ export const ROUTES: readonly Route[] = [
   ...commandRoutes,
   ...timelineRoutes,
   ...reportRoutes,
+  ...postmortemRoutes,
   ...actionItemRoutes,
   // configuration
   ...runbookRoutes,

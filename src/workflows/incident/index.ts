@@ -50,6 +50,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
   const ending = await settle(run);
   if (ending === 'closed') await slaWatch; // ended by the close request
   await run.notifier.delivered();
+  await Promise.all(run.starts);
   await wf.condition(wf.allHandlersFinished);
   await run.recorder.drain();
   // No await from here to the end of the run: a message that arrives now is not lost with it, the

@@ -71,6 +71,8 @@ export const BATCHED_STORE_PATCH = 'store-writes-batched';
 export const JOINS_BEFORE_CLOSE_PATCH = 'joins-written-before-close';
 /** Incident command: acknowledging makes the acknowledger commander when nobody is (histories before it did not). */
 export const INCIDENT_COMMAND_PATCH = 'incident-command';
+/** A critical or high incident's resolution starts its post-mortem review reminder (histories before it did not). */
+export const POSTMORTEM_REVIEW_PATCH = 'postmortem-review-scheduled';
 
 /** How long joined events gather before they are written (see Recorder.recordJoin). */
 export const JOIN_WRITE_DELAY = '1s';

@@ -3,6 +3,7 @@
  * operations every part of the workflow shares. Built from the input (or from what the previous run
  * carried over) before any message handler is set, so a buffered message always finds it whole.
  */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
 import type { ActionKind } from '../../domain/action-kinds';
 import type { IncidentStatus } from '../../domain/incident';
@@ -16,7 +17,9 @@ import type { IncidentWorkflowInput } from '../../domain/workflow-input';
 import type { IncidentState, StepState } from '../definitions';
 import { AireStatus } from '../search-attributes';
 import { Notifier } from './notifier';
-import { BATCHED_STORE_PATCH } from './options';
+import { BATCHED_STORE_PATCH, POSTMORTEM_REVIEW_PATCH } from './options';
+import { type PostmortemReviewInput, needsPostmortemReview, postmortemReviewWorkflowId } from '../../domain/postmortem-review';
+import { postmortemReviewWorkflow } from '../postmortem-review';
 import { type Extra, Recorder } from './recorder';
 
 export interface Completed {
@@ -155,7 +158,10 @@ export class IncidentRun {
     // A bug, not a condition to handle: the workflow task fails with the reason and retries once fixed.
     if (illegal) throw new Error(`${illegal} (${kind} by ${actor})`);
     this.state.status = status;
-    if (status === 'resolved') this.notifier.notify('incident.resolved', `Resolved: ${this.draft.title}`);
+    if (status === 'resolved') {
+      this.notifier.notify('incident.resolved', `Resolved: ${this.draft.title}`);
+      if (needsPostmortemReview(this.state.severity) && wf.patched(POSTMORTEM_REVIEW_PATCH)) this.starts.push(this.schedulePostmortemReview());
+    }
     wf.upsertSearchAttributes([{ key: AireStatus, value: status }]);
     this.record(kind, actor, { ...extra, incident: { ...extra.incident, status }, detail: { from, to: status, ...extra.detail } });
   }
@@ -168,6 +174,32 @@ export class IncidentRun {
     const prefix = this.stepPrefix;
     if (prefix === '') return this.outputs;
     return Object.fromEntries(Object.entries(this.outputs).flatMap(([id, o]) => (id.startsWith(prefix) ? [[id.slice(prefix.length), o]] : [])));
+  }
+
+  /** Child workflows being started; the run ends only once each start is settled. */
+  readonly starts: Promise<void>[] = [];
+
+  /**
+   * A critical or high incident's post-mortem gets a review date (src/workflows/postmortem-review.ts),
+   * as a child that outlives the incident. Resolved again after a rollback, the first date stands.
+   */
+  private async schedulePostmortemReview(): Promise<void> {
+    const { draft, state } = this;
+    const input: PostmortemReviewInput = {
+      tenantId: this.tenantId,
+      incidentId: this.incidentId,
+      resolvedAt: new Date().toISOString(),
+      incident: { title: state.edited?.title ?? draft.title, severity: state.severity, source: draft.source, ...(draft.category ? { category: draft.category } : {}) },
+    };
+    try {
+      await wf.startChild(postmortemReviewWorkflow, {
+        workflowId: postmortemReviewWorkflowId(this.tenantId, this.incidentId),
+        parentClosePolicy: wf.ParentClosePolicy.ABANDON,
+        args: [input],
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
   }
 
   /** What the next run starts from when this one continues as new. */

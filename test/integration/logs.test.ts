@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { freePort } from '../support/processes';
 import { Receiver } from '../support/receiver';
 import { Stack, TestTenant, eventually, uniqueId } from '../support/stack';
 
@@ -74,8 +75,15 @@ describe('structured logs', () => {
   });
 
   test('a step run by src/worker/main.ts is logged as JSON with tenantId, incidentId and workflowId', async () => {
-    worker = startWorker(stack, {}, (line) => line.startsWith('{') && lines.push(JSON.parse(line) as Record<string, unknown>));
+    const metricsPort = await freePort();
+    worker = startWorker(
+      stack,
+      { AIRE_WORKER_METRICS_PORT: String(metricsPort) },
+      (line) => line.startsWith('{') && lines.push(JSON.parse(line) as Record<string, unknown>),
+    );
     await eventually(async () => (lines.some((l) => l.msg === 'worker started') ? true : undefined), 60_000);
+    // The probe a Kubernetes readiness check uses (deploy/helm/aire): ready once the worker polls.
+    await eventually(async () => ((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status === 200 ? true : undefined));
     const incident = await runOneStep();
 
     const step = await eventually(async () => lines.find((l) => l.msg === 'step executed' && l.incidentId === incident.id));

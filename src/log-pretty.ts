@@ -2,17 +2,17 @@ import pretty from 'pino-pretty';
 
 /**
  * The human-readable log format (AIRE_LOG_FORMAT=pretty, what `npm run dev` uses): one coloured
- * line per entry, `time LEVEL: component message incident=… step=… key=value …`. Every field the
- * JSON line carries is still there, flattened to key=value pairs, so nothing is hidden by choosing
- * it; only the incident and the step come first, because those are what one looks for in a
- * terminal. No braces and no second line: a stack trace is cut to its first frame (the JSON format
- * keeps it whole).
+ * line per entry, `time LEVEL: component message incident=… step=… key=value …`. AIRE's own fields
+ * are all there, flattened to key=value pairs; the incident and the step come first, because those
+ * are what one looks for in a terminal. Left out: the Temporal SDK's bookkeeping (run ids, task
+ * tokens) and all but the first frame of a stack trace, so that an entry stays one line without
+ * braces. The JSON format keeps everything.
  */
 
 /** Written by pino or by the message line itself; the rest are the entry's own fields. */
 const SHOWN_ELSEWHERE = new Set(['level', 'time', 'msg', 'component', 'incidentId', 'stepId', 'pid', 'hostname']);
 /** Temporal SDK fields that say nothing a reader of one dev server needs (the JSON format keeps them). */
-const SDK_NOISE = new Set(['sdk', 'namespace', 'taskQueue', 'runId']);
+const SDK_NOISE = new Set(['sdk', 'sdkComponent', 'namespace', 'taskQueue', 'runId', 'workflowRunId', 'taskToken', 'isLocal', 'activityId']);
 const MAX_VALUE = 300;
 
 /** colorette's functions, as pino-pretty hands them over (no-ops when colour is off). */

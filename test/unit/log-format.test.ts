@@ -13,7 +13,7 @@ const { createLogger } = require('./src/logger');
 const log = createLogger(loadConfig(process.env), 'worker');
 log.info({ tenantId: 't-1', incidentId: 'inc-42', stepId: 'scale-out', action: 'http', attempt: 2, target: { url: 'http://127.0.0.1:1/x', headers: ['a', 'b'] } }, 'step executed');
 log.error({ incidentId: 'inc-42', err: new Error('target refused\\nsecond line') }, 'step failed');
-log.warn({ sdk: true, workflowId: 'incident/default/x', runId: 'r-1', namespace: 'default' }, 'first line\\nsecond line');
+log.warn({ sdk: true, sdkComponent: 'activity', workflowId: 'incident/default/x', runId: 'r-1', taskToken: 'Q2lRd01XRXlNMlEyTXk=', namespace: 'default' }, 'first line\\nsecond line');
 `;
 
 function runLogger(env: Record<string, string | undefined>): Promise<{ stdout: string; stderr: string; code: number | null }> {
@@ -60,7 +60,7 @@ describe('log format (AIRE_LOG_FORMAT)', () => {
     for (const field of ['tenantId=t-1', 'action=http', 'attempt=2', 'target.url=http://127.0.0.1:1/x', 'target.headers=a,b']) expect(step).toContain(field);
     expect(failure).toMatch(/ERROR: worker step failed incident=inc-42 err="Error: target refused\\nsecond line" \(at \[eval\]/); // quoted, so the newline stays escaped
     expect(sdk).toContain('WARN: worker first line ⏎ second line workflowId=incident/default/x');
-    expect(sdk).not.toContain('runId'); // SDK bookkeeping is left to the JSON format
+    for (const noise of ['runId', 'taskToken', 'sdkComponent', 'namespace']) expect(sdk).not.toContain(noise); // SDK bookkeeping is left to the JSON format
   });
 
   test('pretty in a colour terminal: level, incident and step coloured', async () => {

@@ -31,6 +31,8 @@ npx tsx src/cli/main.ts db migrate
 npx tsx src/cli/main.ts admin bootstrap --tenant "${AIRE_TENANT:-default}" --key-file "$STATE_DIR/admin.key"
 npx tsx src/cli/main.ts admin load-runbooks --tenant "${AIRE_TENANT:-default}" --dir runbooks
 npx tsx src/cli/main.ts admin load-rules --tenant "${AIRE_TENANT:-default}" --dir rules
+# Nobody acknowledging a critical or high incident pages the demo target's /page (docs/people.md, "Default paging").
+npx tsx src/cli/main.ts admin default-on-call --tenant "${AIRE_TENANT:-default}" --url "http://127.0.0.1:${AIRE_DEMO_TARGET_PORT:-8099}/page"
 
 node --import tsx scripts/demo-target.ts & PIDS+=($!)
 node --max-old-space-size=256 --import tsx src/worker/main.ts & PIDS+=($!)

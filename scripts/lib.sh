@@ -6,7 +6,7 @@ STATE_DIR="${AIRE_STATE_DIR:-$ROOT/.aire}"
 mkdir -p "$STATE_DIR"
 
 TEMPORAL_VERSIONS=(v1.5.1 v1.5.0 v1.4.1)   # later tags carry a replace directive and cannot be go-installed
-SEARCH_ATTRIBUTES=(AireTenant AireSeverity AireStatus AireSource AireRunbook)
+SEARCH_ATTRIBUTES=(AireTenant AireSeverity AireStatus AireSource AireRunbook AireCommander)
 
 say() { printf '\033[1m[aire]\033[0m %s\n' "$*" >&2; }
 

@@ -1,5 +1,8 @@
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ACTION_TYPES } from './domain/actions';
+import { INCIDENT_SOURCES, INCIDENT_STATUSES } from './domain/incident';
+import { SEVERITIES } from './domain/severity';
 
 /**
  * Every Prometheus metric AIRE exports, defined once. The API and the worker import this module and
@@ -54,6 +57,94 @@ export const stepAttemptFailures = new Counter({
   labelNames: ['action'] as const,
   registers: [registry],
 });
+
+// ---- the incident lifecycle, counted by the worker once each transition is committed (src/activities/transition-metrics.ts) ----
+
+export const incidentTransitions = new Counter({
+  name: 'aire_incident_transitions_total',
+  help: 'Incident status changes written to the audit trail, by the status entered',
+  labelNames: ['status'] as const,
+  registers: [registry],
+});
+
+export const stepsFinished = new Counter({
+  name: 'aire_steps_finished_total',
+  help: 'Runbook steps that ended (after all their attempts), by action type and outcome (succeeded, failed)',
+  labelNames: ['action', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const approvalLatency = new Histogram({
+  name: 'aire_approval_latency_seconds',
+  help: 'Time from an approval request to its answer, by gate (runbook, step) and decision (approve, reject, timed_out)',
+  labelNames: ['gate', 'decision'] as const,
+  // People answer in seconds when they watch, in hours when they are paged at night.
+  buckets: [5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 43200, 86400],
+  registers: [registry],
+});
+
+export const slaBreaches = new Counter({
+  name: 'aire_sla_breaches_total',
+  help: 'Incidents not acknowledged within their response SLA, by severity',
+  labelNames: ['severity'] as const,
+  registers: [registry],
+});
+
+export const breakersOpened = new Counter({
+  name: 'aire_breakers_opened_total',
+  help: 'Circuit breakers opened on automatic remediation (a runbook kept failing for a service)',
+  registers: [registry],
+});
+
+// ---- read from PostgreSQL when the API is scraped (src/api/services/health-metrics.ts); the same in every API replica ----
+
+export const incidentsOpen = new Gauge({
+  name: 'aire_incidents_open',
+  help: 'Incidents not yet settled (not mitigated, resolved, closed, failed or rolled back), by status and severity; every API replica reports the same',
+  labelNames: ['status', 'severity'] as const,
+  registers: [registry],
+});
+
+export const incidentQuietSeconds = new Gauge({
+  name: 'aire_incident_quiet_seconds_max',
+  help: 'Per unsettled status, the longest any incident in it has gone without an audit entry (an incident stuck in remediating or investigating shows here)',
+  labelNames: ['status'] as const,
+  registers: [registry],
+});
+
+export const breakersOpen = new Gauge({
+  name: 'aire_breakers_open',
+  help: 'Circuit breakers open now: runbooks that do not run on their own for a service until a person resets them',
+  registers: [registry],
+});
+
+export const healthReadErrors = new Counter({
+  name: 'aire_health_read_errors_total',
+  help: 'Scrapes whose incident and breaker gauges could not be read from PostgreSQL (those gauges are left out of that scrape)',
+  registers: [registry],
+});
+
+/**
+ * Series whose labels are known in advance start at zero, each in the process that records it. A
+ * counter series that appears only with its first event is first scraped at 1, and rate() and
+ * increase() never see that 1: the first SLA breach after a worker starts would not raise
+ * AireSlaBreached. (Step durations are left out: quantiles do not need it, and a histogram per
+ * action type is many lines of zeros.)
+ */
+export function zeroApiSeries(intakeRoutes: Iterable<string>): void {
+  for (const severity of SEVERITIES) for (const source of INCIDENT_SOURCES) incidentsOpened.inc({ severity, source }, 0);
+  for (const route of intakeRoutes) for (const outcome of INTAKE_OUTCOMES) intakeRequests.inc({ route, outcome }, 0);
+}
+
+export function zeroWorkerSeries(): void {
+  for (const severity of SEVERITIES) slaBreaches.inc({ severity }, 0);
+  for (const status of INCIDENT_STATUSES) incidentTransitions.inc({ status }, 0);
+  for (const action of ACTION_TYPES) {
+    stepAttemptFailures.inc({ action }, 0);
+    for (const outcome of STEP_OUTCOMES) stepsFinished.inc({ action, outcome }, 0);
+  }
+  for (const gate of ['runbook', 'step']) for (const decision of ['approve', 'reject', 'timed_out']) approvalLatency.zero({ gate, decision });
+}
 
 /** Answers a scrape with the registry in Prometheus text format. */
 export async function writeMetrics(res: ServerResponse): Promise<void> {

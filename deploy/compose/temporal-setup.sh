@@ -3,7 +3,7 @@
 # (src/workflows/search-attributes.ts), the same steps as scripts/temporal-postgres.sh. Safe to re-run.
 set -eu
 ns="${TEMPORAL_NAMESPACE:-default}"
-attrs="AireTenant AireSeverity AireStatus AireSource AireRunbook"
+attrs="AireTenant AireSeverity AireStatus AireSource AireRunbook AireCommander"
 until temporal operator cluster health | grep -q SERVING; do echo "waiting for Temporal at $TEMPORAL_ADDRESS"; sleep 1; done
 temporal operator namespace describe --namespace "$ns" >/dev/null 2>&1 ||
   temporal operator namespace create --namespace "$ns" --retention "${NAMESPACE_RETENTION:-720h}"

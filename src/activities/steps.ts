@@ -14,6 +14,7 @@ import { ActionContext, ActionExecutor } from './actions/types';
 import { actionPorts } from './ports';
 import { Transition, writeTransition } from './store';
 import { NON_RETRYABLE } from './egress';
+import { Observation, observe } from './transition-metrics';
 
 export interface StepDeps {
   pool: Pool;
@@ -173,10 +174,13 @@ async function recordStep(
     phase,
     attempt: Context.current().info.attempt,
   };
-  return bookkeeping(call, kind, heartbeatDetails, () =>
+  // Counted once committed (src/activities/transition-metrics.ts); emptied when a write is retried.
+  const observed: Observation[] = [];
+  const recorded = await bookkeeping(call, kind, heartbeatDetails, () =>
     withTenant(deps.pool, call.tenantId, async (client) => {
+      observed.length = 0;
       if (await stepRecordIsStale(client, ref)) return false;
-      for (const t of extra.transitions ?? []) await writeTransition(client, t, sensitive);
+      for (const t of extra.transitions ?? []) await writeTransition(client, t, sensitive, observed);
       await upsertStep(
         client,
         call.tenantId,
@@ -191,7 +195,7 @@ async function recordStep(
           output: extra.output === undefined ? undefined : redact(extra.output, sensitive),
         },
       );
-      await appendLog(client, {
+      const fresh = await appendLog(client, {
         tenantId: call.tenantId,
         incidentId: call.incidentId,
         eventKey,
@@ -201,9 +205,12 @@ async function recordStep(
         at,
         detail: redact({ action: call.step.action, ...extra.detail, ...(extra.error ? { error: extra.error } : {}) }, sensitive),
       });
+      if (fresh && kind === 'step.succeeded') observed.push({ metric: 'step', action: call.step.action, outcome: 'succeeded' });
       return true;
     }),
   );
+  observe(observed);
+  return recorded;
 }
 
 /** An attempt that finds a later one has started, or the step has been left behind, must not act. */

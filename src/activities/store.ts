@@ -10,6 +10,7 @@ import { selectRunbook as choose } from '../domain/matching';
 import { redact } from '../domain/redact';
 import { RunbookVersion } from '../domain/runbook';
 import type { IncidentWorkflowInput } from '../domain/workflow-input';
+import { Observation, observationsOf, observe } from './transition-metrics';
 
 export interface StoreDeps {
   pool: Pool;
@@ -50,9 +51,10 @@ type SelectionInput = { tenantId: string; incidentId: string; draft: IncidentDra
  * for one transition (a retry after the worker died with the write done but not reported; a step
  * that carried it and was retried), and applying a status again after later transitions would turn
  * the incident back. What it writes is absolute anyway (statuses, first-time stamps, the occurrence
- * total), never an increment. Returns false when it was already written.
+ * total), never an increment. Returns false when it was already written. A new transition adds its
+ * metrics to `observed`, for the caller to count once the transaction has committed.
  */
-export async function writeTransition(client: PoolClient, t: Transition, sensitive: readonly string[]): Promise<boolean> {
+export async function writeTransition(client: PoolClient, t: Transition, sensitive: readonly string[], observed?: Observation[]): Promise<boolean> {
   const fresh = await appendLog(client, {
     tenantId: t.tenantId,
     incidentId: t.incidentId,
@@ -70,6 +72,7 @@ export async function writeTransition(client: PoolClient, t: Transition, sensiti
   if (t.approval) {
     await insertApproval(client, { tenantId: t.tenantId, incidentId: t.incidentId, ...t.approval, eventKey: `t:${t.seq}`, at: t.at });
   }
+  if (observed) observed.push(...(await observationsOf(client, t)));
   return true;
 }
 
@@ -98,7 +101,7 @@ export function createStoreActivities(deps: StoreDeps) {
     });
   }
 
-  async function chooseRunbook(client: PoolClient, input: SelectionInput): Promise<RunbookChoice> {
+  async function chooseRunbook(client: PoolClient, input: SelectionInput, observed: Observation[]): Promise<RunbookChoice> {
     const candidates = input.draft.runbookId
       ? [await getRunbook(client, input.draft.runbookId)].filter((r): r is NonNullable<typeof r> => r !== null)
       : await latestRunbooks(client);
@@ -109,7 +112,7 @@ export function createStoreActivities(deps: StoreDeps) {
     if (selected) await updateIncident(client, input.incidentId, { at: input.at, runbook: { id: selected.runbook.id, version: selected.version } });
     const brakes = selected ? await checkBrakes(client, input.tenantId, input.incidentId, selected.runbook, input.draft.affectedServices) : null;
     if (brakes?.opened) {
-      await appendLog(client, {
+      const fresh = await appendLog(client, {
         tenantId: input.tenantId,
         incidentId: input.incidentId,
         eventKey: 'breaker.opened',
@@ -118,6 +121,7 @@ export function createStoreActivities(deps: StoreDeps) {
         at: input.at,
         detail: { ...brakes.opened },
       });
+      if (fresh) observed.push({ metric: 'breaker' });
     }
     await appendLog(client, {
       tenantId: input.tenantId,
@@ -141,19 +145,24 @@ export function createStoreActivities(deps: StoreDeps) {
    * activity, so the choice and the version pinned are in the history), in one transaction.
    */
   async function recordIncidentAndChooseRunbook(input: OpeningInput): Promise<RunbookChoice> {
-    return withTenant(deps.pool, input.tenantId, async (client) => {
+    const observed: Observation[] = [];
+    const choice = await withTenant(deps.pool, input.tenantId, async (client) => {
       await writeIncident(client, input);
-      return chooseRunbook(client, { tenantId: input.tenantId, incidentId: input.incidentId, draft: input.draft, at: input.at });
+      return chooseRunbook(client, { tenantId: input.tenantId, incidentId: input.incidentId, draft: input.draft, at: input.at }, observed);
     });
+    observe(observed);
+    return choice;
   }
 
   /** Transitions in their order, in one transaction (the workflow sends what queued while the last write ran). */
   async function recordTransitions(transitions: Transition[]): Promise<void> {
     const [earliest] = transitions;
     if (earliest === undefined) return;
+    const observed: Observation[] = [];
     await withTenant(deps.pool, earliest.tenantId, async (client) => {
-      for (const t of transitions) await writeTransition(client, t, sensitive);
+      for (const t of transitions) await writeTransition(client, t, sensitive, observed);
     });
+    observe(observed);
   }
 
   // recordIncident and selectRunbook: how incidents from before BATCHED_STORE_PATCH open (src/workflows/incident/options.ts).
@@ -162,11 +171,16 @@ export function createStoreActivities(deps: StoreDeps) {
   }
 
   async function selectRunbook(input: SelectionInput): Promise<RunbookChoice> {
-    return withTenant(deps.pool, input.tenantId, (client) => chooseRunbook(client, input));
+    const observed: Observation[] = [];
+    const choice = await withTenant(deps.pool, input.tenantId, (client) => chooseRunbook(client, input, observed));
+    observe(observed);
+    return choice;
   }
 
   async function recordTransition(t: Transition): Promise<void> {
-    await withTenant(deps.pool, t.tenantId, (client) => writeTransition(client, t, sensitive));
+    const observed: Observation[] = [];
+    await withTenant(deps.pool, t.tenantId, (client) => writeTransition(client, t, sensitive, observed));
+    observe(observed);
   }
 
   return { recordIncidentAndChooseRunbook, recordTransitions, recordIncident, selectRunbook, recordTransition };

@@ -10,6 +10,8 @@ import { getRunbook, insertRunbookVersion } from '../db/runbooks';
 import { authenticate, createApiKey, ensureTenant } from '../db/tenants';
 import { Role } from '../domain/access';
 import { Rule, RuleSchema } from '../domain/rules';
+import { saveTenantSettings, tenantSettings } from '../db/tenant-settings';
+import { TenantSettingsSchema } from '../domain/tenant-settings';
 import { fieldErrors } from '../domain/validation';
 
 /** Work done with the schema owner's connection (DATABASE_ADMIN_URL): schema, tenants, first keys. */
@@ -119,6 +121,38 @@ export async function loadRules(config: Config, slug: string, dir: string): Prom
       });
       console.error(`rule ${rule.id}: ${outcome}`);
     }
+  } finally {
+    await Promise.all([admin.end(), app.end()]);
+  }
+}
+
+/**
+ * Gives the tenant a default on-call channel (a webhook to `url`) when it has none, so an
+ * unacknowledged critical or high incident pages someone even before escalation tiers are set.
+ * Settings people wrote are left alone.
+ */
+export async function defaultOnCall(config: Config, slug: string, url: string): Promise<void> {
+  const admin = createPool(config.DATABASE_ADMIN_URL, 1);
+  const app = createPool(config.DATABASE_URL, 1);
+  try {
+    const tenant = (await admin.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [slug])).rows[0];
+    if (!tenant) throw new Error(`no tenant "${slug}"`);
+    const settings = await tenantSettings(app, tenant.id);
+    if (settings.onCall) {
+      console.error(`tenant "${slug}" pages channel "${settings.onCall.channel}" already`);
+      return;
+    }
+    const name = settings.channels.some((c) => c.name === 'on-call') ? `on-call-${Date.now()}` : 'on-call';
+    const channel = {
+      name,
+      target: { url },
+      minSeverity: 'high' as const,
+      events: ['page' as const, 'sla.breached' as const, 'escalation' as const],
+      audience: 'internal' as const,
+    };
+    const next = TenantSettingsSchema.parse({ ...settings, channels: [...settings.channels, channel], onCall: { channel: name } });
+    await saveTenantSettings(app, tenant.id, next);
+    console.error(`tenant "${slug}" pages channel "${name}" (${url}) when a critical or high incident is not acknowledged in time`);
   } finally {
     await Promise.all([admin.end(), app.end()]);
   }

@@ -171,6 +171,16 @@ export class ApiClient {
     return this.request('POST', `/api/incidents/${encodeURIComponent(id)}/${action}`, { body });
   }
 
+  /** Incident command: PATCH the incident, or POST to its roles, status-updates or runbooks. */
+  commandIncident(
+    id: string,
+    method: 'PATCH' | 'POST',
+    path: '' | '/roles' | '/status-updates' | '/runbooks',
+    body: object,
+  ): Promise<Answer<MessageAnswerBody>> {
+    return this.request(method, `/api/incidents/${encodeURIComponent(id)}${path}`, { body });
+  }
+
   listRunbooks(): Promise<Answer<Page<RunbookView>>> {
     return this.request('GET', '/api/runbooks');
   }

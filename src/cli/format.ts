@@ -141,6 +141,20 @@ interface LiveWaits {
   pendingDecision?: { stepId: string; error: string; since: string } | null;
 }
 
+function impactText(impact: IncidentDetail['incident']['impact']): string | undefined {
+  if (!impact) return undefined;
+  const parts = [
+    impact.usersAffected !== undefined ? `${impact.usersAffected} users` : '',
+    impact.servicesDegraded?.length ? `degraded: ${impact.servicesDegraded.join(', ')}` : '',
+    impact.dataExposure !== undefined ? `data exposure: ${impact.dataExposure ? 'yes' : 'no'}` : '',
+  ].filter((p) => p !== '');
+  return parts.length > 0 ? parts.join('; ') : undefined;
+}
+
+function statusUpdateText(u: NonNullable<IncidentDetail['incident']['latestStatusUpdate']>): string {
+  return `${u.message} (${u.audience}, ${time(u.at)} by ${u.actor}${u.eta ? `, ETA ${time(u.eta)}` : ''})`;
+}
+
 export function incidentDetail(view: IncidentDetail): string {
   const i = view.incident;
   const live = view.live;
@@ -154,7 +168,15 @@ export function incidentDetail(view: IncidentDetail): string {
     ['services', list(i.affectedServices)],
     ['labels', labels(i.labels)],
     ['summary', i.summary],
-    ['root cause', i.rootCauseHypothesis],
+    ['root cause', i.rootCause ?? undefined],
+    ['hypothesis', i.rootCauseHypothesis],
+    ['impact', impactText(i.impact)],
+    ['commander', i.roles?.commander],
+    ['assignees', i.roles?.assignees.length ? i.roles.assignees.join(', ') : undefined],
+    ['comms lead', i.roles?.comms],
+    ['scribe', i.roles?.scribe],
+    ['last update', i.latestStatusUpdate ? statusUpdateText(i.latestStatusUpdate) : undefined],
+    ['ack by', !i.acknowledgedAt && live?.ackBy ? time(live.ackBy) : undefined],
     ['declared', `${time(i.createdAt)} by ${i.declaredBy}`],
     ['occurrences', i.occurrences > 1 ? `${i.occurrences} (last ${time(i.lastSeenAt)})` : undefined],
     ['acknowledged', i.acknowledgedAt ? time(i.acknowledgedAt) : undefined],

@@ -2,6 +2,7 @@ import type { ActionKind } from '../domain/action-kinds';
 import { PoolClient } from 'pg';
 import { IncidentDraft, IncidentStatus } from '../domain/incident';
 import type { Suggestion } from '../domain/analysis';
+import type { EditableFields, Impact, IncidentRoles, PostedStatusUpdate } from '../domain/command';
 import { defined, first } from '../domain/must';
 import { Severity } from '../domain/severity';
 
@@ -88,8 +89,23 @@ export interface IncidentUpdate {
    * with a larger batch cannot count twice; `count` alone (histories from before it) adds.
    */
   occurrences?: { count: number; total?: number; lastSeenAt: string };
+  /** Fields people edited (src/domain/command.ts); severity goes by `severity`. */
+  fields?: Omit<EditableFields, 'severity'>;
+  roles?: IncidentRoles;
+  latestStatusUpdate?: PostedStatusUpdate;
   at: string;
 }
+
+/** Edited fields and their columns; jsonb ones are written as JSON. */
+const FIELD_COLUMNS: Record<keyof NonNullable<IncidentUpdate['fields']>, { column: string; json?: true }> = {
+  title: { column: 'title' },
+  summary: { column: 'summary' },
+  category: { column: 'category' },
+  affectedServices: { column: 'affected_services' },
+  labels: { column: 'labels', json: true },
+  impact: { column: 'impact', json: true },
+  rootCause: { column: 'root_cause' },
+};
 
 export async function updateIncident(client: PoolClient, incidentId: string, u: IncidentUpdate): Promise<void> {
   const sets = ['updated_at = $2::timestamptz'];
@@ -101,6 +117,12 @@ export async function updateIncident(client: PoolClient, incidentId: string, u: 
   if (u.status) add('status = ?', u.status);
   if (u.severity) add('severity = ?', u.severity);
   if (u.suggestions) add('suggestions = ?::jsonb', JSON.stringify(u.suggestions));
+  for (const [field, value] of Object.entries(u.fields ?? {}) as [keyof typeof FIELD_COLUMNS, unknown][]) {
+    const { column, json } = FIELD_COLUMNS[field];
+    if (value !== undefined) add(`${column} = ?${json ? '::jsonb' : ''}`, json ? JSON.stringify(value) : value);
+  }
+  if (u.roles) add('roles = ?::jsonb', JSON.stringify(u.roles));
+  if (u.latestStatusUpdate) add('latest_status_update = ?::jsonb', JSON.stringify(u.latestStatusUpdate));
   if (u.stamp) sets.push(`${STAMP_COLUMN[u.stamp]} = COALESCE(${STAMP_COLUMN[u.stamp]}, $2::timestamptz)`);
   if (u.runbook) {
     add('runbook_id = ?', u.runbook.id);
@@ -249,11 +271,16 @@ export interface IncidentRecord {
   resolvedAt: string | null;
   closedAt: string | null;
   suggestions: Suggestion[];
+  impact: Impact | null;
+  rootCause: string | null;
+  roles: IncidentRoles;
+  latestStatusUpdate: PostedStatusUpdate | null;
 }
 
 const INCIDENT_COLUMNS = `id, workflow_id, source, dedup_key, severity, category, status, title, summary, root_cause_hypothesis,
   affected_services, labels, context, severity_reasons, linked_forecast_id, linked_event_id, runbook_id, runbook_version,
-  declared_by, occurrences, created_at, updated_at, last_seen_at, acknowledged_at, mitigated_at, resolved_at, closed_at, suggestions`;
+  declared_by, occurrences, created_at, updated_at, last_seen_at, acknowledged_at, mitigated_at, resolved_at, closed_at, suggestions,
+  impact, root_cause, roles, latest_status_update`;
 
 type Row = Record<string, unknown>;
 const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : null);
@@ -288,6 +315,10 @@ function toIncident(r: Row): IncidentRecord {
     resolvedAt: iso(r.resolved_at),
     closedAt: iso(r.closed_at),
     suggestions: (r.suggestions as Suggestion[] | undefined) ?? [],
+    impact: (r.impact as Impact | null) ?? null,
+    rootCause: (r.root_cause as string | null) ?? null,
+    roles: (r.roles as IncidentRoles | null) ?? { assignees: [] },
+    latestStatusUpdate: (r.latest_status_update as PostedStatusUpdate | null) ?? null,
   };
 }
 

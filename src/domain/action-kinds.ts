@@ -20,6 +20,13 @@ export const ACTION_KINDS = [
   'history.continued',
   // people's notes on the timeline
   'note.added',
+  // incident command: edits, roles, stakeholder updates, runbooks people start
+  'incident.edited',
+  'role.assigned',
+  'role.unassigned',
+  'status_update.posted',
+  'status_update.due',
+  'runbook.requested',
   // the runbook
   'runbook.selected',
   'runbook.none',
@@ -64,6 +71,7 @@ export const ACTION_KINDS = [
   // people being told
   'sla.breached',
   'escalation',
+  'incident.paged',
   'notification.sent',
   'notification.failed',
 ] as const;

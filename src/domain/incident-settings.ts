@@ -21,6 +21,7 @@ export const ChannelRouteSchema = z.object({
   minSeverity: SeveritySchema,
   categories: z.array(z.string().min(1)).min(1).optional(),
   events: z.array(NotificationEventSchema).min(1).optional(),
+  audience: z.enum(['internal', 'external']).optional(),
 });
 export type ChannelRoute = z.infer<typeof ChannelRouteSchema>;
 
@@ -32,6 +33,9 @@ export const IncidentSettingsSchema = z.object({
   channels: z.array(ChannelRouteSchema),
   intake: z.object({ flapWindow: DurationSchema }),
   consoleUrl: z.string().optional(),
+  people: z.array(z.object({ name: SlugSchema, channel: SlugSchema.optional(), keys: z.array(z.string()) })).optional(),
+  onCall: z.object({ channel: SlugSchema, minSeverity: SeveritySchema, repeatEvery: DurationSchema }).optional(),
+  statusUpdates: z.object({ allowExternal: z.boolean(), every: z.partialRecord(SeveritySchema, DurationSchema) }).optional(),
 });
 export type IncidentSettings = z.infer<typeof IncidentSettingsSchema>;
 
@@ -42,13 +46,17 @@ export function incidentSettings(settings: TenantSettings): IncidentSettings {
     responseSla: settings.responseSla,
     approvalTimeout: settings.approvalTimeout,
     ...(settings.escalation ? { escalation: settings.escalation } : {}),
-    channels: settings.channels.map(({ name, minSeverity, categories, events }) => ({
+    channels: settings.channels.map(({ name, minSeverity, categories, events, audience }) => ({
       name,
       minSeverity,
       ...(categories ? { categories } : {}),
       ...(events ? { events } : {}),
+      ...(audience === 'external' ? { audience } : {}),
     })),
     intake: { flapWindow: settings.intake.flapWindow },
     ...(settings.consoleUrl ? { consoleUrl: settings.consoleUrl } : {}),
+    people: settings.people,
+    ...(settings.onCall ? { onCall: settings.onCall } : {}),
+    statusUpdates: settings.statusUpdates,
   };
 }

@@ -10,6 +10,7 @@
 import type { IncidentStatus } from './incident';
 
 const ANY_TIME: readonly IncidentStatus[] = ['resolved', 'rolled_back', 'closed'];
+const AGAIN: readonly IncidentStatus[] = ['awaiting_approval', 'remediating'];
 
 export const STATUS_TRANSITIONS: Readonly<Record<IncidentStatus, readonly IncidentStatus[]>> = {
   open: ['acknowledged', 'awaiting_approval', 'remediating', ...ANY_TIME],
@@ -17,11 +18,12 @@ export const STATUS_TRANSITIONS: Readonly<Record<IncidentStatus, readonly Incide
   // A gate: approved (remediating), rejected (investigating, or failed when the runbook aborts), timed out (failed).
   awaiting_approval: ['remediating', 'investigating', 'failed', ...ANY_TIME],
   remediating: ['awaiting_approval', 'mitigated', 'failed', ...ANY_TIME],
-  investigating: [...ANY_TIME],
-  mitigated: [...ANY_TIME],
-  failed: [...ANY_TIME],
+  // …and people may run another runbook on the incident (its gate, then its steps).
+  investigating: [...AGAIN, ...ANY_TIME],
+  mitigated: [...AGAIN, ...ANY_TIME],
+  failed: [...AGAIN, ...ANY_TIME],
   resolved: ['rolled_back', 'closed'],
-  rolled_back: ['resolved', 'closed'],
+  rolled_back: [...AGAIN, 'resolved', 'closed'],
   closed: [],
 };
 

@@ -18,6 +18,14 @@ export const str = (v: unknown): string | undefined => (typeof v === 'string' &&
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 const because = (reason: unknown): string => (str(reason) ? `: ${str(reason)}` : '');
 
+/** `severity critical → medium, title "a" → "b"`: what an edit changed. */
+function changeList(changes: unknown): string {
+  if (typeof changes !== 'object' || changes === null) return 'the incident';
+  const show = (v: unknown): string => (typeof v === 'string' ? `"${v}"` : v === null || v === undefined ? 'nothing' : JSON.stringify(v));
+  const parts = Object.entries(changes as Record<string, { from?: unknown; to?: unknown }>).map(([field, c]) => `${field} ${show(c?.from)} → ${show(c?.to)}`);
+  return parts.length > 0 ? parts.join(', ') : 'the incident';
+}
+
 /** A step as people know it: its name, with its id when they differ. */
 function stepLabel(stepId: string | null, steps: Map<string, Step>): string {
   if (!stepId) return 'the runbook';
@@ -83,6 +91,20 @@ export function describeEntry(e: LogEntry, steps: Map<string, Step>): string {
       return 'The alert fired again within the flap window: the incident stays open';
     case 'note.added':
       return `${who}${d.key === true ? ' (key note)' : ''}: ${str(d.text) ?? ''}`;
+    case 'incident.edited':
+      return `${who} changed ${changeList(d.changes)}${because(d.reason)}`;
+    case 'role.assigned':
+      return `${str(d.person) ?? 'someone'} is now ${str(d.role) ?? 'on the incident'}${str(d.from) ? ` (was ${str(d.from)})` : ''}${isHuman(who) ? `, by ${who}` : ''}${because(d.reason)}`;
+    case 'role.unassigned':
+      return `${str(d.person) ?? 'someone'} is no longer ${str(d.role) ?? 'on the incident'}${isHuman(who) ? `, by ${who}` : ''}`;
+    case 'status_update.posted':
+      return `${who} posted a${str(d.audience) === 'external' ? 'n external' : 'n internal'} status update: ${str(d.message) ?? ''}${str(d.eta) ? ` (ETA ${str(d.eta)})` : ''}`;
+    case 'status_update.due':
+      return `No status update for ${num(d.everyMs) !== undefined ? duration(num(d.everyMs) ?? 0) : 'a while'}: ${str(d.commander) ?? 'the commander'} reminded`;
+    case 'runbook.requested':
+      return `${who} asked to run runbook ${str(d.runbookId) ?? '?'}${num(d.version) !== undefined ? ` v${num(d.version)}` : ''}`;
+    case 'incident.paged':
+      return `Paged ${str(d.channel) ?? 'the on-call channel'}${num(d.page) !== undefined && (num(d.page) ?? 1) > 1 ? ` again (page ${num(d.page)})` : ''}${because(d.reason)}`;
     case 'history.continued':
       return `The workflow continued in a fresh history${num(d.historyLength) !== undefined ? ` after ${num(d.historyLength)} events` : ''}`;
     case 'breaker.opened':

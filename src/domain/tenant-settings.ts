@@ -12,6 +12,10 @@ export const NOTIFICATION_EVENTS = [
   'escalation',
   'step.failed',
   'incident.resolved',
+  'role.assigned',
+  'status.update',
+  'status.update-due',
+  'page',
 ] as const;
 export const NotificationEventSchema = z.enum(NOTIFICATION_EVENTS);
 export type NotificationEvent = z.infer<typeof NotificationEventSchema>;
@@ -26,6 +30,8 @@ export const ChannelSchema = z
     categories: z.array(z.string().min(1)).min(1).optional(),
     /** Absent: every event. */
     events: z.array(NotificationEventSchema).min(1).optional(),
+    /** `external`: a channel outside the company (a status page); it gets only status updates meant for it. */
+    audience: z.enum(['internal', 'external']).default('internal'),
   })
   .strict();
 export type Channel = z.infer<typeof ChannelSchema>;
@@ -56,6 +62,16 @@ const IntakeSchema = z
   })
   .strict();
 
+/** Someone who can hold a role on an incident, where they are told of it, and the API keys that act as them. */
+export const PersonSchema = z
+  .object({ name: SlugSchema, channel: SlugSchema.optional(), keys: z.array(z.string().min(1).max(100)).max(20).default([]) })
+  .strict();
+
+/** Who is paged when an incident breaches its acknowledgement SLA and no escalation tiers are set. */
+export const OnCallSchema = z
+  .object({ channel: SlugSchema, minSeverity: SeveritySchema.default('high'), repeatEvery: DurationSchema.default(900_000) })
+  .strict();
+
 const SlaSchema = z
   .object({
     critical: DurationSchema.optional(),
@@ -83,10 +99,31 @@ export const TenantSettingsSchema = z
     intake: IntakeSchema.default(IntakeSchema.parse({})),
     /** Where the approval console is, for links in notifications. */
     consoleUrl: z.string().url().optional(),
+    /** The roster: who may hold a role on an incident (src/domain/command.ts). */
+    people: z.array(PersonSchema).max(500).default([]),
+    onCall: OnCallSchema.optional(),
+    statusUpdates: z
+      .object({
+        /** Whether status updates may go to `external` channels. */
+        allowExternal: z.boolean().default(false),
+        /** Per severity: the commander is reminded when no update was posted for this long. */
+        every: SlaSchema.default({}),
+      })
+      .strict()
+      .default({ allowExternal: false, every: {} }),
   })
   .strict()
   .superRefine((settings, ctx) => {
     const names = new Set(settings.channels.map((c) => c.name));
+    const known = (path: (string | number)[], name: string | undefined): void => {
+      if (name !== undefined && !names.has(name)) ctx.addIssue({ code: 'custom', path, message: `no channel named "${name}"` });
+    };
+    known(['onCall', 'channel'], settings.onCall?.channel);
+    settings.people.forEach((p, i) => {
+      known(['people', i, 'channel'], p.channel);
+      if (settings.people.findIndex((x) => x.name === p.name) !== i)
+        ctx.addIssue({ code: 'custom', path: ['people', i, 'name'], message: `duplicate person "${p.name}"` });
+    });
     settings.channels.forEach((c, i) => {
       if (settings.channels.findIndex((x) => x.name === c.name) !== i)
         ctx.addIssue({ code: 'custom', path: ['channels', i, 'name'], message: `duplicate channel "${c.name}"` });

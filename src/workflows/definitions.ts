@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { EditMessage, EditableFields, IncidentRoles, PostedStatusUpdate, RoleMessage, RunRunbookMessage, StatusUpdateMessage } from '../domain/command';
 import type { IncidentStatus } from '../domain/incident';
 import type { Severity } from '../domain/severity';
 import type { Decision, EventJoin, ManualCompletion, Note, StepDecision } from '../domain/signals';
@@ -23,6 +24,11 @@ export const decideStepUpdate = defineUpdate<MessageAnswer, [StepDecision]>('dec
 export const acknowledgeUpdate = defineUpdate<MessageAnswer, [Note]>('acknowledge');
 export const resolveUpdate = defineUpdate<MessageAnswer, [Note]>('resolve');
 export const closeUpdate = defineUpdate<MessageAnswer, [Note]>('close');
+/** Incident command (src/workflows/incident/command.ts): Updates only, each recorded with old → new. */
+export const editUpdate = defineUpdate<MessageAnswer, [EditMessage]>('edit');
+export const assignRoleUpdate = defineUpdate<MessageAnswer, [RoleMessage]>('assignRole');
+export const postStatusUpdate = defineUpdate<MessageAnswer, [StatusUpdateMessage]>('postStatusUpdate');
+export const runRunbookUpdate = defineUpdate<MessageAnswer, [RunRunbookMessage]>('runRunbook');
 
 /** What applying a decision did. */
 export const MESSAGE_OUTCOMES = [
@@ -36,6 +42,12 @@ export const MESSAGE_OUTCOMES = [
   'already-acknowledged',
   'resolve-requested',
   'close-requested',
+  'edited',
+  'unchanged',
+  'role-assigned',
+  'role-unassigned',
+  'status-update-posted',
+  'runbook-queued',
 ] as const;
 export type MessageOutcome = (typeof MESSAGE_OUTCOMES)[number];
 /** An update's answer: what it did, and the incident's live state right after. */
@@ -122,6 +134,14 @@ export interface IncidentState {
   acknowledged: boolean;
   /** The most recent transitions (bounded; the full record is the action log). */
   timeline: TimelineEntry[];
+  /** When the acknowledgement SLA runs out; it follows severity edits. */
+  ackBy?: string;
+  /** Fields people changed since the incident opened (absent in runs from before incident command). */
+  edited?: EditableFields;
+  roles?: IncidentRoles;
+  latestStatusUpdate?: PostedStatusUpdate;
+  /** Runbooks run on the incident after its own, in order, with the prefix of their step ids. */
+  moreRunbooks?: { id: string; version: number; prefix: string; by: string }[];
 }
 
 /** Readable and unique per tenant and dedup key, so the Web UI list says what each incident is. */

@@ -10,8 +10,10 @@ export const AireSeverity = defineSearchAttributeKey('AireSeverity', SearchAttri
 export const AireStatus = defineSearchAttributeKey('AireStatus', SearchAttributeType.KEYWORD);
 export const AireSource = defineSearchAttributeKey('AireSource', SearchAttributeType.KEYWORD);
 export const AireRunbook = defineSearchAttributeKey('AireRunbook', SearchAttributeType.KEYWORD);
+/** The incident commander: `AireCommander="alice"` in the Web UI lists "my incidents". */
+export const AireCommander = defineSearchAttributeKey('AireCommander', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTE_NAMES = [AireTenant, AireSeverity, AireStatus, AireSource, AireRunbook].map((k) => k.name);
+export const SEARCH_ATTRIBUTE_NAMES = [AireTenant, AireSeverity, AireStatus, AireSource, AireRunbook, AireCommander].map((k) => k.name);
 
 /** What a run's memo and search attributes are made from. */
 interface IncidentRunInput {

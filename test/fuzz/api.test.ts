@@ -90,6 +90,10 @@ const SAMPLE_BODIES: Record<string, Record<string, unknown>> = {
   addActionItem: { title: 'Add an alert', owner: 'sre', dueDate: '2030-01-01', status: 'open' },
   // Only the required field: without `text` (or with any other shape) a note is refused.
   addNote: { text: 'checked the dashboards' },
+  editIncident: { title: 'Checkout errors' },
+  assignRole: { role: 'commander', person: 'key:responder-key' },
+  postStatusUpdate: { message: 'Rolling back the deploy' },
+  runRunbookOnIncident: { runbookId: 'fuzz-new' },
   updateActionItem: { title: 'Add an alert', owner: null, dueDate: null, status: 'done' },
   dryRunRunbook: { incident: { title: 'capacity low', severity: 'high', context: { service: 'a' } }, version: 1 },
   createRunbook: {

@@ -142,6 +142,22 @@ describe('access matrix: every route × every role × own and other tenant', () 
     },
     incidentReport: { own: [200], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/report` }) },
     addNote: { own: [201], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/notes`, body: { text: 'matrix note' } }) },
+    editIncident: { own: [503], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}`, body: { title: 'matrix edited' } }) },
+    assignRole: {
+      own: [503],
+      other: 'resource',
+      request: async () => ({ path: `/api/incidents/${A.incident}/roles`, body: { role: 'commander', person: 'key:responder-key' } }),
+    },
+    postStatusUpdate: {
+      own: [503],
+      other: 'resource',
+      request: async () => ({ path: `/api/incidents/${A.incident}/status-updates`, body: { message: 'matrix' } }),
+    },
+    runRunbookOnIncident: {
+      own: [503],
+      other: 'resource',
+      request: async () => ({ path: `/api/incidents/${A.incident}/runbooks`, body: { runbookId: 'matrix-rb' } }),
+    },
     incidentTimeline: { own: [200], other: 'resource', request: async () => ({ path: `/api/incidents/${A.incident}/timeline` }) },
     addActionItem: {
       own: [201],

@@ -288,6 +288,38 @@ steps:
     expect([empty.code, empty.stderr]).toEqual([2, expect.stringContaining('text')]);
   });
 
+  test('incident edit, assign, status-update and run: answered by the workflow, shown by incident show', async () => {
+    const declared = await stack.call<{ id: string }>('POST', '/api/incidents', tenant.keys.ingest, { title: uniqueId('cli-command'), severity: 'medium' });
+    const id = declared.body.id;
+    const responder = { AIRE_API_KEY: tenant.keys.responder };
+    const ack = await aire(['incident', 'ack', id], responder);
+    expect([ack.code, ack.stdout]).toEqual([0, expect.stringContaining('acknowledged')]);
+    const noReason = await aire(['incident', 'edit', id, '--severity', 'high'], responder);
+    expect([noReason.code, noReason.stderr]).toEqual([2, expect.stringMatching(/reason: a severity change needs a reason/)]);
+    const edit = await aire(
+      ['incident', 'edit', id, '--severity', 'high', '--reason', 'two regions', '--root-cause', 'a bad flag', '--users-affected', '40'],
+      responder,
+    );
+    expect([edit.code, edit.stdout]).toEqual([0, expect.stringContaining('edit: edited')]);
+    expect((await aire(['incident', 'edit', id, '--users-affected', 'many'], responder)).code).toBe(1);
+    const assign = await aire(['incident', 'assign', id, 'scribe', 'key:approver-key'], responder);
+    expect([assign.code, assign.stdout]).toEqual([0, expect.stringContaining('scribe: role assigned')]);
+    const nobody = await aire(['incident', 'assign', id, 'comms', 'mallory'], responder);
+    expect([nobody.code, nobody.stderr]).toEqual([2, expect.stringContaining('person')]);
+    const update = await aire(['incident', 'status-update', id, 'Rolled back the flag'], responder);
+    expect([update.code, update.stdout]).toEqual([0, expect.stringContaining('status update posted')]);
+    const run = await aire(['incident', 'run', id, 'no-such-runbook'], responder);
+    expect([run.code, run.stderr]).toEqual([2, expect.stringContaining('runbookId')]);
+
+    const shown = await aire(['incident', 'show', id]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/commander\s+key:responder-key/);
+    expect(shown.stdout).toMatch(/scribe\s+key:approver-key/);
+    expect(shown.stdout).toMatch(/root cause\s+a bad flag/);
+    expect(shown.stdout).toMatch(/impact\s+40 users/);
+    expect(shown.stdout).toMatch(/last update\s+Rolled back the flag \(internal/);
+  });
+
   test('an invalid runbook file is refused with exit code 2 and the failing path', async () => {
     const bad = file(
       'bad-runbook.yaml',

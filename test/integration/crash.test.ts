@@ -88,4 +88,40 @@ describe('worker crash', () => {
     expect(view.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
     second.kill('SIGTERM');
   });
+
+  test('SIGKILL between an edit and its audit row: a new worker writes both, once', async () => {
+    const worker = await startWorkerProcess(stack);
+    children.push(worker);
+    const res = await stack.call<{ id: string }>('POST', '/api/incidents', tenant.keys.ingest, { title: uniqueId('edit-crash'), severity: 'medium' });
+    const id = res.body.id;
+    await stack.incidentWhen(tenant, id, (v) => v.live !== null && v.actionLog.some((e) => e.kind === 'runbook.none'));
+
+    // Hold the incident's row: the edit's write (audit row and row change, one transaction) waits behind it.
+    const holder = await stack.admin.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE', [id]);
+    const edit = await stack.call<{ outcome: string }>('PATCH', `/api/incidents/${id}`, tenant.keys.responder, {
+      severity: 'high',
+      reason: 'more regions',
+      rootCause: 'a config push',
+    });
+    expect([edit.status, edit.body.outcome]).toEqual([200, 'edited']);
+    await new Promise((r) => setTimeout(r, 500));
+    const meanwhile = await stack.incidentWhen(tenant, id, () => true);
+    expect(meanwhile.actionLog.some((e) => e.kind === 'incident.edited')).toBe(false);
+
+    worker.kill('SIGKILL');
+    await new Promise((r) => worker.once('exit', r));
+    await holder.query('ROLLBACK');
+    holder.release();
+    const second = await startWorkerProcess(stack);
+    children.push(second);
+
+    const view = await stack.incidentWhen(tenant, id, (v) => v.actionLog.some((e) => e.kind === 'incident.edited'), 60_000);
+    expect(view.actionLog.filter((e) => e.kind === 'incident.edited').map((e) => e.detail)).toEqual([
+      { changes: { severity: { from: 'medium', to: 'high' }, rootCause: { from: null, to: 'a config push' } }, reason: 'more regions' },
+    ]);
+    expect(view.incident).toMatchObject({ severity: 'high', rootCause: 'a config push' });
+    second.kill('SIGTERM');
+  });
 });

@@ -16,14 +16,16 @@ const FIXTURES = join(__dirname, '..', 'fixtures', 'histories');
  * event arriving while it closes on to the next incident; v4: the modular workflow
  * (src/workflows/incident/), every decision (acknowledge, resolve and close too) as an Update,
  * settings without secrets, step activities with a heartbeat timeout, and payloads encrypted with the
- * test key (test/support/env.ts), which the replay decodes.
+ * test key (test/support/env.ts), which the replay decodes; v5: incident command (an acknowledgement
+ * that makes a commander, edits, roles, a status update, a second runbook and its rollback).
  */
-const GENERATIONS = ['v1-store-activities', 'v2-batched-store', 'v3-update-intake', 'v4-modular-updates'];
+const GENERATIONS = ['v1-store-activities', 'v2-batched-store', 'v3-update-intake', 'v4-modular-updates', 'v5-incident-command'];
 const RECORD = process.env.AIRE_RECORD_HISTORIES === '1';
 const KINDS = ['automated.json', 'failed-with-compensation.json', 'gated.json', 'rolled-back.json'];
 const KINDS_OF: Record<string, string[]> = {
   'v3-update-intake': [...KINDS, 'handed-on.json'].sort(),
   'v4-modular-updates': [...KINDS, 'handed-on.json'].sort(),
+  'v5-incident-command': [...KINDS, 'commanded.json', 'handed-on.json'].sort(),
 };
 
 /**
@@ -109,6 +111,26 @@ describe('replaying recorded incident histories', () => {
       );
       await run('rolled-back', [http('one'), http('two')], async (id) => {
         await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'mitigated');
+        await stack.call('POST', `/api/incidents/${id}/rollback`, tenant.keys.approver, {});
+        await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'rolled_back');
+      });
+    });
+
+    test('record an incident people command: edits, roles, a status update, a second runbook, a rollback', async () => {
+      const second = uniqueId('second');
+      await stack.call('POST', '/api/runbooks', tenant.keys.admin, { id: second, name: second, triggers: { titlePattern: second }, steps: [http('three')] });
+      await run('commanded', [http('one'), http('two')], async (id) => {
+        await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'mitigated');
+        await stack.call('POST', `/api/incidents/${id}/acknowledge`, tenant.keys.responder, {});
+        await stack.call('PATCH', `/api/incidents/${id}`, tenant.keys.responder, { severity: 'high', reason: 'more users', rootCause: 'a bad flag' });
+        await stack.call('POST', `/api/incidents/${id}/roles`, tenant.keys.responder, { role: 'scribe', person: 'key:approver-key' });
+        await stack.call('POST', `/api/incidents/${id}/status-updates`, tenant.keys.responder, { message: 'trying another runbook' });
+        await stack.call('POST', `/api/incidents/${id}/runbooks`, tenant.keys.responder, { runbookId: second });
+        await stack.incidentWhen(
+          tenant,
+          id,
+          (v) => v.steps.some((s) => s.stepId === 'r2-three' && s.status === 'succeeded') && v.incident.status === 'mitigated',
+        );
         await stack.call('POST', `/api/incidents/${id}/rollback`, tenant.keys.approver, {});
         await stack.incidentWhen(tenant, id, (v) => v.incident.status === 'rolled_back');
       });

@@ -3,6 +3,7 @@ import { WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
 import type { Principal, Role } from '../../domain/access';
 import { ACTION_KINDS } from '../../domain/action-kinds';
+import { ImpactSchema, IncidentRolesSchema, PostedStatusUpdateSchema } from '../../domain/command';
 import { IncidentSourceSchema, IncidentStatusSchema, SlugSchema } from '../../domain/incident';
 import { redact } from '../../domain/redact';
 import { SeveritySchema } from '../../domain/severity';
@@ -90,6 +91,10 @@ export const IncidentSchema = z.object({
   resolvedAt: z.string().nullable(),
   closedAt: z.string().nullable(),
   suggestions: z.array(z.looseObject({})).describe('similar past incidents and what resolved them (src/domain/analysis.ts)'),
+  impact: ImpactSchema.nullable(),
+  rootCause: z.string().nullable().describe('the confirmed root cause people wrote (rootCauseHypothesis is the automatic guess)'),
+  roles: IncidentRolesSchema,
+  latestStatusUpdate: PostedStatusUpdateSchema.nullable(),
 });
 export type Incident = z.infer<typeof IncidentSchema>;
 
@@ -154,7 +159,7 @@ export const MessageAnswerSchema = z.object({
 });
 export type MessageAnswerBody = Omit<z.infer<typeof MessageAnswerSchema>, 'state'> & { state: IncidentState };
 
-const messageAnswered = {
+export const messageAnswered = {
   200: { description: 'what the workflow did, and its state after', component: 'MessageAnswer', schema: MessageAnswerSchema },
 };
 
@@ -234,7 +239,7 @@ function encodeCursor(createdAt: string, id: string): string {
   return Buffer.from(JSON.stringify({ createdAt, id })).toString('base64url');
 }
 
-const ask = <T>(deps: Deps, send: () => Promise<T>): Promise<T> => askWorkflow(deps.temporal, deps.config.AIRE_WORKFLOW_ANSWER_TIMEOUT, send);
+export const ask = <T>(deps: Deps, send: () => Promise<T>): Promise<T> => askWorkflow(deps.temporal, deps.config.AIRE_WORKFLOW_ANSWER_TIMEOUT, send);
 
 /** The step of this tenant's incident, or 404; with the incident's workflow to send to. */
 async function findStep(deps: Deps, principal: Principal, id: string, stepId: string) {

@@ -5,6 +5,7 @@ import { actionItemRoutes } from './action-items';
 import { alertmanagerRoutes } from './alertmanager';
 import { breakerRoutes } from './breakers';
 import { codecRoutes } from './codec';
+import { commandRoutes } from './command';
 import { controlRoutes } from './controls';
 import { eventRoutes } from './events';
 import { healthRoutes } from './health';
@@ -51,6 +52,7 @@ export const ROUTES: readonly Route[] = [
   ...eventRoutes,
   // incidents and their review
   ...incidentRoutes,
+  ...commandRoutes,
   ...timelineRoutes,
   ...reportRoutes,
   ...actionItemRoutes,

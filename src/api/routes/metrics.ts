@@ -1,8 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
-import { IntakeOutcome, httpRequestDuration, intakeRequests, registry } from '../../metrics';
+import { IntakeOutcome, httpRequestDuration, intakeRequests, registry, zeroApiSeries } from '../../metrics';
 import { READ_ROLES } from '../auth';
 import { defineRoute } from '../route';
+import { refreshHealthGauges } from '../services/health-metrics';
 import { responseSummary } from '../services/metrics';
 
 const WINDOW_UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
@@ -77,6 +78,7 @@ function intakeOutcome(status: number): IntakeOutcome | undefined {
  * paths whose outcomes aire_intake_requests_total counts. Mount it before every route.
  */
 export function observeRequests(intakeRoutes: ReadonlySet<string>): RequestHandler {
+  zeroApiSeries(intakeRoutes);
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     // The path as sent, before routers strip their mount points: lets a request refused before
@@ -107,7 +109,8 @@ export function observeRequests(intakeRoutes: ReadonlySet<string>): RequestHandl
 
 /**
  * `GET /metrics` in Prometheus text format, without a key (like /healthz): it holds counts labelled
- * by severity, source, action type and route pattern only, nothing that names a tenant.
+ * by severity, source, status, action type and route pattern only, nothing that names a tenant. The
+ * incident and breaker gauges are read from PostgreSQL across tenants, as aggregates.
  */
 export const prometheusRoutes = [
   defineRoute({
@@ -118,7 +121,8 @@ export const prometheusRoutes = [
     summary: 'Prometheus metrics (text exposition format); counts by severity, source, action type and route pattern, nothing per tenant',
     roles: null,
     responses: { 200: { description: 'metrics', contentType: 'text/plain', schema: () => ({ type: 'string' }) } },
-    handler: async ({ res }) => {
+    handler: async ({ deps, res }) => {
+      await refreshHealthGauges(deps);
       const text = await registry.metrics();
       res.set('Cache-Control', 'no-store').type(registry.contentType).send(text);
     },

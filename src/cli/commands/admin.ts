@@ -31,6 +31,17 @@ export function registerAdminCommands(program: Command): void {
     });
 
   admin
+    .command('default-on-call')
+    .description('give the tenant an on-call channel to page when a critical or high incident is not acknowledged in time, unless it has one')
+    .requiredOption('--tenant <slug>', 'tenant slug')
+    .requiredOption('--url <url>', 'the webhook the page is posted to')
+    .addHelpText('after', '\nExample:\n  $ aire admin default-on-call --tenant default --url http://127.0.0.1:8099/page')
+    .action(async (opts: { tenant: string; url: string }) => {
+      const [{ loadConfig }, { defaultOnCall }] = await Promise.all([import('../../config'), import('../admin')]);
+      await defaultOnCall(loadConfig(), opts.tenant, opts.url);
+    });
+
+  admin
     .command('create-key')
     .description('create an API key for a tenant (creating the tenant if missing) and print it once')
     .requiredOption('--tenant <slug>', 'tenant slug')

@@ -3,6 +3,7 @@ import { INCIDENT_SOURCES, INCIDENT_STATUSES } from '../../domain/incident';
 import { SEVERITIES } from '../../domain/severity';
 import type { Incident } from '../api-client';
 import { incidentDetail, incidentList, timelineLines } from '../format';
+import { registerCommandCommands } from './command';
 import { ApiOptions, apiCommand, emit, group, note, pageSize, run } from './common';
 
 /** `aire incidents list` and `aire incident show|approve|reject|ack|rollback|resolve|close`. */
@@ -142,6 +143,8 @@ export function registerIncidentCommands(program: Command): void {
       emit(opts, answer.text, () => timelineLines(answer.body.items));
     }),
   );
+
+  registerCommandCommands(incident);
 
   for (const action of ACTIONS) {
     const options = [new Option('--reason <text>', 'why, kept in the audit trail')];

@@ -7,7 +7,9 @@ import type { ActionKind } from '../../domain/action-kinds';
 import { approvalRefusal } from '../../domain/gates';
 import type { Decision, ManualCompletion, Note, StepDecision } from '../../domain/signals';
 import { type MessageOutcome, REFUSED_CONFLICT, REFUSED_FORBIDDEN, type RefusalType } from '../definitions';
-import { refusalFailure } from './options';
+import * as wf from '@temporalio/workflow';
+import { commanderOnAcknowledge } from './command';
+import { INCIDENT_COMMAND_PATCH, refusalFailure } from './options';
 import type { Extra } from './recorder';
 import type { IncidentRun } from './run';
 
@@ -124,6 +126,7 @@ export function applyAcknowledge(run: IncidentRun, note: Note): MessageOutcome {
   if (run.state.status === 'open') run.setStatus('acknowledged', 'incident.acknowledged', note.actor, extra);
   else run.record('incident.acknowledged', note.actor, extra);
   run.notifier.notify('incident.acknowledged', `Acknowledged by ${note.actor}: ${run.draft.title}`);
+  if (wf.patched(INCIDENT_COMMAND_PATCH)) commanderOnAcknowledge(run, note.actor);
   return 'acknowledged';
 }
 

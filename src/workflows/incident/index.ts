@@ -17,6 +17,7 @@ import type { RunbookChoice } from '../../activities';
 import type { IncidentStatus } from '../../domain/incident';
 import type { IncidentWorkflowInput } from '../../domain/workflow-input';
 import { AireRunbook, incidentRunAttributes } from '../search-attributes';
+import { remindStatusUpdates } from './command';
 import { onEvent, registerMessages } from './messages';
 import { openingStore, store } from './options';
 import { runRunbook } from './runbook';
@@ -43,6 +44,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput, carried?: C
     run.state.occurrences += input.earlyEvents.more;
   }
 
+  // Settings from before incident command have no status-update reminders (and no timers for them).
+  if (run.settings.statusUpdates) void remindStatusUpdates(run);
   const slaWatch = carried ? watchAcknowledgement(run) : (await open(run)).slaWatch;
   const ending = await settle(run);
   if (ending === 'closed') await slaWatch; // ended by the close request

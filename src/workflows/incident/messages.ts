@@ -19,6 +19,7 @@ import {
   alertResolvedSignal,
   approveSignal,
   approveUpdate,
+  assignRoleUpdate,
   closeSignal,
   closeUpdate,
   completeManualStepSignal,
@@ -26,14 +27,18 @@ import {
   decideStepSignal,
   decideStepUpdate,
   deliverEventsUpdate,
+  editUpdate,
+  postStatusUpdate,
   rejectSignal,
   rejectUpdate,
   resolveSignal,
   resolveUpdate,
   rollbackSignal,
   rollbackUpdate,
+  runRunbookUpdate,
   stateQuery,
 } from '../definitions';
+import * as command from './command';
 import * as decisions from './decisions';
 import { SEEN_EVENTS_LIMIT, refusalFailure } from './options';
 import type { IncidentRun } from './run';
@@ -54,6 +59,20 @@ export function registerMessages(run: IncidentRun): void {
       if (ended(message) === undefined) handler(message);
     };
 
+  /** Registers an update that answers its caller, refused by the validator from this state before anything is applied. */
+  function answer<T extends { actor: string; incidentId?: string }>(
+    update: UpdateDefinition<MessageAnswer, [T]>,
+    refuse: (run: IncidentRun, message: T) => decisions.Refusal | undefined,
+    apply: (run: IncidentRun, message: T) => MessageOutcome,
+  ): void {
+    wf.setHandler(update, (message: T) => ({ incidentId, outcome: apply(run, message), state: run.state }), {
+      validator: (message: T) => {
+        const refusal = ended(message) ?? refuse(run, message);
+        if (refusal) throw refusalFailure(refusal);
+      },
+    });
+  }
+
   /**
    * Registers one message both ways: as an update that answers its caller (refused by the
    * validator, from this state, before anything is applied), and as a signal handled by the same
@@ -67,12 +86,7 @@ export function registerMessages(run: IncidentRun): void {
     apply: (run: IncidentRun, message: T) => MessageOutcome,
     { signalsRefused = true } = {},
   ): void {
-    wf.setHandler(update, (message: T) => ({ incidentId, outcome: apply(run, message), state: run.state }), {
-      validator: (message: T) => {
-        const refusal = ended(message) ?? refuse(run, message);
-        if (refusal) throw refusalFailure(refusal);
-      },
-    });
+    answer(update, refuse, apply);
     wf.setHandler(
       signal,
       forThisIncident((message: T) => {
@@ -98,6 +112,12 @@ export function registerMessages(run: IncidentRun): void {
   handle(rollbackUpdate, rollbackSignal, decisions.rollbackRefusal, decisions.applyRollback);
   handle(completeManualStepUpdate, completeManualStepSignal, decisions.manualRefusal, decisions.applyManualReport);
   handle(decideStepUpdate, decideStepSignal, decisions.stepDecisionRefusal, decisions.applyStepDecision);
+
+  // Incident command: Updates only (no signal of the same name: each answers who changed what).
+  answer(editUpdate, command.openRefusal, command.applyEdit);
+  answer(assignRoleUpdate, command.roleRefusal, command.applyRole);
+  answer(postStatusUpdate, command.statusUpdateRefusal, command.applyStatusUpdate);
+  answer(runRunbookUpdate, command.runbookRefusal, command.applyRunbook);
 
   const asBefore = { signalsRefused: false };
   handle(acknowledgeUpdate, acknowledgeSignal, decisions.closedRefusal, decisions.applyAcknowledge, asBefore);

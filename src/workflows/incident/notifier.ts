@@ -5,7 +5,8 @@
 import * as wf from '@temporalio/workflow';
 import type { IncidentDraft } from '../../domain/incident';
 import type { ChannelRoute, IncidentSettings } from '../../domain/incident-settings';
-import { escalationSequence, routeChannels } from '../../domain/routing';
+import { channelNamed, escalationSequence, routeChannels } from '../../domain/routing';
+import { isAtLeast } from '../../domain/severity-scale';
 import type { NotificationEvent } from '../../domain/tenant-settings';
 import type { IncidentState } from '../definitions';
 import { notifier } from './options';
@@ -67,6 +68,21 @@ export class Notifier {
     }
     const last = tiers[tiers.length - 1];
     return last ? wf.condition(done, last.after) : done();
+  }
+
+  /**
+   * With no escalation tiers, nobody would hear of an unacknowledged incident: page the tenant's
+   * on-call channel (settings `onCall`), again every `repeatEvery`, until `done()`.
+   */
+  async page(reason: string, title: string, done: () => boolean): Promise<void> {
+    const onCall = this.settings.onCall;
+    if (!onCall || !isAtLeast(this.state.severity, onCall.minSeverity)) return;
+    const channels = channelNamed(this.settings, onCall.channel);
+    for (let n = 1; !done(); n += 1) {
+      this.recorder.record('incident.paged', 'aire', { detail: { channel: onCall.channel, page: n, reason } });
+      this.notify('page', `Page ${n}, ${this.state.severity.toUpperCase()}: ${title}: ${reason}; acknowledge to stop paging`, channels);
+      if (await wf.condition(done, onCall.repeatEvery)) return;
+    }
   }
 
   /** Waits until every notification sent so far was delivered or given up on. */

@@ -69,6 +69,8 @@ export const BATCHED_STORE_PATCH = 'store-writes-batched';
  * after the gathering delay, whatever came in between.
  */
 export const JOINS_BEFORE_CLOSE_PATCH = 'joins-written-before-close';
+/** Incident command: acknowledging makes the acknowledger commander when nobody is (histories before it did not). */
+export const INCIDENT_COMMAND_PATCH = 'incident-command';
 
 /** How long joined events gather before they are written (see Recorder.recordJoin). */
 export const JOIN_WRITE_DELAY = '1s';

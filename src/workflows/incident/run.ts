@@ -10,6 +10,7 @@ import type { IncidentSettings } from '../../domain/incident-settings';
 import { illegalTransition } from '../../domain/lifecycle';
 import { responseSlaMs } from '../../domain/routing';
 import type { Runbook, RunbookStep } from '../../domain/runbook';
+import type { RunRunbookMessage } from '../../domain/command';
 import type { Decision, EventJoin, ManualCompletion, Note, StepDecision } from '../../domain/signals';
 import type { IncidentWorkflowInput } from '../../domain/workflow-input';
 import type { IncidentState, StepState } from '../definitions';
@@ -81,6 +82,14 @@ export class IncidentRun {
   manualReport: ManualCompletion | undefined;
   stepDecision: StepDecision | undefined;
   successor: Successor | undefined;
+  /** Another runbook people asked to run on the incident; it starts where the incident settles. */
+  queuedRunbook: RunRunbookMessage | undefined;
+  /** Past the incident's own runbook: the settle loop runs, and another runbook may be asked for. */
+  settled = false;
+  /** Prefix of the step ids of the runbook running now (`r2-` for the second one run on the incident). */
+  stepPrefix = '';
+  /** Where the running runbook's steps start among the incident's (0 for its own runbook). */
+  stepOffset = 0;
 
   constructor(
     readonly input: IncidentWorkflowInput,
@@ -149,6 +158,16 @@ export class IncidentRun {
     if (status === 'resolved') this.notifier.notify('incident.resolved', `Resolved: ${this.draft.title}`);
     wf.upsertSearchAttributes([{ key: AireStatus, value: status }]);
     this.record(kind, actor, { ...extra, incident: { ...extra.incident, status }, detail: { from, to: status, ...extra.detail } });
+  }
+
+  /**
+   * Step outputs as the running runbook's templates name them (`steps.<its own step id>.output`):
+   * a later runbook's step ids carry its prefix in the incident, not in its templates.
+   */
+  stepOutputs(): Record<string, { output: unknown }> {
+    const prefix = this.stepPrefix;
+    if (prefix === '') return this.outputs;
+    return Object.fromEntries(Object.entries(this.outputs).flatMap(([id, o]) => (id.startsWith(prefix) ? [[id.slice(prefix.length), o]] : [])));
   }
 
   /** What the next run starts from when this one continues as new. */

@@ -4,17 +4,25 @@
  * the incident to critical halfway.
  */
 import { gateDecision, runbookGate, stepGate } from '../../domain/gates';
+import type { RunRunbookMessage } from '../../domain/command';
 import type { Runbook } from '../../domain/runbook';
+import type { StepState } from '../definitions';
 import { awaitApproval, stepRow } from './approval';
 import { compensate } from './compensation';
 import type { IncidentRun } from './run';
 import { markStep, runStep } from './steps';
 
-/** `brakes`: run limits or an open circuit breaker, which turn autopilot into co-pilot for this incident. */
-export async function runRunbook(run: IncidentRun, runbook: Runbook, brakes: string[]): Promise<void> {
+/**
+ * `brakes`: run limits or an open circuit breaker, which turn autopilot into co-pilot for this
+ * incident. `actor`: who asked for a runbook run after the incident's own; its steps are added to
+ * the incident's, their ids prefixed (`r2-…`) so each stays unique.
+ */
+export async function runRunbook(run: IncidentRun, runbook: Runbook, brakes: string[], actor = 'aire'): Promise<void> {
   run.runbookInForce = runbook;
-  run.state.steps = runbook.steps.map((s) => ({ id: s.id, name: s.name, action: s.action, status: 'pending' }));
-  const policyGate = runbookGate(run.draft, runbook);
+  const planned = runbook.steps.map((s): StepState => ({ id: s.id, name: s.name, action: s.action, status: 'pending' }));
+  if (run.stepPrefix === '') run.state.steps = planned;
+  else run.state.steps.push(...planned);
+  const policyGate = runbookGate({ ...run.draft, severity: run.state.severity }, runbook);
   const gate = gateDecision([...policyGate.reasons, ...brakes]);
   if (gate.required) {
     const outcome = await awaitApproval(run, gate, runbook.approvalTimeoutPolicy);
@@ -28,9 +36,9 @@ export async function runRunbook(run: IncidentRun, runbook: Runbook, brakes: str
       return;
     }
   }
-  run.setStatus('remediating', 'remediation.started', 'aire', {
-    detail: { runbookId: runbook.id, gate: gate.required ? 'approved' : 'autopilot' },
-    plan: runbook.steps.map(stepRow),
+  run.setStatus('remediating', 'remediation.started', actor, {
+    detail: { runbookId: runbook.id, gate: gate.required ? 'approved' : 'autopilot', ...(run.stepPrefix ? { stepPrefix: run.stepPrefix } : {}) },
+    plan: runbook.steps.map((step, i) => stepRow(step, run.stepOffset + i)),
   });
 
   const abortReason = await runSteps(run, runbook, gate.required);
@@ -49,7 +57,9 @@ export async function runRunbook(run: IncidentRun, runbook: Runbook, brakes: str
 /** The steps in order, each behind its gate; answers why the runbook aborts, if it does. */
 async function runSteps(run: IncidentRun, runbook: Runbook, runbookApproved: boolean): Promise<string | undefined> {
   let humanApproved = runbookApproved;
-  for (const [index, step] of runbook.steps.entries()) {
+  for (const [local, step] of runbook.steps.entries()) {
+    // Positions run on across the runbooks of one incident.
+    const index = run.stepOffset + local;
     if (run.interrupted()) return undefined;
     if (run.state.severity === 'critical' && !humanApproved) {
       // Escalated to critical mid-runbook: the promise "no critical remediation without a human" still holds.
@@ -79,4 +89,28 @@ async function runSteps(run: IncidentRun, runbook: Runbook, runbookApproved: boo
     if (!(await runStep(run, step, index))) return `step "${step.id}" failed and says abort`;
   }
   return undefined;
+}
+
+/**
+ * Runs a runbook people asked for on the incident, after its own: same gates, same compensation
+ * (a rollback undoes every runbook run, newest first), its steps added to the incident's.
+ */
+export async function runAnotherRunbook(run: IncidentRun, asked: RunRunbookMessage): Promise<void> {
+  const n = (run.state.moreRunbooks?.length ?? 0) + 2;
+  let prefix = `r${n}-`;
+  while (run.state.steps.some((s) => s.id.startsWith(prefix))) prefix = `r${n}${prefix}`;
+  const runbook: Runbook = { ...asked.runbook, steps: asked.runbook.steps.map((s) => ({ ...s, id: `${prefix}${s.id}` })) };
+  run.state.moreRunbooks = [...(run.state.moreRunbooks ?? []), { id: runbook.id, version: asked.version, prefix, by: asked.actor }];
+  run.state.runbook = { id: runbook.id, version: asked.version };
+  // A rollback of what ran before is done; a new rollback undoes this runbook too.
+  run.rolledBack = false;
+  run.requested.rollback = undefined;
+  run.stepPrefix = prefix;
+  run.stepOffset = run.state.steps.length;
+  try {
+    await runRunbook(run, runbook, [], asked.actor);
+  } finally {
+    run.stepPrefix = '';
+    run.stepOffset = 0;
+  }
 }

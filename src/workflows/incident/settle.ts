@@ -4,8 +4,10 @@
  * the run ends.
  */
 import * as wf from '@temporalio/workflow';
-import { responseSlaMs } from '../../domain/routing';
+import { escalationSequence, responseSlaMs } from '../../domain/routing';
+import { title } from './command';
 import { compensate } from './compensation';
+import { runAnotherRunbook } from './runbook';
 import { JOINS_BEFORE_CLOSE_PATCH } from './options';
 import type { IncidentRun } from './run';
 
@@ -15,12 +17,22 @@ export async function watchAcknowledgement(run: IncidentRun): Promise<void> {
   const done = (): boolean => state.acknowledged || requested.close !== undefined || state.status === 'resolved';
   // After a continue-as-new the breach was already recorded (and escalated) by the run before.
   if (sla.breached) return;
-  if (await wf.condition(done, Math.max(1, sla.deadline - Date.now()))) return;
+  for (;;) {
+    // A severity edit moves the deadline (command.ts): wait again for the new one.
+    const deadline = sla.deadline;
+    state.ackBy = new Date(deadline).toISOString();
+    if (await wf.condition(() => done() || sla.deadline !== deadline, Math.max(1, deadline - Date.now()))) {
+      if (done()) return;
+      continue;
+    }
+    break;
+  }
   sla.breached = true;
-  const within = responseSlaMs(run.settings, run.draft.severity);
+  const within = responseSlaMs(run.settings, state.severity);
   run.record('sla.breached', 'aire', { detail: { sla: 'acknowledge', withinMs: within, severity: state.severity } });
-  run.notifier.notify('sla.breached', `Not acknowledged within ${Math.round(within / 1000)} s: ${run.draft.title}`);
-  await run.notifier.escalate('the incident is not acknowledged', done);
+  run.notifier.notify('sla.breached', `Not acknowledged within ${Math.round(within / 1000)} s: ${title(run)}`);
+  if (escalationSequence(run.settings).length > 0) await run.notifier.escalate('the incident is not acknowledged', done);
+  else await run.notifier.page(`not acknowledged within ${Math.round(within / 1000)} s`, title(run), done);
 }
 
 /**
@@ -29,7 +41,12 @@ export async function watchAcknowledgement(run: IncidentRun): Promise<void> {
  */
 export async function settle(run: IncidentRun): Promise<'closed' | 'continue-as-new'> {
   const { requested } = run;
-  const wake = (): boolean => requested.close !== undefined || (requested.rollback !== undefined && !run.rolledBack) || requested.resolve !== undefined;
+  run.settled = true;
+  const wake = (): boolean =>
+    requested.close !== undefined ||
+    (requested.rollback !== undefined && !run.rolledBack) ||
+    requested.resolve !== undefined ||
+    run.queuedRunbook !== undefined;
   const longHistory = (): boolean => wf.workflowInfo().continueAsNewSuggested;
   for (;;) {
     const autoCloseAt = run.autoCloseAt;
@@ -45,6 +62,12 @@ export async function settle(run: IncidentRun): Promise<'closed' | 'continue-as-
       const note = requested.rollback;
       await compensate(run, note.reason ?? 'rollback requested', note.actor);
       run.setStatus('rolled_back', 'incident.rolled_back', note.actor, { detail: { reason: note.reason } });
+      continue;
+    }
+    if (run.queuedRunbook) {
+      const asked = run.queuedRunbook;
+      run.queuedRunbook = undefined;
+      if (!requested.close) await runAnotherRunbook(run, asked);
       continue;
     }
     if (requested.resolve) {

@@ -24,7 +24,7 @@ export function stepCall(run: IncidentRun, step: RunbookStep, index: number, par
     tenantId,
     incidentId,
     step: { id: step.id, name: step.name, action: step.action, position: index },
-    incident: { id: incidentId, title: draft.title, severity: state.severity, source: draft.source },
+    incident: { id: incidentId, title: state.edited?.title ?? draft.title, severity: state.severity, source: draft.source },
     params,
     output,
   };
@@ -75,7 +75,7 @@ async function attempt(run: IncidentRun, step: RunbookStep, index: number, round
   try {
     params = render(
       step.params,
-      { incident: { ...run.draft, id: run.incidentId, severity: run.state.severity }, steps: run.outputs },
+      { incident: { ...run.draft, ...run.state.edited, id: run.incidentId, severity: run.state.severity }, steps: run.stepOutputs() },
       `steps[${index}].params`,
     );
   } catch (err) {

@@ -8,6 +8,8 @@ cd "$ROOT"
 
 export DATABASE_ADMIN_URL="${DATABASE_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/aire}"
 export PORT="${PORT:-8080}"
+# Readable logs for a person at a terminal (src/log-pretty.ts); everything else logs JSON lines.
+export AIRE_LOG_FORMAT="${AIRE_LOG_FORMAT:-pretty}"
 check_postgres "$(echo "$DATABASE_ADMIN_URL" | sed 's#/[^/]*$#/postgres#')"
 
 PIDS=()

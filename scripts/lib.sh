@@ -64,6 +64,43 @@ ensure_jaeger() {
   JAEGER_BIN="$gobin/jaeger"
 }
 
+# A Go tool built from the Go module proxy once and reused (GOBIN is kept between runs), like the
+# Temporal CLI. Args: name, variable that may name a binary, then module@version candidates in order.
+# Sets GO_TOOL_BIN.
+ensure_go_tool() {
+  local name="$1" var="$2"; shift 2
+  local gobin started module
+  gobin="$(go env GOPATH 2>/dev/null)/bin"
+  if [ -n "${!var:-}" ] && [ -x "${!var}" ]; then GO_TOOL_BIN="${!var}"; return; fi
+  if [ -x "$gobin/$name" ]; then GO_TOOL_BIN="$gobin/$name"; return; fi
+  if command -v "$name" >/dev/null 2>&1; then GO_TOOL_BIN="$(command -v "$name")"; return; fi
+  command -v go >/dev/null 2>&1 || { say "Go is needed to build $name: install Go, or set $var"; exit 1; }
+  for module in "$@"; do
+    say "building $name ($module) from the Go module proxy (minutes, once)"
+    started=$(date +%s)
+    if go install "$module"; then
+      say "$name installed in $(( $(date +%s) - started ))s at $gobin/$name"
+      GO_TOOL_BIN="$gobin/$name"
+      return
+    fi
+    say "$module did not install; trying the next candidate"
+  done
+  say "$name did not install"; exit 1
+}
+
+# Helm, for the chart's tests (test/deploy/helm.test.ts): v4, else the last v3. Sets HELM_BIN.
+ensure_helm() {
+  ensure_go_tool helm AIRE_HELM_BIN helm.sh/helm/v4/cmd/helm@v4.3.2 helm.sh/helm/v3/cmd/helm@v3.21.4
+  HELM_BIN="$GO_TOOL_BIN"
+}
+
+# kubectl-validate validates rendered manifests offline against the Kubernetes OpenAPI schemas it
+# embeds (1.23–1.30), strictly like the API server. Sets KUBECTL_VALIDATE_BIN.
+ensure_kubectl_validate() {
+  ensure_go_tool kubectl-validate AIRE_KUBECTL_VALIDATE_BIN sigs.k8s.io/kubectl-validate@v0.0.4
+  KUBECTL_VALIDATE_BIN="$GO_TOOL_BIN"
+}
+
 # Starts `temporal server start-dev` in the background unless one already answers on the address.
 # Args: grpc-port ui-port db-file log-file. Sets TEMPORAL_PID (empty when reusing a running server).
 start_temporal() {

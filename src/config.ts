@@ -130,6 +130,8 @@ export const ConfigSchema = z.object({
    */
   AIRE_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   AIRE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `json` (one JSON object per line, for log pipelines) or `pretty` (one coloured line per entry, for a terminal; `npm run dev`). */
+  AIRE_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -155,14 +155,23 @@ export async function writeMetrics(res: ServerResponse): Promise<void> {
 
 /**
  * A small HTTP server answering `GET /metrics`, for processes without an API of their own (the
- * worker). Resolves once listening; close it with `server.close()`.
+ * worker), and the probes an orchestrator needs (deploy/helm/aire): `GET /healthz` (the process
+ * answers) and `GET /readyz` (`ready()` holds: for the worker, it is polling its task queue; 503 with
+ * Retry-After until then, so a rolling update waits for the new worker to work before stopping an
+ * old one). Resolves once listening; close it with `server.close()`.
  */
-export function startMetricsServer(port: number, host: string): Promise<Server> {
+export function startMetricsServer(port: number, host: string, ready: () => boolean = () => true): Promise<Server> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && (path === '/healthz' || path === '/readyz')) {
+      const ok = path === '/healthz' || ready();
+      res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json', ...(ok ? {} : { 'Retry-After': '5' }) });
+      res.end(JSON.stringify({ status: path === '/healthz' ? 'ok' : ok ? 'ready' : 'unavailable' }));
+      return;
+    }
     if (req.method !== 'GET' || path !== '/metrics') {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('GET /metrics\n');
+      res.end('GET /metrics, /healthz or /readyz\n');
       return;
     }
     writeMetrics(res).catch((err: unknown) => {

@@ -37,16 +37,18 @@ async function main(): Promise<void> {
   const tracing = await startTracing('aire-worker');
   if (tracing) log.info('tracing on (OpenTelemetry, OTEL_* variables)');
   const port = config.AIRE_WORKER_METRICS_PORT;
+  // Assigned once the worker exists; until then (connecting, bundling) /readyz answers 503.
+  let aire: Awaited<ReturnType<typeof createWorker>> | undefined;
   const metrics =
     port === 0
       ? undefined
-      : await startMetricsServer(port, config.HOST).catch((err: Error) => {
+      : await startMetricsServer(port, config.HOST, () => aire?.worker.getState() === 'RUNNING').catch((err: Error) => {
           throw new Error(`cannot serve worker metrics on ${config.HOST}:${port} (AIRE_WORKER_METRICS_PORT; 0 turns it off): ${err.message}`);
         });
   if (metrics) log.info({ url: `http://${config.HOST}:${port}/metrics` }, 'worker metrics listening');
   // Applies to isolates created from now on: the workflow thread that Worker.create starts below.
   if (config.AIRE_WORKFLOW_HEAP_MB > 0) setFlagsFromString(`--max-old-space-size=${config.AIRE_WORKFLOW_HEAP_MB}`);
-  const aire = await createWorker(config, {
+  aire = await createWorker(config, {
     maxCachedWorkflows: config.AIRE_WORKER_MAX_CACHED_WORKFLOWS || undefined,
     maxConcurrentActivityTaskExecutions: config.AIRE_WORKER_MAX_CONCURRENT_ACTIVITIES || undefined,
     workflowBundle: config.AIRE_WORKFLOW_BUNDLE ? { codePath: config.AIRE_WORKFLOW_BUNDLE } : undefined,

@@ -265,6 +265,24 @@ describe('metrics', () => {
     }
   });
 
+  test("the worker's metrics port answers the probes: /healthz while alive, /readyz only while ready() holds", async () => {
+    let ready = false;
+    const server = await startMetricsServer(0, '127.0.0.1', () => ready);
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const health = await fetch(`${url}/healthz`);
+      expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
+      const notReady = await fetch(`${url}/readyz`);
+      expect([notReady.status, notReady.headers.get('retry-after'), await notReady.json()]).toEqual([503, '5', { status: 'unavailable' }]);
+      ready = true;
+      const nowReady = await fetch(`${url}/readyz`);
+      expect([nowReady.status, await nowReady.json()]).toEqual([200, { status: 'ready' }]);
+      expect((await fetch(`${url}/readyz`, { method: 'POST' })).status).toBe(404);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   test('GET /metrics serves Prometheus text without a key, with counts and no tenant-identifying data', async () => {
     const res = await fetch(`${stack.baseUrl}/metrics`);
     expect(res.status).toBe(200);

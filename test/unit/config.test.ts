@@ -45,6 +45,7 @@ describe('configuration (twelve-factor)', () => {
     ['AIRE_WORKER_SHUTDOWN_GRACE', 'soon'],
     ['AIRE_WORKER_METRICS_PORT', '-1'],
     ['AIRE_LOG_LEVEL', 'loud'],
+    ['AIRE_LOG_FORMAT', 'xml'],
   ])('%s=%j is refused with the variable named', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^\\s*${name}(\\.\\d+)?: `, 'm'));

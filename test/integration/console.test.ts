@@ -246,6 +246,7 @@ describe('approval console', () => {
     // Not acknowledged yet: the deadline the workflow keeps (live.ackBy) is shown.
     await page.locator('#ack-by-fact').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     expect(await fact('incident-ack-by').locator('time').getAttribute('datetime')).toBe(waiting.live?.ackBy);
+    expect(await fact('incident-ack-by').textContent()).toMatch(/^\d\d\/\d\d\/\d{4}, \d\d:\d\d:\d\d$/);
 
     // While the incident's own runbook waits, the workflow refuses another: the 409 is shown.
     const run = page.getByRole('button', { name: 'Run Flush the checkout cache', exact: true });

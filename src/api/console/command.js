@@ -29,8 +29,9 @@
     var open = ['resolved', 'closed'].indexOf(inc.status) < 0;
     $('ack-by-fact').hidden = !(ackBy && open);
     if (!ackBy) return $('incident-ack-by').replaceChildren();
-    var passed = new Date(ackBy).getTime() < Date.now();
-    $('incident-ack-by').replaceChildren(c.timeEl(ackBy), passed ? el('span', { className: 'error', text: ' (passed)' }) : null);
+    var shown = [c.timeEl(ackBy)];
+    if (new Date(ackBy).getTime() < Date.now()) shown.push(el('span', { className: 'error', text: ' (passed)' }));
+    $('incident-ack-by').replaceChildren.apply($('incident-ack-by'), shown);
   }
 
   function renderRootCause(inc) {

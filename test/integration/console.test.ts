@@ -1,29 +1,22 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { Browser, BrowserContext, Locator, Page, chromium } from 'playwright-core';
-import { TEST_STATE_DIR } from '../support/env';
+import { Browser } from 'playwright-core';
+import {
+  ConsoleTab,
+  UI_TIMEOUT,
+  incidentStatus,
+  inPage,
+  launchChromium,
+  noticeOf,
+  onlyLoopback,
+  openConsole,
+  problem,
+  screenshot,
+  signIn,
+  waitForText,
+} from '../support/console-page';
 import { Receiver } from '../support/receiver';
 import { Stack, TestTenant, uniqueId } from '../support/stack';
 
-/**
- * Debian's Chromium, never a browser downloaded by a test tool. CI installs it (`apt-get install -y
- * chromium`); where it is missing this file fails, it does not skip.
- */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-/** The screenshot in docs/api.md; rewritten only when asked, so a test run leaves the work tree as it was. */
-const README_SCREENSHOT = join(__dirname, '..', '..', 'docs', 'console.png');
-const UI_TIMEOUT = 30_000;
-
-/** The approval console end to end: a real browser, the real API, worker, Temporal and PostgreSQL. */
+/** The approval console end to end: a real browser (Debian's Chromium), the real API, worker, Temporal and PostgreSQL. */
 describe('approval console', () => {
   let stack: Stack;
   let target: Receiver;
@@ -31,10 +24,7 @@ describe('approval console', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: the console test drives Debian's Chromium. Install it with \`apt-get install -y chromium\`.`);
-    }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
     stack = await Stack.start('console');
     target = await new Receiver().start();
     tenant = await stack.tenant('console');
@@ -45,47 +35,7 @@ describe('approval console', () => {
     await target?.stop();
   });
 
-  /** A fresh browser profile (empty sessionStorage) that records every request and every page error. */
-  async function openConsole(): Promise<{ context: BrowserContext; page: Page; requests: string[]; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1180, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
-    const page = await context.newPage();
-    const requests: string[] = [];
-    const errors: string[] = [];
-    page.on('request', (r) => requests.push(r.url()));
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    // A CSP violation is reported as a console error, as is any script error.
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/status of (401|403|404|409)/.test(m.text())) errors.push(`console: ${m.text()}`);
-    });
-    await page.goto(`${stack.baseUrl}/console`);
-    return { context, page, requests, errors };
-  }
-
-  async function signIn(page: Page, key: string): Promise<void> {
-    await page.getByLabel('API key').fill(key);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('heading', { name: 'Incidents' }).waitFor({ timeout: UI_TIMEOUT });
-  }
-
-  /** Waits until `locator` holds `text` (the page refreshes on its own). */
-  async function waitForText(locator: Locator, text: string | RegExp): Promise<void> {
-    await locator.filter({ hasText: text }).first().waitFor({ timeout: UI_TIMEOUT });
-  }
-
-  /** Evaluates `expression` in the page (this project's TypeScript has no DOM types). */
-  const inPage = (page: Page, expression: string): Promise<unknown> => page.evaluate(expression);
-
-  const problem = (page: Page): Locator => page.getByRole('alert', { name: 'Problem' });
-  const incidentStatus = (page: Page): Locator => page.getByRole('status', { name: 'Incident status' });
-
-  function onlyLoopback(requests: string[]): void {
-    expect(requests.length).toBeGreaterThan(0);
-    const elsewhere = requests.filter((u) => {
-      const url = new URL(u);
-      return !(url.protocol === 'http:' && url.hostname === '127.0.0.1');
-    });
-    expect(elsewhere).toEqual([]);
-  }
+  const open = (): Promise<ConsoleTab> => openConsole(browser, stack.baseUrl);
 
   test('the console is static, same-origin only, under a strict Content-Security-Policy', async () => {
     for (const path of ['/console', '/console/']) {
@@ -104,10 +54,13 @@ describe('approval console', () => {
       expect(html).not.toMatch(/\son[a-z]+=/i);
       expect(html).not.toMatch(/(src|href)="(https?:)?\/\//i);
     }
-    const js = await fetch(`${stack.baseUrl}/console/console.js`);
-    expect(js.status).toBe(200);
-    expect(js.headers.get('content-type')).toMatch(/javascript/);
-    expect(await js.text()).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/);
+    for (const script of ['console.js', 'command.js']) {
+      const js = await fetch(`${stack.baseUrl}/console/${script}`);
+      expect(js.status).toBe(200);
+      expect(js.headers.get('content-type')).toMatch(/javascript/);
+      expect(js.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(await js.text()).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/);
+    }
     expect((await fetch(`${stack.baseUrl}/console/console.css`)).headers.get('content-type')).toMatch(/^text\/css/);
     expect((await fetch(`${stack.baseUrl}/console/missing.js`)).status).toBe(404);
     // The console needs no key to load, the API behind it still does.
@@ -152,7 +105,7 @@ describe('approval console', () => {
     expect((await stack.call('POST', '/api/incidents', tenant.keys.ingest, { title: hostile, severity: 'low' })).status).toBe(201);
 
     // ---- a viewer: can look, cannot approve ----
-    const viewer = await openConsole();
+    const viewer = await open();
     let page = viewer.page;
     await page.getByLabel('API key').fill('not-a-key');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
@@ -189,7 +142,7 @@ describe('approval console', () => {
     await viewer.context.close();
 
     // ---- an approver ----
-    const approver = await openConsole();
+    const approver = await open();
     page = approver.page;
     await signIn(page, tenant.keys.approver);
     await page.getByRole('link', { name: title, exact: true }).click();
@@ -203,14 +156,10 @@ describe('approval console', () => {
     await waitForText(page.getByRole('list', { name: 'Timeline' }), 'approval.requested');
 
     await page.getByLabel('Reason').fill('error budget gone; restart approved by the checkout owner');
-    mkdirSync(TEST_STATE_DIR, { recursive: true });
-    const shot = process.env.AIRE_UPDATE_SCREENSHOTS === '1' ? README_SCREENSHOT : join(TEST_STATE_DIR, 'console.png');
-    mkdirSync(join(shot, '..'), { recursive: true });
-    await page.screenshot({ path: shot, fullPage: true });
-    expect(statSync(shot).size).toBeGreaterThan(10_000);
+    await screenshot(page, 'console.png');
 
     await page.getByRole('button', { name: 'Approve', exact: true }).click();
-    await waitForText(page.getByRole('status', { name: 'Notice' }), 'Accepted: approve by key:approver-key (approved).');
+    await waitForText(noticeOf(page), 'Accepted: approve by key:approver-key (approved).');
     // No reload: the open incident refreshes itself every 2 s.
     await waitForText(incidentStatus(page), 'mitigated');
     expect(target.paths(rb)).toEqual([`POST /${rb}/page-oncall`, `POST /${rb}/restart`, `POST /${rb}/verify`]);
@@ -225,7 +174,7 @@ describe('approval console', () => {
     await waitForText(problem(page), 'nothing is waiting for approval');
 
     await page.getByRole('button', { name: 'Acknowledge', exact: true }).click();
-    await waitForText(page.getByRole('status', { name: 'Notice' }), 'Accepted: acknowledge');
+    await waitForText(noticeOf(page), 'Accepted: acknowledge');
     expect(await problem(page).isHidden()).toBe(true);
     await waitForText(page.locator('#incident-acknowledged'), /\d/);
 
@@ -243,5 +192,113 @@ describe('approval console', () => {
     expect(approver.errors).toEqual([]);
     onlyLoopback(approver.requests);
     await approver.context.close();
+  });
+
+  test('incident command from the page: roles, root cause, deadline, a suggested runbook run (409 while one runs), a note, a status update', async () => {
+    const own = await stack.tenant('command');
+    const first = uniqueId('cmd');
+    const second = uniqueId('flush');
+    const http = (rb: string, id: string, extra: Record<string, unknown> = {}) => ({
+      id,
+      name: id,
+      action: 'http',
+      params: { method: 'POST', url: `${target.url}/${rb}/${id}` },
+      ...extra,
+    });
+    // The incident's own runbook (its title names it) waits for approval; the second is only suggested:
+    // its text matches the title's words, its trigger does not.
+    const runbooks = [
+      {
+        id: first,
+        name: 'Restart the checkout cache',
+        triggers: { titlePattern: first },
+        steps: [http(first, 'drain'), http(first, 'restart', { requiresApproval: true })],
+      },
+      {
+        id: second,
+        name: 'Flush the checkout cache',
+        description: 'When checkout serves stale cache entries',
+        triggers: { titlePattern: second },
+        steps: [http(second, 'flush'), http(second, 'warm')],
+      },
+    ];
+    for (const rb of runbooks) expect((await stack.call('POST', '/api/runbooks', own.keys.admin, rb)).status).toBe(201);
+    const title = `Checkout cache stale (${first})`;
+    const declared = await stack.call<{ id: string }>('POST', '/api/incidents', own.keys.ingest, { title, severity: 'high' });
+    expect(declared.status).toBe(201);
+    const id = declared.body.id;
+    const waiting = await stack.incidentWhen(own, id, (v) => v.live?.pendingApproval?.stepId === 'restart');
+    expect((waiting.incident.suggestions as { runbookId: string }[]).map((s) => s.runbookId).sort()).toEqual([first, second].sort());
+    const roles = await stack.call('POST', `/api/incidents/${id}/roles`, own.keys.responder, { role: 'comms', person: 'key:responder-key' });
+    expect(roles.status).toBe(200);
+    const rootCause = 'a deploy shipped a cache key without the tenant';
+    expect((await stack.call('PATCH', `/api/incidents/${id}`, own.keys.responder, { rootCause })).status).toBe(200);
+
+    const tab = await open();
+    const page = tab.page;
+    await signIn(page, own.keys.approver);
+    await page.getByRole('link', { name: title, exact: true }).click();
+    await waitForText(incidentStatus(page), 'awaiting_approval');
+    const fact = (elementId: string): ReturnType<typeof page.locator> => page.locator(`#${elementId}`);
+    await waitForText(fact('role-comms'), 'key:responder-key');
+    expect(await fact('role-commander').textContent()).toBe('—');
+    await waitForText(fact('root-cause'), rootCause);
+    // Not acknowledged yet: the deadline the workflow keeps (live.ackBy) is shown.
+    await page.locator('#ack-by-fact').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    expect(await fact('incident-ack-by').locator('time').getAttribute('datetime')).toBe(waiting.live?.ackBy);
+    expect(await fact('incident-ack-by').textContent()).toMatch(/^\d\d\/\d\d\/\d{4}, \d\d:\d\d:\d\d$/);
+
+    // While the incident's own runbook waits, the workflow refuses another: the 409 is shown.
+    const run = page.getByRole('button', { name: 'Run Flush the checkout cache', exact: true });
+    await run.click();
+    await waitForText(problem(page), 'Conflict (409)');
+    await waitForText(problem(page), "the incident's own runbook has not finished");
+
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await waitForText(incidentStatus(page), 'mitigated');
+    await page.getByRole('button', { name: 'Acknowledge', exact: true }).click();
+    // The acknowledger becomes the commander; the deadline no longer matters.
+    await waitForText(fact('role-commander'), 'key:approver-key');
+    await page.locator('#ack-by-fact').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+
+    await run.click();
+    await waitForText(noticeOf(page), 'Accepted: runbook by key:approver-key (runbook queued).');
+    const steps = page.getByRole('table', { name: 'Steps' });
+    await waitForText(steps.locator('tr[data-step-id="r2-warm"]'), 'succeeded');
+    await waitForText(steps.locator('tr[data-step-id="r2-flush"]'), 'succeeded');
+    await waitForText(page.locator('#more-runbooks'), `${second} v1 by key:approver-key (steps r2-…)`);
+    expect(target.paths(second)).toEqual([`POST /${second}/flush`, `POST /${second}/warm`]);
+
+    const note = 'cache flushed; error rate back under 0.1% within a minute';
+    await page.getByLabel('Note', { exact: true }).fill(note);
+    await page.getByLabel('Key note').check();
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await waitForText(noticeOf(page), 'Note added by key:approver-key (key note).');
+    const timeline = page.getByRole('list', { name: 'Timeline' });
+    await waitForText(timeline.locator('li.note'), note);
+    await waitForText(timeline.locator('li.note'), 'key note');
+    expect(await page.getByLabel('Note', { exact: true }).inputValue()).toBe('');
+    const recorded = await stack.call<{ items: { kind: string; actor: string; text: string }[] }>('GET', `/api/incidents/${id}/timeline`, own.keys.viewer);
+    expect(recorded.body.items.filter((e) => e.kind === 'note.added')).toEqual([
+      expect.objectContaining({ actor: 'key:approver-key', text: `key:approver-key (key note): ${note}` }),
+    ]);
+
+    // External updates are refused until the tenant allows them; an internal one is posted and shown.
+    const update = 'Checkout is healthy again; we watch the cache for an hour.';
+    await page.getByLabel('Status update', { exact: true }).fill(update);
+    await page.getByLabel('Audience').selectOption('external');
+    await page.getByRole('button', { name: 'Post update' }).click();
+    await waitForText(problem(page), 'does not allow external status updates');
+    await page.getByLabel('Audience').selectOption('internal');
+    await page.getByRole('button', { name: 'Post update' }).click();
+    await waitForText(noticeOf(page), 'Accepted: status-update by key:approver-key (status update posted).');
+    const latest = page.getByRole('group', { name: 'Latest status update' });
+    await waitForText(latest, update);
+    await waitForText(latest, 'key:approver-key');
+
+    await screenshot(page, 'console-incident-command.png');
+    expect(tab.errors).toEqual([]);
+    onlyLoopback(tab.requests);
+    await tab.context.close();
   });
 });

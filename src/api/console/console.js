@@ -1,5 +1,7 @@
 // AIRE approval console: a plain script, no framework, no build step, no third-party origin.
 // All DOM is built with createElement/textContent: nothing from the API is ever parsed as HTML.
+// The incident-command parts (roles, status updates, runbooks to run, notes) are in command.js,
+// which uses the helpers this file exposes as window.AireConsole.
 'use strict';
 
 (function () {
@@ -15,6 +17,8 @@
     refreshProblem: false, // the problem shown came from a refresh, so the next good refresh clears it
     generation: 0, // bumps on every navigation, so a late answer for an old view is dropped
   };
+  /** Other parts of the incident view (command.js): each renders from GET /api/incidents/:id and clears. */
+  var incidentParts = [];
 
   function $(id) {
     return document.getElementById(id);
@@ -276,6 +280,7 @@
         el('td', null, [pill(item.severity)]),
         el('td', null, [pill(item.status)]),
         el('td', null, [link]),
+        el('td', { text: (item.roles && item.roles.commander) || '—' }),
         el('td', null, [timeEl(item.createdAt)]),
       ]);
     });
@@ -296,6 +301,9 @@
     });
     $('pending').hidden = true;
     $('incident-title').textContent = 'Incident';
+    incidentParts.forEach(function (part) {
+      part.clear();
+    });
   }
 
   function openIncident(id) {
@@ -353,6 +361,9 @@
     renderSteps(view.steps || [], live);
     renderApprovals(view.approvals || []);
     renderTimeline(view.actionLog || []);
+    incidentParts.forEach(function (part) {
+      part.render(view);
+    });
   }
 
   function setPill(node, value) {
@@ -430,15 +441,51 @@
 
   function renderTimeline(log) {
     var items = log.map(function (e) {
-      return el('li', null, [
+      // A note is what a person wrote: shown whole, as its own line, not as key=value detail.
+      var note = e.kind === 'note.added' && e.detail && typeof e.detail.text === 'string';
+      return el('li', { className: note ? 'note' : null }, [
         timeEl(e.at),
         el('span', { className: 'kind', text: e.kind }),
         el('span', { className: 'actor', text: e.actor }),
         e.stepId ? el('code', { className: 'id', text: e.stepId }) : null,
-        el('span', { className: 'detail', text: summarise(e.detail) }),
+        note && e.detail.key ? el('span', { className: 'pill pill-key', text: 'key note' }) : null,
+        note ? el('p', { className: 'note-text', text: e.detail.text }) : el('span', { className: 'detail', text: summarise(e.detail) }),
       ]);
     });
     $('timeline').replaceChildren.apply($('timeline'), items);
+  }
+
+  /**
+   * POSTs `body` to the open incident's `path` (approve, runbooks, notes, …) with `buttons` disabled
+   * meanwhile, then shows the workflow's answer (what it did: approved, runbook-queued, …) as a notice
+   * or the API's problem, and refreshes the incident. Resolves to whether it was accepted.
+   */
+  function post(path, body, buttons, label, describe) {
+    var id = state.incidentId;
+    buttons.forEach(function (b) {
+      b.disabled = true;
+    });
+    clearProblem();
+    notice('Sending ' + label + '…');
+    return api('POST', '/api/incidents/' + id + '/' + path, body)
+      .then(
+        function (answer) {
+          var what = answer.outcome ? ' (' + answer.outcome.replace(/-/g, ' ') + ')' : '';
+          notice(describe ? describe(answer) : 'Accepted: ' + (answer.accepted || label) + ' by ' + (answer.actor || 'you') + what + '.');
+          loadIncident();
+          return true;
+        },
+        function (err) {
+          handleFailure(err, label + ' refused');
+          return false;
+        },
+      )
+      .then(function (accepted) {
+        buttons.forEach(function (b) {
+          b.disabled = false;
+        });
+        return accepted;
+      });
   }
 
   function onAction(event) {
@@ -446,33 +493,28 @@
     if (!button || !state.incidentId) return;
     var action = button.getAttribute('data-action');
     var reason = $('reason').value.trim();
-    var body = reason ? { reason: reason } : {};
-    var id = state.incidentId;
-    var buttons = document.querySelectorAll('#action-form button');
-    buttons.forEach(function (b) {
-      b.disabled = true;
+    var buttons = Array.prototype.slice.call(document.querySelectorAll('#action-form button'));
+    // Decisions are answered by the workflow with what they did (approved, approval-recorded, …).
+    post(action, reason ? { reason: reason } : {}, buttons, button.textContent).then(function (accepted) {
+      if (accepted) $('reason').value = '';
     });
-    clearProblem();
-    notice('Sending ' + action + '…');
-    api('POST', '/api/incidents/' + id + '/' + action, body)
-      .then(
-        function (answer) {
-          // Decisions are answered by the workflow with what they did (approved, approval-recorded, …).
-          var what = answer.outcome ? ' (' + answer.outcome.replace('-', ' ') + ')' : '';
-          notice('Accepted: ' + (answer.accepted || action) + ' by ' + (answer.actor || 'you') + what + '.');
-          $('reason').value = '';
-          loadIncident();
-        },
-        function (err) {
-          handleFailure(err, button.textContent + ' refused');
-        },
-      )
-      .then(function () {
-        buttons.forEach(function (b) {
-          b.disabled = false;
-        });
-      });
   }
+
+  /** What command.js builds on. */
+  window.AireConsole = Object.freeze({
+    $: $,
+    el: el,
+    timeEl: timeEl,
+    post: post,
+    /** The open incident's id, or null. */
+    incidentId: function () {
+      return state.incidentId;
+    },
+    /** `part.render(view)` after each load of the open incident, `part.clear()` when another opens. */
+    addIncidentPart: function (part) {
+      incidentParts.push(part);
+    },
+  });
 
   document.addEventListener('DOMContentLoaded', function () {
     $('signin-form').addEventListener('submit', onSignIn);

@@ -58,7 +58,12 @@ export function reportMarkdown(r: IncidentReport): string {
   );
   if (r.description) out.push('## Summary', '', r.description, '');
 
-  out.push('## Root cause', '', r.rootCause ?? '_Not recorded yet._', '');
+  out.push(
+    '## Root cause',
+    '',
+    r.rootCause === null ? '_Not recorded yet._' : r.rootCauseConfirmed ? r.rootCause : `${r.rootCause} _(hypothesis, not confirmed)_`,
+    '',
+  );
   bullets(out, 'Contributing factors', pm.narrative.contributingFactors);
 
   out.push(
@@ -77,6 +82,11 @@ export function reportMarkdown(r: IncidentReport): string {
   if (pm.keyNotes.length > 0) {
     out.push('## Key notes', '');
     for (const n of pm.keyNotes) out.push(`- ${when(n.at)} — ${line(n.actor)}: ${line(n.text)}`);
+    out.push('');
+  }
+  if (pm.statusUpdates.length > 0) {
+    out.push('## Status updates', '');
+    for (const u of pm.statusUpdates) out.push(`- ${when(u.at)} — ${line(u.actor)} (${u.audience}): ${line(u.message)}${u.eta ? ` (ETA ${when(u.eta)})` : ''}`);
     out.push('');
   }
   out.push('## Participants', '');

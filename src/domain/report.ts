@@ -26,6 +26,8 @@ export const ReportIncidentSchema = z.object({
   category: z.string().nullable(),
   status: IncidentStatusSchema,
   rootCauseHypothesis: z.string().nullable(),
+  /** The root cause people confirmed (PATCH /api/incidents/:id); the hypothesis stands in until then. */
+  rootCause: z.string().nullable().default(null),
   affectedServices: z.array(z.string()),
   runbookId: z.string().nullable(),
   runbookVersion: z.number().nullable(),
@@ -226,6 +228,8 @@ export const IncidentReportSchema = z.object({
   closedAt: z.string().nullable(),
   affectedServices: z.array(z.string()),
   rootCause: z.string().nullable(),
+  /** false while `rootCause` is only the automatic hypothesis. */
+  rootCauseConfirmed: z.boolean(),
   runbook: z.object({ id: z.string(), version: z.number().nullable() }).nullable(),
   actionsTaken: z.array(ActionTakenSchema),
   postMortem: z.object({
@@ -244,6 +248,8 @@ export const IncidentReportSchema = z.object({
     humanActions: z.array(HumanActionSchema),
     /** Notes people marked `key` on the timeline (POST /api/incidents/:id/notes), in order. */
     keyNotes: z.array(z.object({ at: z.string(), actor: z.string(), text: z.string() })),
+    /** What stakeholders were told (POST /api/incidents/:id/status-updates), in order. */
+    statusUpdates: z.array(z.object({ at: z.string(), actor: z.string(), message: z.string(), audience: z.string(), eta: z.string().nullable() })),
     impact: ImpactSchema,
     actionItems: z.array(ReportActionItemSchema),
   }),
@@ -425,7 +431,8 @@ export function buildReport(input: ReportInput, now: Date): IncidentReport {
     resolvedAt: inc.resolvedAt,
     closedAt: inc.closedAt,
     affectedServices: inc.affectedServices,
-    rootCause: inc.rootCauseHypothesis,
+    rootCause: inc.rootCause ?? inc.rootCauseHypothesis,
+    rootCauseConfirmed: inc.rootCause !== null,
     runbook: inc.runbookId ? { id: inc.runbookId, version: inc.runbookVersion } : null,
     actionsTaken,
     postMortem: {
@@ -441,6 +448,15 @@ export function buildReport(input: ReportInput, now: Date): IncidentReport {
       keyNotes: p.actionLog
         .filter((e) => e.kind === 'note.added' && e.detail.key === true)
         .map((e) => ({ at: e.at, actor: e.actor, text: str(e.detail.text) ?? '' })),
+      statusUpdates: p.actionLog
+        .filter((e) => e.kind === 'status_update.posted')
+        .map((e) => ({
+          at: e.at,
+          actor: e.actor,
+          message: str(e.detail.message) ?? '',
+          audience: str(e.detail.audience) ?? 'internal',
+          eta: str(e.detail.eta) ?? null,
+        })),
       impact,
       actionItems: p.actionItems.map((i) => ({ ...i, overdue: isOverdue(i, now) })),
     },

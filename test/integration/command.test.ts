@@ -119,11 +119,16 @@ describe('incident command', () => {
       patch(tenant, id, { rootCause: 'connection pool exhausted by a retry storm', labels: { team: 'platform' } }),
     ]);
     expect([a.status, b.status]).toEqual([200, 200]);
-    const view = await stack.incidentWhen(tenant, id, (v) => v.actionLog.filter((e) => e.kind === 'incident.edited').length === 2);
-    const edits = view.actionLog.filter((e) => e.kind === 'incident.edited');
     // Last one wins per field: the row holds the labels of whichever edit the workflow applied second.
-    const last = edits[1]?.detail.changes as Record<string, { to: unknown }>;
-    expect(view.incident.labels).toEqual(last.labels?.to);
+    const lastLabels = (v: IncidentView) =>
+      (v.actionLog.filter((e) => e.kind === 'incident.edited')[1]?.detail.changes as Record<string, { to: unknown }>)?.labels?.to;
+    // The row and the log are read one after the other: wait until both show the second edit.
+    const view = await stack.incidentWhen(
+      tenant,
+      id,
+      (v) => lastLabels(v) !== undefined && JSON.stringify(v.incident.labels) === JSON.stringify(lastLabels(v)),
+    );
+    expect(view.actionLog.filter((e) => e.kind === 'incident.edited')).toHaveLength(2);
     expect(view.incident).toMatchObject({ impact: { usersAffected: 1200, dataExposure: false }, rootCause: 'connection pool exhausted by a retry storm' });
 
     expect((await stack.call('POST', `/api/incidents/${id}/close`, tenant.keys.responder, {})).status).toBe(200);
@@ -269,6 +274,35 @@ describe('incident command', () => {
     const sent = reminders().length;
     await new Promise((r) => setTimeout(r, 4_000));
     expect(reminders().length).toBe(sent);
+  });
+
+  test('the report and its Markdown hold the confirmed root cause, roles, key notes and status updates', async () => {
+    const tenant = await stack.tenant('report');
+    const id = await declare(tenant, uniqueId('report'), 'medium');
+    expect((await patch(tenant, id, { rootCause: 'an expired certificate on the gateway' })).status).toBe(200);
+    expect((await stack.call('POST', `/api/incidents/${id}/roles`, tenant.keys.responder, { role: 'comms', person: 'key:approver-key' })).status).toBe(200);
+    expect((await stack.call('POST', `/api/incidents/${id}/notes`, tenant.keys.responder, { text: 'cert renewed by hand', key: true })).status).toBe(201);
+    const update = { message: 'Gateway certificate renewed', eta: '2026-12-03T22:00:00Z' };
+    expect((await stack.call('POST', `/api/incidents/${id}/status-updates`, tenant.keys.responder, update)).status).toBe(200);
+    type Report = {
+      rootCause: string;
+      rootCauseConfirmed: boolean;
+      postMortem: { keyNotes: { text: string }[]; statusUpdates: { message: string; eta: string | null }[]; participants: { who: string; roles: string[] }[] };
+    };
+    const report = await eventually(async () => {
+      const r = await stack.call<Report>('GET', `/api/incidents/${id}/report`, tenant.keys.viewer);
+      return r.body.postMortem.statusUpdates.length === 1 && r.body.rootCauseConfirmed ? r.body : undefined;
+    });
+    expect(report.rootCause).toBe('an expired certificate on the gateway');
+    expect(report.postMortem.keyNotes.map((n) => n.text)).toEqual(['cert renewed by hand']);
+    expect(report.postMortem.statusUpdates).toEqual([expect.objectContaining({ message: 'Gateway certificate renewed', eta: '2026-12-03T22:00:00Z' })]);
+    expect(report.postMortem.participants.find((p) => p.who === 'key:approver-key')?.roles).toEqual(['comms']);
+    const md = await fetch(`${stack.baseUrl}/api/incidents/${id}/report?format=markdown`, { headers: { authorization: `Bearer ${tenant.keys.viewer}` } });
+    const text = await md.text();
+    expect(text).toContain('## Root cause\n\nan expired certificate on the gateway\n');
+    expect(text).toMatch(/## Key notes\n\n- .*cert renewed by hand/);
+    expect(text).toMatch(/## Status updates\n\n- .*\(internal\): Gateway certificate renewed \(ETA /);
+    expect(text).toMatch(/key:approver-key \(comms\)/);
   });
 
   test('no tiers, no runbook: a critical incident nobody acknowledges pages the on-call channel until acknowledged', async () => {

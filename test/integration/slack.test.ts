@@ -225,6 +225,8 @@ describe('approving from Slack', () => {
     const shortcut = await click('UBOB', 'aire_approve', 'x', { body: new URLSearchParams({ payload: JSON.stringify({ type: 'shortcut' }) }).toString() });
     expect(shortcut.status).toBe(400);
     expect((shortcut.body.errors as { path: string }[]).map((e) => e.path)).toContain('payload.type');
+    const polluted = await click('UBOB', 'aire_approve', 'x', { body: `payload=${encodeURIComponent('{"__proto__":{"admin":true},"type":"block_actions"}')}` });
+    expect([polluted.status, polluted.body.errors]).toEqual([400, [{ path: 'payload', message: '__proto__: the key "__proto__" is not allowed' }]]);
     const badValue = await click('UBOB', 'aire_approve', '../etc/passwd');
     expect([badValue.status, (badValue.body.errors as { path: string }[]).map((e) => e.path)]).toEqual([400, ['payload.actions[0].value']]);
   });

@@ -59,7 +59,8 @@ const PROBLEM_TITLES: Record<number, string> = {
 
 /** The problem+json statuses an operation may answer. */
 export function problemStatuses(op: OperationSpec): number[] {
-  if (op.roles === null) return [];
+  // A public route answers the problems it lists (Slack's, authenticated by a signature, not a key).
+  if (op.roles === null) return [...(op.problems ?? [])].sort((a, b) => a - b);
   const statuses = new Set([401, 403, 500, 503, ...(op.problems ?? []), ...(op.rateLimit ? [429] : [])]);
   if (op.params || op.query || op.headers || op.body) statuses.add(400);
   if (op.body) {
@@ -152,7 +153,7 @@ function buildDocument(operations: readonly OperationSpec[]): JsonSchema {
       const ref = register(op.body.component, op.body.schema, 'input');
       requestBody = {
         required: true,
-        content: { 'application/json': { schema: ref }, ...(op.body.yaml ? { 'application/yaml': { schema: ref } } : {}) },
+        content: { [op.body.contentType ?? 'application/json']: { schema: ref }, ...(op.body.yaml ? { 'application/yaml': { schema: ref } } : {}) },
       };
     }
 
@@ -201,6 +202,7 @@ function buildDocument(operations: readonly OperationSpec[]): JsonSchema {
       { name: 'breakers', description: 'circuit breakers on automatic remediation' },
       { name: 'metrics', description: 'Prometheus metrics and response metrics' },
       { name: 'codec', description: 'Temporal codec endpoint: encrypted payloads for the Web UI and CLI (AIRE_PAYLOAD_KEYS)' },
+      { name: 'slack', description: "approving from Slack: the Slack app's interactivity requests, signed by Slack" },
     ],
     paths,
     components: {

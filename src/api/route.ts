@@ -28,6 +28,8 @@ export interface BodySpec {
   schema: SchemaSource;
   /** Also accepted as application/yaml (runbooks, rules). */
   yaml?: boolean;
+  /** The media type, when not application/json (Slack's form-encoded interactions). */
+  contentType?: string;
   /** The zod schema only documents the body; the handler parses `req.body` itself (events: CloudEvents or plain JSON). */
   raw?: boolean;
 }
@@ -58,7 +60,8 @@ export type Tag =
   | 'keys'
   | 'breakers'
   | 'metrics'
-  | 'codec';
+  | 'codec'
+  | 'slack';
 
 /**
  * Where a route is mounted, in this order (src/api/app.ts):

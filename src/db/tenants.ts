@@ -87,3 +87,9 @@ export async function revokeApiKey(client: PoolClient, id: string): Promise<{ id
   );
   return rows[0] ?? null;
 }
+
+/** The id of the tenant with this slug, or null: the one lookup by slug, for requests that carry no API key (Slack's). */
+export async function tenantIdBySlug(pool: Pool, slug: string): Promise<string | null> {
+  const { rows } = await pool.query<{ id: string | null }>('SELECT aire_tenant_id($1) AS id', [slug]);
+  return rows[0]?.id ?? null;
+}

@@ -4,6 +4,7 @@ import { SlugSchema } from './incident';
 import { ApprovalPolicySchema } from './policy';
 import { DEFAULT_POSTMORTEM_REVIEW_AFTER_DAYS } from './postmortem-review';
 import { SeveritySchema } from './severity';
+import { SLACK_USER_ID_HINT, SlackUserIdSchema } from './slack';
 
 export const NOTIFICATION_EVENTS = [
   'incident.opened',
@@ -76,6 +77,26 @@ export const OnCallSchema = z
   .object({ channel: SlugSchema, minSeverity: SeveritySchema.default('high'), repeatEvery: DurationSchema.default(900_000) })
   .strict();
 
+/**
+ * Approving from Slack (docs/people.md#slack-approvals): the Slack app's signing secret, which
+ * authenticates its interaction requests, and who each Slack user is on the roster. Only people
+ * mapped here can approve or reject from Slack; map only people who may approve.
+ */
+export const SlackSettingsSchema = z
+  .object({
+    signingSecret: z.string().min(16).max(200),
+    /** Slack user id → a person of `people`. */
+    users: z
+      .record(z.string(), SlugSchema)
+      .superRefine((users, ctx) => {
+        // Checked here rather than as the record's key schema, whose refusal would not say what a user id is.
+        for (const id of Object.keys(users))
+          if (!SlackUserIdSchema.safeParse(id).success) ctx.addIssue({ code: 'custom', path: [id], message: SLACK_USER_ID_HINT });
+      })
+      .default({}),
+  })
+  .strict();
+
 const SlaSchema = z
   .object({
     critical: DurationSchema.optional(),
@@ -120,6 +141,8 @@ export const TenantSettingsSchema = z
       })
       .strict()
       .default({ allowExternal: false, every: {} }),
+    /** A secret: never in an incident's input (src/domain/incident-settings.ts), never answered (GET /api/settings). */
+    slack: SlackSettingsSchema.optional(),
   })
   .strict()
   .superRefine((settings, ctx) => {
@@ -133,6 +156,10 @@ export const TenantSettingsSchema = z
       if (settings.people.findIndex((x) => x.name === p.name) !== i)
         ctx.addIssue({ code: 'custom', path: ['people', i, 'name'], message: `duplicate person "${p.name}"` });
     });
+    for (const [user, person] of Object.entries(settings.slack?.users ?? {})) {
+      if (!settings.people.some((p) => p.name === person))
+        ctx.addIssue({ code: 'custom', path: ['slack', 'users', user], message: `no person named "${person}" in people` });
+    }
     settings.channels.forEach((c, i) => {
       if (settings.channels.findIndex((x) => x.name === c.name) !== i)
         ctx.addIssue({ code: 'custom', path: ['channels', i, 'name'], message: `duplicate channel "${c.name}"` });

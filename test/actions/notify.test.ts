@@ -256,6 +256,31 @@ describe('slack', () => {
     expect(retraction.headers['idempotency-key']).toBe(`${ctx.idempotencyKey}:compensate`);
     expect(sent.headers['x-aire-signature']).toBeUndefined();
   });
+
+  test("AIRE's approval requests get Approve and Reject buttons naming the incident and the gate; nothing else does", async () => {
+    const blocks = async (ctx: ActionContext, path: string, message: string): Promise<unknown[]> => {
+      await execute(ctx, { channel: 'slack', url: `${target.url}${path}`, message });
+      return (posts(path)[0]?.body as { blocks: unknown[] }).blocks;
+    };
+    const buttons = (value: string) => ({
+      type: 'actions',
+      block_id: 'aire_approval',
+      elements: [
+        { type: 'button', action_id: 'aire_approve', text: { type: 'plain_text', text: 'Approve' }, style: 'primary', value },
+        { type: 'button', action_id: 'aire_reject', text: { type: 'plain_text', text: 'Reject' }, style: 'danger', value },
+      ],
+    });
+    // The notification activity's step id is notify:<event>; the workflow names the gate in the message.
+    const step = context({ stepId: 'notify:approval.needed' });
+    const forStep = await blocks(step, '/services/T0/B0/step', 'Approval needed for step "scale-out" of "Checkout is down": risk high (approve: …)');
+    expect(forStep[3]).toEqual(buttons(`${step.incidentId}/scale-out`));
+    const gate = context({ stepId: 'notify:approval.needed' });
+    const forRunbook = await blocks(gate, '/services/T0/B0/runbook', 'Approval needed for the runbook of "Checkout is down": critical incident');
+    expect(forRunbook[3]).toEqual(buttons(gate.incidentId));
+    // A runbook's own notify step, or another event, saying the same words gets none.
+    expect(await blocks(context(), '/services/T0/B0/own', 'Approval needed for the runbook of "x": y')).toHaveLength(3);
+    expect(await blocks(context({ stepId: 'notify:incident.opened' }), '/services/T0/B0/opened', 'Approval needed for the runbook of "x": y')).toHaveLength(3);
+  });
 });
 
 describe('pagerduty', () => {

@@ -318,11 +318,22 @@ describe('access matrix: every route × every role × own and other tenant', () 
   });
 
   test('public routes answer without a key and with any key', async () => {
-    for (const op of OPERATIONS.filter((o) => o.roles === null)) {
+    const reads = OPERATIONS.filter((o) => o.roles === null && o.method === 'get');
+    for (const op of reads) {
       for (const key of [undefined, a.keys.ingest, `aire_${randomUUID()}`]) {
         const res = await fetch(`${stack.baseUrl}${op.path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
         expect([op.path, [200, 503].includes(res.status)]).toEqual([op.path, true]);
       }
+    }
+    // The one public write is Slack's: authenticated by Slack's signature alone, which no API key replaces (test/integration/slack.test.ts).
+    expect(OPERATIONS.filter((o) => o.roles === null && !reads.includes(o)).map((o) => o.operationId)).toEqual(['slackInteraction']);
+    for (const key of [undefined, a.keys.admin]) {
+      const res = await fetch(`${stack.baseUrl}/api/slack/interactions/${a.slug}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        body: 'payload=%7B%7D',
+      });
+      expect(res.status).toBe(404); // tenant A has no Slack app set up: nothing to verify a signature with
     }
   });
 

@@ -9,7 +9,7 @@ import { freePort } from '../support/processes';
 
 /**
  * Canary secrets planted in a realistic run, through the real API and worker processes (their logs
- * captured at debug level): API keys, the webhook HMAC secret, an intake signing secret, and a
+ * captured at debug level): API keys, the webhook HMAC secret, an intake and a Slack signing secret, and a
  * password, a token and an API key in the incident's context. The run opens an incident from a
  * signed forecast, waits for approval, approves, runs a runbook that sends the token where it
  * belongs (an Authorization header to the target), notifies, resolves, closes, and reads everything
@@ -21,6 +21,7 @@ const canary = (name: string): string => `canary-${name}-${randomBytes(8).toStri
 const CANARIES = {
   webhookSecret: canary('hmac'),
   signingSecret: canary('signing'),
+  slackSigningSecret: canary('slack'),
   password: canary('password'),
   token: canary('token'),
   dbPassword: canary('dbpass'),
@@ -154,6 +155,7 @@ describe('canary secrets never leave where they belong', () => {
     const settings = await call('PUT', '/api/settings', admin, {
       channels: [{ name: 'ops', target: { channel: 'webhook', url: `${notifications.url}/channel/${HISTORY_CANARIES.channelToken}` } }],
       intake: { signingSecrets: { forecast: CANARIES.signingSecret } },
+      slack: { signingSecret: CANARIES.slackSigningSecret },
       approval: { costThreshold: Number(HISTORY_CANARIES.costThreshold) },
     });
     expect(settings.status).toBe(200);
@@ -330,7 +332,7 @@ describe('canary secrets never leave where they belong', () => {
     const decoded = readable(show(['--codec-endpoint', `${apiUrl}/api/codec`, '--codec-auth', `Bearer ${tenant.keys.admin}`]));
     expect(decoded).toContain('canary capacity');
     expect(leaks(decoded, ['password'])).toEqual(['password']);
-    expect(leaks(decoded, ['signingSecret', 'webhookSecret', 'channelToken'])).toEqual([]);
+    expect(leaks(decoded, ['signingSecret', 'slackSigningSecret', 'webhookSecret', 'channelToken'])).toEqual([]);
     // Only an admin key decodes (the CLI retries a refusal until its deadline, so ask the endpoint itself).
     const sealed = (JSON.parse(show()) as { events: { workflowExecutionStartedEventAttributes?: { input: { payloads: unknown[] } } }[] }).events[0]!
       .workflowExecutionStartedEventAttributes?.input;

@@ -18,6 +18,7 @@ import { reportRoutes } from './reports';
 import { ruleRoutes } from './rules';
 import { runbookRoutes } from './runbooks';
 import { settingsRoutes } from './settings';
+import { slackRoutes } from './slack';
 import { timelineRoutes } from './timeline';
 
 /** GET /api/openapi.json: public, like /healthz; the document of this very registry. */
@@ -47,6 +48,8 @@ export const ROUTES: readonly Route[] = [
   ...openApiRoutes,
   ...prometheusRoutes,
   ...consoleRoutes,
+  // Slack's requests: no API key, a signature (src/api/slack.ts)
+  ...slackRoutes,
   // intake
   ...intakeRoutes,
   ...alertmanagerRoutes,

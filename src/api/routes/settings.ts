@@ -12,16 +12,22 @@ import { readSettings, replaceSettings } from '../services/settings';
  * channels. New incidents start with the settings in force then.
  */
 
-/** Settings as the API answers them: signing secrets replaced by the list of routes that have one. */
+/** Settings as the API answers them: signing secrets replaced by the list of routes that have one, Slack's left out. */
 export const PublicSettingsSchema = z.object({
   ...TenantSettingsSchema.shape,
   intake: z.object({ flapWindow: z.number(), silences: z.array(z.unknown()), signedSources: z.array(z.string()) }),
+  slack: z.object({ users: z.record(z.string(), z.string()), signingSecretSet: z.literal(true) }).optional(),
 });
 
-/** Settings as answered: signing secrets are never sent back, only which intake routes have one. */
+/** Settings as answered: signing secrets are never sent back, only which intake routes have one, and that Slack's is set. */
 export function publicSettings(settings: TenantSettings, sensitiveKeys: readonly string[]): Record<string, unknown> {
   const { signingSecrets, ...intake } = settings.intake;
-  return { ...redact({ ...settings, intake }, sensitiveKeys), intake: { ...intake, signedSources: Object.keys(signingSecrets).sort() } };
+  const { slack, ...rest } = settings;
+  return {
+    ...redact({ ...rest, intake }, sensitiveKeys),
+    intake: { ...intake, signedSources: Object.keys(signingSecrets).sort() },
+    ...(slack ? { slack: { users: slack.users, signingSecretSet: true } } : {}),
+  };
 }
 
 export const settingsRoutes = [

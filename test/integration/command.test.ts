@@ -1,3 +1,4 @@
+import { postmortemReviewWorkflowId } from '../../src/domain/postmortem-review';
 import { Receiver } from '../support/receiver';
 import { type IncidentView, Stack, type TestTenant, eventually, uniqueId } from '../support/stack';
 
@@ -328,5 +329,16 @@ describe('incident command', () => {
       stepId: 'notify:page',
       message: expect.stringMatching(/^Page 1, CRITICAL/),
     });
+
+    // Resolving a critical incident schedules its post-mortem review: a child workflow that outlives it.
+    expect((await stack.call('POST', `/api/incidents/${id}/resolve`, tenant.keys.responder, {})).status).toBe(200);
+    const review = await eventually(async () => {
+      const described = await stack.temporal.workflow
+        .getHandle(postmortemReviewWorkflowId(tenant.id, id))
+        .describe()
+        .catch(() => undefined);
+      return described?.status.name === 'RUNNING' ? described : undefined;
+    });
+    expect(review.type).toBe('postmortemReviewWorkflow');
   });
 });

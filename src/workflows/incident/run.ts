@@ -189,7 +189,12 @@ export class IncidentRun {
       tenantId: this.tenantId,
       incidentId: this.incidentId,
       resolvedAt: new Date().toISOString(),
-      incident: { title: state.edited?.title ?? draft.title, severity: state.severity, source: draft.source, ...(draft.category ? { category: draft.category } : {}) },
+      incident: {
+        title: state.edited?.title ?? draft.title,
+        severity: state.severity,
+        source: draft.source,
+        ...(draft.category ? { category: draft.category } : {}),
+      },
     };
     try {
       await wf.startChild(postmortemReviewWorkflow, {

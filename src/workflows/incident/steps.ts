@@ -76,7 +76,8 @@ async function attempt(run: IncidentRun, step: RunbookStep, index: number, round
     params = render(
       step.params,
       { incident: { ...run.draft, ...run.state.edited, id: run.incidentId, severity: run.state.severity }, steps: run.stepOutputs() },
-      `steps[${index}].params`,
+      // The runbook's own step number: a later runbook's steps sit further down the incident.
+      `steps[${index - run.stepOffset}].params`,
     );
   } catch (err) {
     if (!(err instanceof TemplateError)) throw err;

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { type ScaleParams, scaleSpec } from '../../domain/actions/scale';
+import { type ScaleParams, scaleSpec, targetReplicas } from '../../domain/actions/scale';
 import { NON_RETRYABLE, callOut } from '../egress';
 import { ActionContext, defineExecutor } from './types';
 
@@ -21,8 +21,9 @@ export const scaleExecutor = defineExecutor(scaleSpec, {
   async execute(ctx, params) {
     // Read once: a retry after the PUT landed must not mistake the new capacity for the old one.
     const previous = await ctx.remember('previousReplicas', () => readReplicas(ctx, params));
-    await setReplicas(ctx, params, params.replicas, ctx.idempotencyKey);
-    return { previous, current: params.replicas };
+    const current = targetReplicas(params, previous);
+    await setReplicas(ctx, params, current, ctx.idempotencyKey);
+    return { previous, current };
   },
   async compensate(ctx, params, output) {
     await setReplicas(ctx, params, output.previous, `${ctx.idempotencyKey}:compensate`);

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import packageJson from '../../package.json';
 import { ACTION_TYPES } from '../domain/actions';
 import { RoleSchema, type Role } from '../domain/access';
-import { runbookJsonSchema } from '../domain/runbook-json-schema';
+import { runbookJsonSchema, seedRunbookJsonSchema } from '../domain/runbook-json-schema';
+import { SEED_ACTION_TYPES } from '../domain/seed-actions';
 import type { JsonSchema, OperationSpec, SchemaSource } from './route';
 
 /**
@@ -35,13 +36,27 @@ export const problemsFor = (notFound: boolean, conflict: boolean): number[] => [
 
 /** A body schema for PUT to a path that names the resource: `id` may be left out of the body. */
 export function idFromPath(schema: JsonSchema): JsonSchema {
+  if (Array.isArray(schema.anyOf)) return { ...schema, anyOf: (schema.anyOf as JsonSchema[]).map(idFromPath) };
   const required = Array.isArray(schema.required) ? (schema.required as string[]) : [];
   return { ...schema, required: required.filter((name) => name !== 'id') };
 }
 
-/** A runbook as POST takes it: the JSON Schema lists the action catalogue, with each action's parameters. */
+/**
+ * A runbook as POST and PUT take it: the native runbook (the JSON Schema lists the action catalogue,
+ * with each action's parameters), or seed 000's format, told apart by its shape (`actions`, no `steps`).
+ */
 export function runbookSchema(): JsonSchema {
-  return runbookJsonSchema(ACTION_TYPES);
+  const { $id: _id, title: _title, ...native } = runbookJsonSchema(ACTION_TYPES);
+  return {
+    description:
+      'Either the native runbook (`steps`) or the seed 000 runbook format (`triggerConditions`, `actions[{type, payload, order, requiresApproval}]`, ' +
+      '`severityScope: "all" | <severity>`, `requiresHsoeApproval`), recognised by having `actions` and no `steps` and converted to the native runbook; ' +
+      'errors in a seed document name its own paths (`actions[1].payload.service`). See docs/runbooks.md, "Seed 000 format".',
+    anyOf: [
+      { ...native, title: 'Native runbook' },
+      seedRunbookJsonSchema(SEED_ACTION_TYPES),
+    ],
+  };
 }
 
 const PROBLEM_TITLES: Record<number, string> = {

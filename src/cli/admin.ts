@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { validateRunbook } from '../domain/runbook-validation';
+import { validateAnyRunbook } from '../domain/seed-runbook-validation';
 import type { Config } from '../config';
 import { ensureDatabase, migrate } from '../db/migrate';
 import { createPool, withTenant } from '../db/pool';
@@ -69,7 +69,7 @@ export async function loadRunbooks(config: Config, slug: string, dir: string): P
     const tenant = (await admin.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [slug])).rows[0];
     if (!tenant) throw new Error(`no tenant "${slug}"`);
     for (const file of files) {
-      const runbook = validateRunbook(parseYaml(readFileSync(join(dir, file), 'utf8')));
+      const runbook = validateAnyRunbook(parseYaml(readFileSync(join(dir, file), 'utf8')));
       const version = await withTenant(app, tenant.id, async (c) => {
         const current = await getRunbook(c, runbook.id);
         if (current && JSON.stringify(current.runbook) === JSON.stringify(runbook)) return null;

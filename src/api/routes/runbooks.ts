@@ -2,20 +2,25 @@ import type { Principal } from '../../domain/access';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type ActionSpec, findActionSpec } from '../../domain/actions';
-import { paramErrors, validateRunbook } from '../../domain/runbook-validation';
+import { paramErrors } from '../../domain/runbook-validation';
+import { SeedRunbookSchema, toSeedRunbook } from '../../domain/seed-runbook';
+import { validateAnyRunbook } from '../../domain/seed-runbook-validation';
 import { SlugSchema } from '../../domain/incident';
 import { SampleIncidentSchema, draftFromSample, planRunbook } from '../../domain/dry-run';
 import { redact } from '../../domain/redact';
-import { RunbookSchema } from '../../domain/runbook';
+import { type Runbook, RunbookSchema } from '../../domain/runbook';
 import { addRunbookVersion, createRunbook, latestVersions, runbookVersion, versionsOf } from '../services/runbooks';
 import { readSettings } from '../services/settings';
 import { ValidationError } from '../../domain/validation';
 import { READ_ROLES } from '../auth';
 import type { Deps } from '../deps';
 import { idFromPath, problemsFor, runbookSchema } from '../openapi';
+import { HttpProblem } from '../problem';
 import { defineRoute } from '../route';
 
 export const IdParams = z.object({ id: SlugSchema });
+/** `seed`: the runbook in seed 000's format (docs/runbooks.md says what that format cannot say). */
+export const RunbookFormatQuery = z.object({ format: z.enum(['native', 'seed']).default('native') }).strict();
 export const DryRunBody = z.object({ incident: SampleIncidentSchema, version: z.number().int().positive().optional() }).strict();
 
 // ---- answers ----
@@ -29,6 +34,8 @@ export const RunbookViewSchema = z.object({
   createdBy: z.string().optional(),
 });
 export type RunbookView = z.infer<typeof RunbookViewSchema>;
+/** GET /api/runbooks/:id answers the runbook, or with `format=seed` its seed 000 document. */
+export const RunbookOrSeedSchema = z.union([RunbookViewSchema, SeedRunbookSchema]);
 export const RunbookListSchema = z.object({ items: z.array(RunbookViewSchema) });
 
 export const RunbookVersionSchema = z.object({ version: z.number().int(), createdAt: z.string(), createdBy: z.string(), definition: RunbookSchema });
@@ -95,6 +102,16 @@ async function dryRun(deps: Deps, principal: Principal, id: string, input: z.inf
   return { runbook: { id, version: found.version }, ...plan, steps, wouldRun: plan.matched && steps.every((s) => s.error === undefined) };
 }
 
+/** The seed 000 document of a runbook; what the seed format cannot say is a conflict with the stored runbook. */
+function seedExport(runbook: Runbook): unknown {
+  try {
+    return toSeedRunbook(runbook);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new HttpProblem(409, 'Conflict', err.message, err.errors);
+    throw err;
+  }
+}
+
 export const runbookRoutes = [
   defineRoute({
     method: 'get',
@@ -114,13 +131,20 @@ export const runbookRoutes = [
     path: '/api/runbooks/:id',
     operationId: 'getRunbook',
     tag: 'runbooks',
-    summary: 'The latest version of a runbook',
+    summary: 'The latest version of a runbook; `?format=seed` answers it in seed 000\'s runbook format',
+    description:
+      'With `format=seed` the answer is the seed 000 document (`triggerConditions`, `actions[{type, payload, order, requiresApproval}]`, `severityScope`, `requiresHsoeApproval`) that POST takes back; a runbook the seed format cannot say (a step whose action has no seed type, several sources or severities) is 409, naming the step.',
     roles: READ_ROLES,
     params: IdParams,
-    responses: { 200: { description: 'the runbook with its version', component: 'RunbookView', schema: RunbookViewSchema } },
-    problems: problemsFor(true, false),
-    handler: async ({ params: { id }, principal, deps, res }) => {
+    query: RunbookFormatQuery,
+    responses: { 200: { description: 'the runbook with its version, or with `format=seed` the seed 000 document', component: 'RunbookOrSeed', schema: RunbookOrSeedSchema } },
+    problems: problemsFor(true, true),
+    handler: async ({ params: { id }, query, principal, deps, res }) => {
       const found = await runbookVersion(deps, principal, id);
+      if (query.format === 'seed') {
+        res.json(seedExport(found.runbook));
+        return;
+      }
       res.json({ ...found.runbook, version: found.version, createdAt: found.createdAt, createdBy: found.createdBy });
     },
   }),
@@ -164,10 +188,10 @@ export const runbookRoutes = [
     roles: ['admin'],
     // Validated by validateRunbook: the schema, then each step's parameters against its action's.
     body: { component: 'Runbook', schema: runbookSchema, yaml: true },
-    responses: { 201: { description: 'created as version 1', component: 'RunbookView', headers: { Location: 'the runbook' } } },
+    responses: { 201: { description: 'created as version 1', component: 'RunbookView', schema: RunbookViewSchema, headers: { Location: 'the runbook' } } },
     problems: problemsFor(false, true),
     handler: async ({ body, principal, deps, res }) => {
-      const runbook = validateRunbook(runbookBody(body));
+      const runbook = validateAnyRunbook(runbookBody(body));
       const version = await createRunbook(deps, principal, runbook);
       res
         .status(201)
@@ -193,7 +217,7 @@ export const runbookRoutes = [
       const raw = runbookBody(body);
       // The path names the runbook; a body without an id takes it, a body with another id is an error.
       const withId = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? { id, ...raw } : raw;
-      const runbook = validateRunbook(withId);
+      const runbook = validateAnyRunbook(withId);
       if (runbook.id !== id) throw new ValidationError('invalid runbook', [{ path: 'id', message: `must be "${id}", as in the path` }]);
       const version = await addRunbookVersion(deps, principal, runbook);
       res.status(version === 1 ? 201 : 200).json({ ...runbook, version });

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { SampleIncidentSchema } from '../../domain/dry-run';
 import { SlugSchema } from '../../domain/incident';
+import { isSeedRunbook, slugFromName } from '../../domain/seed-runbook';
 import { fieldErrors } from '../../domain/validation';
 import { LocalError, RunbookView, notFoundError } from '../api-client';
 import { dryRun, runbookDetail, runbookList, runbookVersions } from '../format';
@@ -45,6 +46,8 @@ function sampleIncident(file: string): Record<string, unknown> {
 function runbookFile(file: string): { id: string; definition: Record<string, unknown> } {
   const definition = readDataFile(file);
   if (!isObject(definition)) throw new LocalError(`${file}: expected a runbook (an object with id, name, steps…)`);
+  // A seed 000 runbook has no id: the API makes it from the name, and so does apply, so the same file adds versions.
+  if (isSeedRunbook(definition) && definition.id === undefined && typeof definition.name === 'string') return { id: slugFromName(definition.name), definition };
   if (definition.id === undefined) throw new LocalError(`${file}: id: a runbook file needs an id (the runbook it creates or adds a version to)`);
   const id = SlugSchema.safeParse(definition.id);
   if (!id.success) throw new LocalError(`${file}: id: ${id.error.issues.map((i) => i.message).join('; ')}`);

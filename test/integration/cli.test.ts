@@ -125,6 +125,26 @@ steps:
     expect((await aire(['runbook', 'show', rb, '--version', '9'])).code).toBe(2);
   });
 
+  test("runbook apply -f takes seed 000's runbook JSON as printed (no id: it comes from the name)", async () => {
+    // test/fixtures/seeds/README.md: copied from seed 000's "Example Runbooks".
+    const seed = join(ROOT, 'test', 'fixtures', 'seeds', '000-budget-overrun.json');
+    const first = await aire(['runbook', 'apply', '-f', seed]);
+    expect(first).toMatchObject({ code: 0, stdout: 'runbook budget-overrun-response: version 1 (new runbook)\n' });
+    const shown = await aire(['runbook', 'show', 'budget-overrun-response', '--json']);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ severityScope: ['high'], triggers: { sources: ['upewe'], titlePattern: 'budget_risk' } });
+    const exported = await stack.call('GET', '/api/runbooks/budget-overrun-response?format=seed', tenant.keys.viewer);
+    const again = await aire(['runbook', 'apply', '-f', file('exported.json', JSON.stringify(exported.body))]);
+    expect(again).toMatchObject({ code: 0, stdout: 'runbook budget-overrun-response: version 2\n' });
+    const bad = await aire([
+      'runbook',
+      'apply',
+      '-f',
+      file('bad-seed.json', JSON.stringify({ name: 'Bad', actions: [{ type: 'reboot', payload: {}, order: 1 }] })),
+    ]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('actions[0].type');
+  });
+
   test('runbooks list shows the runbook in a table', async () => {
     const res = await aire(['runbooks', 'list']);
     expect(res.code).toBe(0);

@@ -52,10 +52,7 @@ export function runbookSchema(): JsonSchema {
       'Either the native runbook (`steps`) or the seed 000 runbook format (`triggerConditions`, `actions[{type, payload, order, requiresApproval}]`, ' +
       '`severityScope: "all" | <severity>`, `requiresHsoeApproval`), recognised by having `actions` and no `steps` and converted to the native runbook; ' +
       'errors in a seed document name its own paths (`actions[1].payload.service`). See docs/runbooks.md, "Seed 000 format".',
-    anyOf: [
-      { ...native, title: 'Native runbook' },
-      seedRunbookJsonSchema(SEED_ACTION_TYPES),
-    ],
+    anyOf: [{ ...native, title: 'Native runbook' }, seedRunbookJsonSchema(SEED_ACTION_TYPES)],
   };
 }
 

@@ -13,8 +13,7 @@ import { SeveritySchema } from './severity';
 import { type FieldError, ValidationError, fieldErrors } from './validation';
 
 /** Appended to the description of a runbook that asked for HSOE approval, and removed on export. */
-export const HSOE_NOTE =
-  'Seed 000 requiresHsoeApproval: HSOE approval is asked through the local approver role until the HSOE bridge exists.';
+export const HSOE_NOTE = 'Seed 000 requiresHsoeApproval: HSOE approval is asked through the local approver role until the HSOE bridge exists.';
 
 export const SeedActionSchema = z
   .object({

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Ajv2020, { ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import pino from 'pino';
@@ -185,11 +187,17 @@ describe('OpenAPI document', () => {
     expect(list.map((p) => p.name)).toEqual(['status', 'severity', 'source', 'limit', 'cursor']);
     expect(list.find((p) => p.name === 'limit')).toMatchObject({ in: 'query', required: false, schema: { minimum: 1, maximum: 200 } });
 
-    // Runbooks: the action catalogue is listed, and PUT takes the id from the path.
-    const runbook = doc.components.schemas.Runbook as { required: string[]; properties: { steps: { items: { properties: { action: { enum: string[] } } } } } };
-    expect(runbook.properties.steps.items.properties.action.enum).toContain('http');
-    expect(runbook.required).toContain('id');
-    expect((doc.components.schemas.RunbookUpdate as { required: string[] }).required).not.toContain('id');
+    // Runbooks: either the native runbook (the action catalogue listed) or seed 000's format; PUT takes the id from the path.
+    type Branch = { required: string[]; properties: Record<string, { items: { properties: Record<string, { enum: string[] }> } }> };
+    const [native, seed] = (doc.components.schemas.Runbook as { anyOf: Branch[] }).anyOf;
+    expect(native!.properties.steps!.items.properties.action!.enum).toContain('http');
+    expect(native!.required).toContain('id');
+    expect(seed!.properties.actions!.items.properties.type!.enum).toEqual(['notify', 'block', 'scale_down', 'disable_feature']);
+    expect(seed!.required).not.toContain('id');
+    const update = (doc.components.schemas.RunbookUpdate as { anyOf: Branch[] }).anyOf;
+    expect(update.map((b) => b.required.includes('id'))).toEqual([false, false]);
+    const validate = requestSchema('POST', '/api/runbooks');
+    expect(validate(JSON.parse(readFileSync(join(__dirname, '../fixtures/seeds/000-budget-overrun.json'), 'utf8')))).toBe(true);
     expect(Object.keys(operation('PUT', '/api/runbooks/{id}').requestBody?.content ?? {})).toEqual(['application/json', 'application/yaml']);
   });
 

@@ -53,7 +53,7 @@ describe('seed 000 runbook format', () => {
     expect(runbook.severityScope).toEqual(['critical']);
     expect(runbook.triggers).toEqual({ minSeverity: 'critical' });
     expect(runbook.steps.map((s) => [s.action, s.params])).toEqual([
-      ['notify', { channel: 'pagerduty', message: '[P1] {{incident.title}}', routingKey: '{{incident.context.pagerdutyRoutingKey}}'}],
+      ['notify', { channel: 'pagerduty', message: '[P1] {{incident.title}}', routingKey: '{{incident.context.pagerdutyRoutingKey}}' }],
       ['block', { target: 'all_workflows' }],
     ]);
   });
@@ -98,7 +98,11 @@ describe('seed 000 runbook format', () => {
     actions[0]!.payload.url = 'not a url';
     actions[2]!.payload.feature = 'has spaces';
     actions[1]!.payload.percentage = 'half';
-    expect(errorsOf(badPayload).map((e) => e.path).sort()).toEqual(['actions[0].payload.url', 'actions[1].payload.percentage', 'actions[2].payload.feature']);
+    expect(
+      errorsOf(badPayload)
+        .map((e) => e.path)
+        .sort(),
+    ).toEqual(['actions[0].payload.url', 'actions[1].payload.percentage', 'actions[2].payload.feature']);
 
     const badPattern = clone(budget);
     (badPattern.triggerConditions as Record<string, unknown>).titlePattern = '(';
@@ -108,7 +112,10 @@ describe('seed 000 runbook format', () => {
   it('refuses restart until AIRE has a restart action, listing the supported types', () => {
     const input = clone(critical);
     (input.actions as { type: string }[])[1]!.type = 'restart';
-    expect(errorsOf(input)[0]).toMatchObject({ path: 'actions[1].type', message: expect.stringContaining('one of notify, block, scale_down, disable_feature') });
+    expect(errorsOf(input)[0]).toMatchObject({
+      path: 'actions[1].type',
+      message: expect.stringContaining('one of notify, block, scale_down, disable_feature'),
+    });
   });
 
   it('export refuses what the seed format cannot say, naming the native path', () => {

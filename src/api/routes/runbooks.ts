@@ -131,13 +131,19 @@ export const runbookRoutes = [
     path: '/api/runbooks/:id',
     operationId: 'getRunbook',
     tag: 'runbooks',
-    summary: 'The latest version of a runbook; `?format=seed` answers it in seed 000\'s runbook format',
+    summary: "The latest version of a runbook; `?format=seed` answers it in seed 000's runbook format",
     description:
       'With `format=seed` the answer is the seed 000 document (`triggerConditions`, `actions[{type, payload, order, requiresApproval}]`, `severityScope`, `requiresHsoeApproval`) that POST takes back; a runbook the seed format cannot say (a step whose action has no seed type, several sources or severities) is 409, naming the step.',
     roles: READ_ROLES,
     params: IdParams,
     query: RunbookFormatQuery,
-    responses: { 200: { description: 'the runbook with its version, or with `format=seed` the seed 000 document', component: 'RunbookOrSeed', schema: RunbookOrSeedSchema } },
+    responses: {
+      200: {
+        description: 'the runbook with its version, or with `format=seed` the seed 000 document',
+        component: 'RunbookOrSeed',
+        schema: RunbookOrSeedSchema,
+      },
+    },
     problems: problemsFor(true, true),
     handler: async ({ params: { id }, query, principal, deps, res }) => {
       const found = await runbookVersion(deps, principal, id);

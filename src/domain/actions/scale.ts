@@ -12,7 +12,10 @@ export const ScaleParams = z
     headers: z.record(z.string(), z.string()).optional(),
   })
   .strict()
-  .refine((p) => (p.replicas === undefined) !== (p.percentOfCurrent === undefined), { message: 'give either replicas or percentOfCurrent', path: ['replicas'] });
+  .refine((p) => (p.replicas === undefined) !== (p.percentOfCurrent === undefined), {
+    message: 'give either replicas or percentOfCurrent',
+    path: ['replicas'],
+  });
 export type ScaleParams = z.infer<typeof ScaleParams>;
 
 /** The capacity a step sets, from what the platform answered before it. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Stack, TestTenant } from '../support/stack';
+import { Receiver } from '../support/receiver';
+import { Stack, TestTenant, uniqueId } from '../support/stack';
 
 // Seed 000's "Example Runbooks", exactly as printed (test/fixtures/seeds/README.md names the lines).
 const fixtureText = (name: string): string => readFileSync(join(__dirname, '../fixtures/seeds', name), 'utf8');
@@ -22,12 +23,17 @@ interface Plan {
 describe('seed 000 runbook format over the API', () => {
   let stack: Stack;
   let tenant: TestTenant;
+  let target: Receiver;
 
   beforeAll(async () => {
-    stack = await Stack.start('seedrunbook', { worker: false });
+    stack = await Stack.start('seedrunbook');
+    target = await new Receiver().start();
     tenant = await stack.tenant('seedrb');
   });
-  afterAll(async () => stack?.stop());
+  afterAll(async () => {
+    await stack?.stop();
+    await target?.stop();
+  });
 
   test('POST takes the Budget Overrun example as printed; the dry run shows its steps; GET ?format=seed gives it back', async () => {
     const created = await stack.call<{ id: string; version: number; steps: { action: string }[] }>('POST', '/api/runbooks', tenant.keys.admin, budgetText, {
@@ -112,5 +118,23 @@ describe('seed 000 runbook format over the API', () => {
     expect(res.status).toBe(409);
     expect(res.body.errors).toEqual([{ path: 'steps[0].action', message: expect.stringContaining('"http" has no seed 000 action type') }]);
     expect((await stack.call('GET', '/api/runbooks/native-http?format=yaml', tenant.keys.viewer)).status).toBe(400);
+  });
+
+  test('a UPEWE budget_risk forecast runs the seed runbook: Slack told, ai_workers scaled to half, the feature waits for approval', async () => {
+    const other = await stack.tenant('seedrun');
+    expect((await stack.call('POST', '/api/runbooks', other.keys.admin, budget)).status).toBe(201);
+    target.capacity.set('/services/ai_workers/capacity', 6);
+    const fc = await stack.call<{ id: string; severity: string }>('POST', '/api/incident/from-forecast', other.keys.ingest, {
+      id: uniqueId('fc'),
+      riskType: 'budget_risk',
+      confidence: 65,
+      recommendedAction: 'reduce spend',
+      rawFeatures: { slackWebhookUrl: `${target.url}/slack`, platformUrl: target.url },
+    });
+    expect([fc.status, fc.body.severity]).toEqual([201, 'high']);
+    const view = await stack.incidentWhen(other, fc.body.id, (v) => v.incident.status === 'awaiting_approval');
+    expect(view.incident.runbookId).toBe('budget-overrun-response');
+    expect(target.capacity.get('/services/ai_workers/capacity')).toBe(3);
+    expect(target.paths().filter((p) => p.endsWith('/slack'))).toEqual(['POST /slack']);
   });
 });

@@ -10,8 +10,8 @@ import { Stack, TestTenant, eventually, uniqueId } from '../support/stack';
 import { Tripwire, installTripwire } from './tripwire';
 
 /**
- * Hostile values in every templated field of http, notify, scale, verify, command, rollback_deploy
- * and block steps, run by a real worker: shell metacharacters, path traversal, and SSRF targets
+ * Hostile values in every templated field of http, notify, scale, verify, command, rollback_deploy,
+ * restart and block steps, run by a real worker: shell metacharacters, path traversal, and SSRF targets
  * (cloud metadata addresses in every spelling, hosts off the allowlist, a redirect to one, a name
  * that resolves to a disallowed address). Nothing executes or connects: a listener standing in for
  * each target sees nothing, a tripwire refuses (and records) any connection leaving loopback, and
@@ -227,6 +227,14 @@ describe('injection through templated step parameters', () => {
         ssrf: fewSsrf,
       },
       { name: 'block.pushUrl', action: 'block', params: (url, n) => ({ target: `inj-target-${n}`, pushUrl: url }), ssrf: fewSsrf },
+      { name: 'restart.url', action: 'restart', params: (url) => ({ url, healthUrl: `${OK}/health` }), ssrf: fewSsrf },
+      { name: 'restart.healthUrl', action: 'restart', params: (url) => ({ url: `${OK}/services/api`, healthUrl: url }), ssrf: fewSsrf },
+      {
+        name: 'restart(kubernetes).apiUrl',
+        action: 'restart',
+        params: (url) => ({ kind: 'kubernetes', apiUrl: url, namespace: 'shop', name: 'api' }),
+        ssrf: fewSsrf,
+      },
     ];
     for (const field of urlFields) {
       for (const url of field.ssrf) {
@@ -295,6 +303,21 @@ describe('injection through templated step parameters', () => {
       action: 'rollback_deploy',
       params: { deploymentsUrl: `${OK}/deploys`, service: 'api', headers },
       context: crlf,
+      expect: 'invalid',
+    });
+    cases.push({
+      name: 'restart.headers CRLF',
+      action: 'restart',
+      params: { url: `${OK}/services/api`, healthUrl: `${OK}/health`, headers },
+      context: crlf,
+      expect: 'invalid',
+    });
+    // A Deployment name is not a URL template: a traversal in it is refused as a name, nothing is sent.
+    cases.push({
+      name: 'restart(kubernetes).namespace ../..',
+      action: 'restart',
+      params: { kind: 'kubernetes', apiUrl: OK, namespace: '{{incident.context.v}}', name: 'api' },
+      context: { v: '../../api/v1/secrets' },
       expect: 'invalid',
     });
     // An allowed target answering with a redirect to a disallowed one: not followed.

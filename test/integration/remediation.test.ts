@@ -80,7 +80,12 @@ describe('incident remediation', () => {
 
     const opened = await forecast(rb, 65);
     expect(opened.severity).toBe('high');
-    const view = await stack.incidentWhen(tenant, opened.id, (v) => v.incident.status === 'resolved');
+    // A high incident, once resolved, gets its post-mortem review date (written by the review workflow it starts).
+    const view = await stack.incidentWhen(
+      tenant,
+      opened.id,
+      (v) => v.incident.status === 'resolved' && v.actionLog.some((e) => e.kind === 'postmortem.review_scheduled'),
+    );
 
     expect(target.paths(rb)).toEqual([`POST /${rb}/hook`, `PUT /${rb}/capacity`, `POST /${rb}/flags`]);
     expect(target.capacity.get(`/${rb}/capacity`)).toBe(6);
@@ -105,6 +110,7 @@ describe('incident remediation', () => {
       'step.succeeded',
       'incident.mitigated',
       'incident.resolved',
+      'postmortem.review_scheduled',
     ]);
     const hook = target.applied.find((r) => r.path === `/${rb}/hook`);
     expect(hook?.body).toMatchObject({ type: 'aire.notification', message: 'AIRE is scaling checkout', incident: { id: opened.id, severity: 'high' } });

@@ -123,6 +123,32 @@ describe('runbooks', () => {
     expect(view.actionLog.filter((e) => e.kind === 'step.started').length).toBeGreaterThanOrEqual(2);
   });
 
+  test('a dry run of a restart says it cannot be undone, and restarts nothing', async () => {
+    const rb = uniqueId('dry-restart');
+    const put = await stack.call('PUT', `/api/runbooks/${rb}`, tenant.keys.admin, {
+      name: rb,
+      triggers: { titlePattern: rb },
+      steps: [
+        {
+          id: 'restart',
+          name: 'restart checkout',
+          action: 'restart',
+          params: { kind: 'kubernetes', apiUrl: `${target.url}/${rb}`, namespace: '{{incident.labels.namespace}}', name: 'checkout' },
+        },
+      ],
+    });
+    expect(put.status).toBe(201);
+    const plan = await stack.call<{ wouldRun: boolean; steps: { compensation?: string }[] }>('POST', `/api/runbooks/${rb}/test`, tenant.keys.viewer, {
+      incident: { title: `${rb} wedged`, severity: 'medium', labels: { namespace: 'shop' } },
+    });
+    expect(plan.status).toBe(200);
+    expect(plan.body.wouldRun).toBe(true);
+    expect(plan.body.steps[0]!.compensation).toBe(
+      'nothing: cannot be undone: a restart of deployment shop/checkout stays done (a rollback records that and moves on)',
+    );
+    expect(target.requests.filter((r) => r.path.startsWith(`/${rb}/`))).toHaveLength(0);
+  });
+
   test('a dry run says whether it matches, what would run and wait, with rendered parameters, and touches nothing', async () => {
     const rb = uniqueId('dry');
     await stack.call('PUT', `/api/runbooks/${rb}`, tenant.keys.admin, {

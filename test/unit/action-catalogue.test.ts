@@ -10,14 +10,38 @@ import { ConfigSchema } from '../../src/config';
 import { createPool } from '../../src/db/pool';
 import { ACTION_SPECS, ACTION_TYPES, findActionSpec } from '../../src/domain/actions';
 
-/** As registered before the catalogue moved to src/domain: histories of running incidents name these. */
-const ACTIVITY_NAMES = ['notify', 'http', 'command', 'scale', 'disable_feature', 'block', 'rollback_deploy', 'verify', 'wait', 'manual', 'escalate'].flatMap(
-  (type) => [`${type}.execute`, `${type}.compensate`],
-);
+/** As registered before the catalogue moved to src/domain (histories of running incidents name these), plus `restart`. */
+const ACTIVITY_NAMES = [
+  'notify',
+  'http',
+  'command',
+  'scale',
+  'disable_feature',
+  'block',
+  'rollback_deploy',
+  'restart',
+  'verify',
+  'wait',
+  'manual',
+  'escalate',
+].flatMap((type) => [`${type}.execute`, `${type}.compensate`]);
 
 describe('the action catalogue', () => {
   it('lists each action type once, in the order the OpenAPI document and the runbook schema use', () => {
-    expect(ACTION_TYPES).toEqual(['notify', 'http', 'command', 'scale', 'disable_feature', 'block', 'rollback_deploy', 'verify', 'wait', 'manual', 'escalate']);
+    expect(ACTION_TYPES).toEqual([
+      'notify',
+      'http',
+      'command',
+      'scale',
+      'disable_feature',
+      'block',
+      'rollback_deploy',
+      'restart',
+      'verify',
+      'wait',
+      'manual',
+      'escalate',
+    ]);
     expect(new Set(ACTION_TYPES).size).toBe(ACTION_TYPES.length);
     for (const spec of ACTION_SPECS) expect(findActionSpec(spec.type)).toBe(spec);
     expect(findActionSpec('page-oncall')).toBeUndefined();

@@ -6,6 +6,7 @@ import { escalateExecutor } from './escalate';
 import { httpExecutor } from './http';
 import { manualExecutor } from './manual';
 import { notifyExecutor } from './notify';
+import { restartExecutor } from './restart';
 import { rollbackDeployExecutor } from './rollback-deploy';
 import { scaleExecutor } from './scale';
 import { ActionExecutor } from './types';
@@ -25,6 +26,7 @@ const BY_TYPE: { [T in ActionType]: ActionExecutor<SpecOf<T>> } = {
   disable_feature: disableFeatureExecutor,
   block: blockExecutor,
   rollback_deploy: rollbackDeployExecutor,
+  restart: restartExecutor,
   verify: verifyExecutor,
   wait: waitExecutor,
   manual: manualExecutor,

@@ -5,6 +5,7 @@ import { escalateSpec } from './escalate';
 import { httpSpec } from './http';
 import { manualSpec } from './manual';
 import { notifySpec } from './notify';
+import { restartSpec } from './restart';
 import { rollbackDeploySpec } from './rollback-deploy';
 import { scaleSpec } from './scale';
 import type { ActionSpec } from './spec';
@@ -12,7 +13,20 @@ import { verifySpec } from './verify';
 import { waitSpec } from './wait';
 
 export { type ActionSpec, defineActionSpec } from './spec';
-export { blockSpec, commandSpec, disableFeatureSpec, escalateSpec, httpSpec, manualSpec, notifySpec, rollbackDeploySpec, scaleSpec, verifySpec, waitSpec };
+export {
+  blockSpec,
+  commandSpec,
+  disableFeatureSpec,
+  escalateSpec,
+  httpSpec,
+  manualSpec,
+  notifySpec,
+  restartSpec,
+  rollbackDeploySpec,
+  scaleSpec,
+  verifySpec,
+  waitSpec,
+};
 
 /**
  * The action catalogue: what a runbook step's `action` may name, in the order the OpenAPI document
@@ -26,6 +40,7 @@ export const ACTION_SPECS = [
   disableFeatureSpec,
   blockSpec,
   rollbackDeploySpec,
+  restartSpec,
   verifySpec,
   waitSpec,
   manualSpec,

@@ -4,7 +4,6 @@
  * The seed's payloads name no destination (its actions only logged), so what the native action needs
  * and the payload leaves out is read from the incident's context at run time, like the native runbooks
  * do (`{{incident.context.service}}`); a missing value fails the step loudly, never silently.
- * `restart` has no AIRE action yet and is refused with the supported types listed.
  */
 
 type Json = Record<string, unknown>;
@@ -25,6 +24,7 @@ export const SEED_DEFAULTS = {
   webhookUrl: '{{incident.context.webhookUrl}}',
   pagerdutyRoutingKey: '{{incident.context.pagerdutyRoutingKey}}',
   platformUrl: '{{incident.context.platformUrl}}',
+  healthUrl: '{{incident.context.healthUrl}}',
 } as const;
 
 const same = (key: string): string => key;
@@ -117,8 +117,34 @@ const scaleDown: SeedAction = {
   payloadKey: (key) => (key === 'url' ? 'service' : key === 'percentOfCurrent' ? 'percentage' : key),
 };
 
-/** The seed types AIRE runs. */
-export const SEED_ACTIONS: readonly SeedAction[] = [notify, block, scaleDown, disableFeature];
+// `service` names the service resource on the platform API (restart's http kind); health comes from the incident.
+const SERVICE_URL = /^\{\{incident\.context\.platformUrl\}\}\/services\/([^/?#]+)$/;
+
+const restart: SeedAction = {
+  seedType: 'restart',
+  aireType: 'restart',
+  toParams(payload) {
+    const { service, ...rest } = payload;
+    const params: Json = { ...rest };
+    if (typeof service === 'string' && service !== '') params.url = `${SEED_DEFAULTS.platformUrl}/services/${encodeURIComponent(service)}`;
+    else if (service !== undefined) params.url = service; // not a name: the url schema refuses it, at payload.service
+    if (params.kind === undefined || params.kind === 'http') params.healthUrl ??= SEED_DEFAULTS.healthUrl;
+    return params;
+  },
+  toPayload(params) {
+    const { url, ...rest } = params;
+    let payload: Json = { ...rest };
+    const service = typeof url === 'string' ? SERVICE_URL.exec(url)?.[1] : undefined;
+    if (service !== undefined) payload.service = decodeURIComponent(service);
+    else if (url !== undefined) payload.url = url;
+    payload = withoutDefault(payload, 'healthUrl', SEED_DEFAULTS.healthUrl);
+    return payload;
+  },
+  payloadKey: (key) => (key === 'url' ? 'service' : key),
+};
+
+/** The seed types AIRE runs: every type of the seed's performAction. */
+export const SEED_ACTIONS: readonly SeedAction[] = [notify, block, scaleDown, disableFeature, restart];
 export const SEED_ACTION_TYPES: readonly string[] = SEED_ACTIONS.map((a) => a.seedType);
 
 export function seedActionOf(type: string): SeedAction | undefined {

@@ -192,7 +192,7 @@ describe('OpenAPI document', () => {
     const [native, seed] = (doc.components.schemas.Runbook as { anyOf: Branch[] }).anyOf;
     expect(native!.properties.steps!.items.properties.action!.enum).toContain('http');
     expect(native!.required).toContain('id');
-    expect(seed!.properties.actions!.items.properties.type!.enum).toEqual(['notify', 'block', 'scale_down', 'disable_feature']);
+    expect(seed!.properties.actions!.items.properties.type!.enum).toEqual(['notify', 'block', 'scale_down', 'disable_feature', 'restart']);
     expect(seed!.required).not.toContain('id');
     const update = (doc.components.schemas.RunbookUpdate as { anyOf: Branch[] }).anyOf;
     expect(update.map((b) => b.required.includes('id'))).toEqual([false, false]);

@@ -100,7 +100,7 @@ describe('seed 000 runbook format over the API', () => {
     const res = await stack.call<Problem>('POST', '/api/runbooks', tenant.keys.admin, bad);
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e) => e.path).sort()).toEqual(['actions[1].type', 'actions[2].order']);
-    expect(res.body.errors.find((e) => e.path === 'actions[1].type')!.message).toContain('one of notify, block, scale_down, disable_feature');
+    expect(res.body.errors.find((e) => e.path === 'actions[1].type')!.message).toContain('one of notify, block, scale_down, disable_feature, restart');
 
     const badPayload = structuredClone(budget);
     badPayload.name = 'Bad seed runbook';

@@ -80,7 +80,7 @@ describe('seed 000 runbook format', () => {
     const unknownType = clone(budget);
     (unknownType.actions as { type: string }[])[1]!.type = 'reboot_everything';
     expect(errorsOf(unknownType)).toEqual([
-      { path: 'actions[1].type', message: 'unknown seed action type "reboot_everything": one of notify, block, scale_down, disable_feature' },
+      { path: 'actions[1].type', message: 'unknown seed action type "reboot_everything": one of notify, block, scale_down, disable_feature, restart' },
     ]);
 
     const collide = clone(budget);
@@ -109,13 +109,23 @@ describe('seed 000 runbook format', () => {
     expect(errorsOf(badPattern).map((e) => e.path)).toEqual(['triggerConditions.titlePattern']);
   });
 
-  it('refuses restart until AIRE has a restart action, listing the supported types', () => {
+  it('restart becomes the restart action: service on the platform API, health from the incident; round-trips', () => {
     const input = clone(critical);
-    (input.actions as { type: string }[])[1]!.type = 'restart';
-    expect(errorsOf(input)[0]).toMatchObject({
-      path: 'actions[1].type',
-      message: expect.stringContaining('one of notify, block, scale_down, disable_feature'),
+    (input.actions as unknown[]).push({ type: 'restart', payload: { service: 'api' }, order: 3 });
+    const runbook = validateSeedRunbook(input);
+    expect(runbook.steps[2]).toMatchObject({
+      id: 'restart_3',
+      action: 'restart',
+      params: { url: '{{incident.context.platformUrl}}/services/api', healthUrl: '{{incident.context.healthUrl}}' },
     });
+    expect(toSeedRunbook(runbook).actions[2]).toEqual({ type: 'restart', payload: { service: 'api' }, order: 3 });
+    (input.actions as { payload: Record<string, unknown> }[])[2]!.payload = {
+      kind: 'kubernetes',
+      apiUrl: 'https://k8s:6443',
+      namespace: 'Bad NS',
+      name: 'api',
+    };
+    expect(errorsOf(input).map((e) => e.path)).toEqual(['actions[2].payload.namespace']);
   });
 
   it('export refuses what the seed format cannot say, naming the native path', () => {

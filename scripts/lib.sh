@@ -22,26 +22,13 @@ ensure_node_modules() {
   fi
 }
 
-# The Temporal CLI, built from the Go module proxy once and reused (GOBIN is kept between runs).
+# The Temporal CLI, built from the Go module proxy once and reused (GOBIN is kept between runs):
+# the first of TEMPORAL_VERSIONS that installs. Sets TEMPORAL_BIN.
 ensure_temporal() {
-  local gobin
-  gobin="$(go env GOPATH)/bin"
-  if [ -n "${AIRE_TEMPORAL_BIN:-}" ] && [ -x "$AIRE_TEMPORAL_BIN" ]; then TEMPORAL_BIN="$AIRE_TEMPORAL_BIN"; return; fi
-  if [ -x "$gobin/temporal" ]; then TEMPORAL_BIN="$gobin/temporal"; return; fi
-  if command -v temporal >/dev/null 2>&1; then TEMPORAL_BIN="$(command -v temporal)"; return; fi
-  command -v go >/dev/null 2>&1 || { say "Go is needed to build the Temporal CLI: install Go, or set AIRE_TEMPORAL_BIN"; exit 1; }
-  local version started
-  for version in "${TEMPORAL_VERSIONS[@]}"; do
-    say "building the Temporal CLI $version from the Go module proxy (a few minutes, once)"
-    started=$(date +%s)
-    if go install "github.com/temporalio/cli/cmd/temporal@$version"; then
-      say "Temporal CLI $version installed in $(( $(date +%s) - started ))s at $gobin/temporal"
-      TEMPORAL_BIN="$gobin/temporal"
-      return
-    fi
-    say "Temporal CLI $version did not install; trying the next version"
-  done
-  say "no Temporal CLI version installed"; exit 1
+  local modules=() version
+  for version in "${TEMPORAL_VERSIONS[@]}"; do modules+=("github.com/temporalio/cli/cmd/temporal@$version"); done
+  ensure_go_tool temporal AIRE_TEMPORAL_BIN "${modules[@]}"
+  TEMPORAL_BIN="$GO_TOOL_BIN"
 }
 
 # Jaeger (v2, all in one), built from the Go module proxy once and reused, like the Temporal CLI.

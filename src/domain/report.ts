@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IncidentStatusSchema } from './incident';
 import { defined } from './must';
-import { ActionItemPrioritySchema, ActionItemStatusSchema, isOverdue } from './action-items';
+import { ActionItemPrioritySchema, ActionItemSchema, ActionItemStatusSchema, isOverdue } from './action-items';
 import { EMPTY_NARRATIVE, NarrativeSchema, ParticipantSchema, PostmortemStatusSchema, RoleAssignmentSchema, participantsOf } from './postmortem';
 import { describeEntry, isHuman, str } from './report-sentences';
 import { PrioritySchema, SEVERITIES, SeveritySchema } from './severity';
@@ -194,14 +194,8 @@ export const ImpactSchema = z.object({
   occurrences: z.number(),
 });
 
-export const ReportActionItemSchema = z.object({
+export const ReportActionItemSchema = ActionItemSchema.pick({ title: true, owner: true, dueDate: true, status: true, priority: true, overdue: true }).extend({
   id: z.string(),
-  title: z.string(),
-  owner: z.string().nullable(),
-  dueDate: z.string().nullable(),
-  status: ActionItemStatusSchema,
-  priority: ActionItemPrioritySchema,
-  overdue: z.boolean(),
 });
 
 /**
